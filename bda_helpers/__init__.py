@@ -1,0 +1,33 @@
+"""Helpers for the BDA3 chapter 4 course on the normal (Laplace) approximation.
+
+The model functions of the bioassay example live in :mod:`bda_helpers.bioassay`; chart
+helpers in :mod:`bda_helpers.charts`. Importing the package has no side effects.
+"""
+
+from . import bioassay
+from .data import BioassayData, load_bioassay, load_windshieldy
+from .derivatives import fd_hessian, fd_hessian_from_log_density
+from .grid import EdgeMass, GridPosterior
+from .laplace import LaplaceApproximation, laplace
+from .newton import ConvergenceError, NewtonResult, NewtonTrace, newton
+from .summaries import central_interval, ld50, quantiles
+
+__all__ = [
+    "bioassay",
+    "BioassayData",
+    "load_bioassay",
+    "load_windshieldy",
+    "fd_hessian",
+    "fd_hessian_from_log_density",
+    "EdgeMass",
+    "GridPosterior",
+    "LaplaceApproximation",
+    "laplace",
+    "ConvergenceError",
+    "NewtonResult",
+    "NewtonTrace",
+    "newton",
+    "central_interval",
+    "ld50",
+    "quantiles",
+]

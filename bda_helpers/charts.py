@@ -1,0 +1,193 @@
+"""Altair charts the notebooks share, and the renderer that makes them work everywhere.
+
+:func:`use_course_renderer` makes every chart display as one bundle of three views:
+
+* ``application/vnd.vegalite.v5+json`` — JupyterLab draws it itself, interactive and
+  offline (no CDN);
+* ``image/svg+xml`` — a static picture made offline by vl-convert, for GitHub, nbviewer
+  and nbconvert, which cannot run Vega;
+* ``text/plain`` — a one-line description.
+
+Front ends show the richest view they can draw. All three are deterministic, so strict
+nbval compares them. Chart data are rounded (:func:`round_significant`) and selections
+are named, so the same chart gives the same spec on every run.
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import numpy as np
+import pandas as pd
+import vl_convert
+
+from .data import BioassayData
+from .grid import GridPosterior
+
+__all__ = [
+    "use_course_renderer",
+    "round_significant",
+    "dose_response_chart",
+    "posterior_region_chart",
+    "draws_chart",
+]
+
+_VEGALITE_VERSION = alt.SCHEMA_VERSION.lstrip("v").rsplit(".", 1)[0]  # "5.20" for Altair 5.5
+_CREDIBLE_LEVELS = (0.5, 0.8, 0.95, 0.99)
+
+
+def _course_renderer(spec: dict, **metadata) -> dict:
+    """Render a Vega-Lite spec as a Vega-Lite + SVG + text bundle."""
+    svg = vl_convert.vegalite_to_svg(spec, vl_version=_VEGALITE_VERSION)
+    title = spec.get("title")
+    if isinstance(title, dict):
+        title = title.get("text")
+    return {
+        "application/vnd.vegalite.v5+json": spec,
+        "image/svg+xml": svg,
+        "text/plain": f"<Altair chart{': ' + str(title) if title else ''}>",
+    }
+
+
+def use_course_renderer() -> None:
+    """Display Altair charts as Vega-Lite (interactive in JupyterLab) plus a static SVG.
+
+    Call it once in a notebook's setup cell. It also lifts Altair's 5,000-row limit,
+    since the course's charts embed their (rounded) data.
+
+    Examples
+    --------
+    >>> use_course_renderer()
+    >>> alt.renderers.active
+    'bda_course'
+    """
+    alt.renderers.register("bda_course", _course_renderer)
+    alt.renderers.enable("bda_course")
+    alt.data_transformers.disable_max_rows()
+
+
+def round_significant(values, digits: int = 4) -> np.ndarray:
+    """Round to ``digits`` significant digits, so chart data do not carry float noise.
+
+    Examples
+    --------
+    >>> round_significant([123456.0, 0.000123456, 0.0], 3).tolist()
+    [123000.0, 0.000123, 0.0]
+    """
+    values = np.asarray(values, dtype=float)
+    magnitude = np.where(values == 0, 0, np.floor(np.log10(np.abs(np.where(values == 0, 1, values)))))
+    scale = 10.0 ** (digits - 1 - magnitude)
+    return np.round(values * scale) / scale
+
+
+def dose_response_chart(data: BioassayData, *, alpha=None, beta=None) -> alt.Chart:
+    """Observed death proportions y/n against log dose, optionally with logistic curves.
+
+    Parameters
+    ----------
+    data : BioassayData
+    alpha, beta : array_like, optional
+        Parameter values (e.g. a few posterior draws) whose curves
+        ``logit⁻¹(alpha + beta x)`` are drawn under the points.
+    """
+    observed = pd.DataFrame(
+        {"log dose": data.x, "proportion dead": data.y / data.n, "deaths": data.y, "animals": data.n}
+    )
+    points = (
+        alt.Chart(observed)
+        .mark_circle(size=90, color="black")
+        .encode(
+            x=alt.X("log dose:Q", title="log dose x  (log g/ml)"),
+            y=alt.Y("proportion dead:Q", title="proportion of animals that died", scale=alt.Scale(domain=[0, 1])),
+            tooltip=["log dose", "deaths", "animals"],
+        )
+    )
+    if alpha is None and beta is None:
+        return points.properties(width=360, height=240)
+    alpha, beta = np.broadcast_arrays(np.atleast_1d(alpha), np.atleast_1d(beta))
+    x = np.linspace(data.x.min() - 0.3, data.x.max() + 0.3, 60)
+    curves = pd.DataFrame(
+        {
+            "curve": np.repeat(np.arange(alpha.size), x.size),
+            "log dose": np.tile(round_significant(x), alpha.size),
+            "proportion dead": round_significant(
+                (1.0 / (1.0 + np.exp(-(alpha[:, None] + beta[:, None] * x)))).ravel()
+            ),
+        }
+    )
+    lines = (
+        alt.Chart(curves)
+        .mark_line(opacity=0.25, color="steelblue")
+        .encode(x="log dose:Q", y="proportion dead:Q", detail="curve:N")
+    )
+    return (lines + points).properties(width=360, height=240)
+
+
+def posterior_region_chart(grid: GridPosterior, *, title: str = "") -> alt.Chart:
+    """Highest-density regions of a grid posterior (50/80/95/99 %) as filled contour bands.
+
+    Each grid cell is coloured by the smallest highest-density region that contains it
+    (:meth:`GridPosterior.credible_level`), which reads like a contour plot. Cells outside
+    the 99 % region are left blank. Use a moderate grid (a few thousand cells): every cell
+    is one rectangle in the chart.
+    """
+    level = grid.credible_level()
+    band = np.searchsorted(np.array(_CREDIBLE_LEVELS), level, side="left")
+    labels = np.array([f"{p:.0%}" for p in _CREDIBLE_LEVELS] + [""])[band]
+    alpha, beta = np.meshgrid(grid.alpha, grid.beta, indexing="ij")
+    half = grid.step / 2
+    inside = band < len(_CREDIBLE_LEVELS)
+    cells = pd.DataFrame(
+        {
+            "alpha": round_significant(alpha[inside] - half[0]),
+            "alpha_end": round_significant(alpha[inside] + half[0]),
+            "beta": round_significant(beta[inside] - half[1]),
+            "beta_end": round_significant(beta[inside] + half[1]),
+            "region": labels[inside],
+        }
+    )
+    order = [f"{p:.0%}" for p in _CREDIBLE_LEVELS]
+    return (
+        alt.Chart(cells, title=title)
+        .mark_rect()
+        .encode(
+            x=alt.X("alpha:Q", title="α", scale=alt.Scale(domain=[float(grid.alpha[0] - half[0]), float(grid.alpha[-1] + half[0])], nice=False)),
+            x2="alpha_end:Q",
+            y=alt.Y("beta:Q", title="β", scale=alt.Scale(domain=[float(grid.beta[0] - half[1]), float(grid.beta[-1] + half[1])], nice=False)),
+            y2="beta_end:Q",
+            color=alt.Color(
+                "region:O",
+                title="HPD region",
+                sort=order,
+                scale=alt.Scale(domain=order, scheme="blues", reverse=True),
+            ),
+        )
+        .properties(width=360, height=360)
+    )
+
+
+def draws_chart(draws: dict[str, np.ndarray], *, title: str = "", opacity: float = 0.35) -> alt.Chart:
+    """Scatter of (alpha, beta) draws, one colour per source.
+
+    Parameters
+    ----------
+    draws : dict of str to array of shape (n, 2)
+        E.g. ``{"grid": grid_draws, "Laplace": laplace_draws}``.
+    title : str, optional
+    opacity : float, default 0.35
+    """
+    frames = [
+        pd.DataFrame({"alpha": round_significant(d[:, 0]), "beta": round_significant(d[:, 1]), "source": name})
+        for name, d in draws.items()
+    ]
+    zoom = alt.selection_interval(bind="scales", name="zoom_draws")
+    return (
+        alt.Chart(pd.concat(frames, ignore_index=True), title=title)
+        .mark_circle(size=12, opacity=opacity)
+        .encode(
+            x=alt.X("alpha:Q", title="α"),
+            y=alt.Y("beta:Q", title="β"),
+            color=alt.Color("source:N", title="draws from"),
+        )
+        .add_params(zoom)
+        .properties(width=360, height=360)
+    )

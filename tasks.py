@@ -1,0 +1,85 @@
+"""The course's commands. Each one first makes sure the virtual environment is ready.
+
+    python tasks.py lab        open the course in JupyterLab (localhost only, with a token)
+    python tasks.py test       run the unit tests and execute every notebook under strict nbval
+    python tasks.py refresh    re-execute notebooks in place after editing them
+    python tasks.py bench      run the benchmarks
+
+The environment lives in ``.venv/`` and is (re)built from ``requirements.txt`` whenever
+that file or ``pyproject.toml`` changes. Extra arguments go to the underlying tool, e.g.
+``python tasks.py test tests/test_grid.py`` or ``python tasks.py refresh notebooks/02_bioassay_posterior.ipynb``.
+Needs only Python 3.11+ (with venv and pip) and, the first time, access to PyPI.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+STAMP = VENV / "requirements.sha256"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
+
+
+def _requirements_hash() -> str:
+    digest = hashlib.sha256()
+    for name in ("requirements.txt", "pyproject.toml"):
+        digest.update((ROOT / name).read_bytes())
+    return digest.hexdigest()
+
+
+def ensure_environment() -> None:
+    """Create ``.venv`` and install the pinned requirements if they are missing or stale."""
+    wanted = _requirements_hash()
+    if PYTHON.exists() and STAMP.exists() and STAMP.read_text().strip() == wanted:
+        return
+    if not PYTHON.exists():
+        print("Creating the virtual environment in .venv ...", flush=True)
+        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
+    print("Installing requirements.txt into .venv ...", flush=True)
+    pip = [str(PYTHON), "-m", "pip", "install", "--disable-pip-version-check", "--quiet"]
+    subprocess.run([*pip, "-r", "requirements.txt"], check=True, cwd=ROOT)
+    STAMP.write_text(wanted + "\n")
+
+
+def notebooks() -> list[str]:
+    """Every notebook of the course, topic notebooks first, in order."""
+    found = sorted(ROOT.glob("notebooks/[0-9][0-9]_*.ipynb")) + sorted(
+        ROOT.glob("notebooks/solutions/[0-9][0-9]_*.ipynb")
+    )
+    return [str(path.relative_to(ROOT)) for path in found]
+
+
+def run(args: list[str]) -> int:
+    return subprocess.run(args, cwd=ROOT).returncode
+
+
+def main(argv: list[str]) -> int:
+    commands = ("lab", "test", "refresh", "bench")
+    if not argv or argv[0] not in commands:
+        print(__doc__)
+        return 2
+    command, extra = argv[0], argv[1:]
+    ensure_environment()
+    if command == "lab":
+        # Bound to localhost, token authentication on (Jupyter prints the URL with the token).
+        return run([str(PYTHON), "-m", "jupyter", "lab", "--ServerApp.ip=127.0.0.1", "notebooks", *extra])
+    if command == "test":
+        return run([str(PYTHON), "-m", "pytest", "-n", "2", "--dist", "loadscope", *extra])
+    if command == "refresh":
+        # Fresh kernel, top to bottom, no per-cell timestamps, outputs written back in place.
+        targets = extra or notebooks()
+        return run(
+            [str(PYTHON), "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute", "--inplace",
+             "--ExecutePreprocessor.record_timing=False", "--ExecutePreprocessor.timeout=600", *targets]
+        )
+    return run([str(PYTHON), "benchmarks/run.py", *extra])
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
