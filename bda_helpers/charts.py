@@ -74,9 +74,9 @@ def round_significant(values, digits: int = 4) -> np.ndarray:
     [123000.0, 0.000123, 0.0]
     """
     values = np.asarray(values, dtype=float)
-    magnitude = np.where(values == 0, 0, np.floor(np.log10(np.abs(np.where(values == 0, 1, values)))))
-    scale = 10.0 ** (digits - 1 - magnitude)
-    return np.round(values * scale) / scale
+    # Formatting with "g" rounds in decimal exactly; arithmetic with powers of ten would not.
+    rounded = [float(f"{value:.{digits}g}") for value in values.ravel()]
+    return np.array(rounded).reshape(values.shape)
 
 
 def dose_response_chart(data: BioassayData, *, alpha=None, beta=None) -> alt.Chart:

@@ -1,0 +1,74 @@
+"""The chart renderer and helpers: every view present, specs deterministic and free of auto-names."""
+
+import json
+import re
+from pathlib import Path
+
+import altair as alt
+import numpy as np
+import pytest
+
+from bda_helpers import GridPosterior, bioassay, charts, load_bioassay
+
+ROOT = Path(__file__).resolve().parent.parent
+VEGALITE = "application/vnd.vegalite.v5+json"
+
+
+@pytest.fixture(scope="module")
+def all_charts():
+    data = load_bioassay()
+    grid = GridPosterior.from_log_density(
+        lambda a, b: bioassay.log_posterior(a, b, data), np.linspace(-4, 8, 30), np.linspace(-10, 40, 45)
+    )
+    draws = grid.sample(200, np.random.default_rng(1))
+    return [
+        charts.dose_response_chart(data),
+        charts.dose_response_chart(data, alpha=draws[:5, 0], beta=draws[:5, 1]),
+        charts.posterior_region_chart(grid, title="regions"),
+        charts.draws_chart({"grid": draws, "other": draws + 1}, title="draws"),
+    ]
+
+
+def test_renderer_bundle_has_vegalite_svg_and_text(all_charts):
+    charts.use_course_renderer()
+    try:
+        bundle = alt.renderers.get()(all_charts[2].to_dict())
+    finally:
+        alt.renderers.enable("default")
+    assert set(bundle) == {VEGALITE, "image/svg+xml", "text/plain"}
+    assert bundle["image/svg+xml"].startswith("<svg")
+    assert bundle["text/plain"] == "<Altair chart: regions>"
+
+
+def test_specs_are_deterministic_and_named(all_charts):
+    for chart in all_charts:
+        first = json.dumps(chart.to_dict(), sort_keys=True)
+        assert first == json.dumps(chart.to_dict(), sort_keys=True)
+        assert not re.search(r'"(param|view|selector)_?\d+"', first), "auto-numbered name in the spec"
+
+
+def test_round_significant_against_formatting():
+    values = np.array([1.23456789, -98765.4321, 3.3333e-7, 0.0])
+    expected = [float(f"{v:.4g}") for v in values]
+    assert charts.round_significant(values).tolist() == expected
+
+
+def test_region_chart_marks_only_cells_inside_the_99_percent_region():
+    grid = GridPosterior.from_log_density(
+        lambda a, b: -0.5 * (a**2 + b**2), np.linspace(-5, 5, 41), np.linspace(-5, 5, 31)
+    )
+    rows = charts.posterior_region_chart(grid).to_dict()["datasets"]
+    (cells,) = rows.values()
+    inside = grid.credible_level() < 0.99
+    assert len(cells) == int(inside.sum())
+    assert {c["region"] for c in cells} == {"50%", "80%", "95%", "99%"}
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "notebooks").rglob("*.ipynb")), ids=lambda p: p.name)
+def test_every_committed_chart_has_a_static_fallback(path):
+    for cell in json.loads(path.read_text())["cells"]:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if any(key.startswith("application/vnd.vegalite") for key in data):
+                assert VEGALITE in data, f"{path.name}: chart is not Vega-Lite v5"
+                assert "image/svg+xml" in data or "image/png" in data, f"{path.name}: chart has no static image"
