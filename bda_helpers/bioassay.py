@@ -42,8 +42,8 @@ class NormalPrior:
     precision: np.ndarray = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        mean = np.asarray(self.mean, dtype=float)
-        cov = np.asarray(self.cov, dtype=float)
+        mean = np.array(self.mean, dtype=float)  # copies: never alias or freeze the caller's arrays
+        cov = np.array(self.cov, dtype=float)
         if mean.shape != (2,):
             raise ValueError(f"prior mean must have shape (2,), got {mean.shape}")
         if cov.shape != (2, 2):

@@ -21,7 +21,7 @@ DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 
 def _as_finite_vector(values, name: str) -> np.ndarray:
     """Return ``values`` as a 1-D float array, or raise naming what is wrong."""
-    array = np.asarray(values, dtype=float)
+    array = np.array(values, dtype=float)  # a copy: never alias or freeze the caller's array
     if array.ndim != 1:
         raise ValueError(f"{name} must be one-dimensional, got shape {array.shape}")
     bad = np.flatnonzero(~np.isfinite(array))

@@ -25,7 +25,10 @@ def _steps(theta, step, default_power: float) -> tuple[np.ndarray, np.ndarray]:
     if step is None:
         h = _EPS**default_power * np.maximum(1.0, np.abs(theta))
     else:
-        h = np.broadcast_to(np.asarray(step, dtype=float), theta.shape).copy()
+        step = np.asarray(step, dtype=float)
+        if step.ndim > 0 and step.shape != theta.shape:
+            raise ValueError(f"step must be a number or have shape {theta.shape}, got shape {step.shape}")
+        h = np.broadcast_to(step, theta.shape).copy()
         if not np.all(np.isfinite(h) & (h > 0)):
             raise ValueError(f"step must be positive and finite, got {np.asarray(step).tolist()}")
     return theta, h

@@ -183,7 +183,10 @@ class GridPosterior:
         centres = (self.alpha, self.beta)[axis]
         cell_mass = self.marginal(name)
         cum = np.cumsum(cell_mass)
-        cell = np.minimum(np.searchsorted(cum, q, side="left"), cum.size - 1)
+        # Clip to the cells that hold mass: cells at the ends whose mass underflowed to 0
+        # would otherwise be picked for q = 0 (or q = 1) and divide by zero below.
+        positive = np.flatnonzero(cell_mass > 0)
+        cell = np.clip(np.searchsorted(cum, q, side="left"), positive[0], positive[-1])
         before = np.where(cell > 0, cum[cell - 1], 0.0)
         fraction = np.clip((q - before) / cell_mass[cell], 0.0, 1.0)
         return centres[cell] + (fraction - 0.5) * self.step[axis]

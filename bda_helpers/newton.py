@@ -121,8 +121,9 @@ def newton(
         Starting point.
     log_density : callable, optional
         ``log_density(theta) -> float``. When given, it is recorded in the trace and every
-        step is halved until the log density rises (Armijo backtracking), which keeps the
-        method from overshooting on non-concave targets.
+        step is halved until the log density rises (Armijo backtracking, allowing for
+        rounding error of 1e-12 relative near the mode), which keeps the method from
+        overshooting on non-concave targets.
     tol : float, default 1e-10
         Stop when the Euclidean norm of the gradient is at most ``tol``, the Hessian is
         negative definite and the next Newton step is shorter than
@@ -174,7 +175,7 @@ def newton(
     rows: list[tuple] = []
 
     def trace() -> NewtonTrace:
-        columns = list(zip(*rows))
+        columns = list(zip(*rows)) or [[] for _ in range(6)]  # no rows: an empty trace
         return NewtonTrace(
             theta=np.array(columns[0]).reshape(len(rows), d),
             log_density=np.array(columns[1], dtype=float),
@@ -185,7 +186,7 @@ def newton(
         )
 
     def fail(message: str):
-        raise ConvergenceError(message, trace() if rows else None)
+        raise ConvergenceError(message, trace())
 
     def evaluate(point: np.ndarray, iteration: int):
         grad = np.asarray(gradient(point), dtype=float)
@@ -237,10 +238,13 @@ def newton(
         scale = 1.0
         if log_density is not None:
             slope = grad @ direction  # > 0: an ascent direction
+            # Near the mode the rise (~ slope / 2) drops below the log density's rounding
+            # error; without this allowance rounding rejects good steps and Newton stalls.
+            noise = 1e-12 * max(1.0, abs(value))
             while True:
                 candidate = theta + scale * direction
                 new_value = logf(candidate)
-                if np.isfinite(new_value) and new_value >= value + 1e-4 * scale * slope:
+                if np.isfinite(new_value) and new_value >= value + 1e-4 * scale * slope - noise:
                     break
                 scale /= 2.0
                 if scale < 1e-12:

@@ -1,0 +1,119 @@
+"""Shared fixtures: the bioassay data typed in from BDA3 Table 3.1, and a reference
+implementation of the bioassay model written from first principles.
+
+The reference never calls ``bda_helpers`` model code: it uses ``scipy.special.log_expit``
+(not ``logaddexp``), explicit sums over dose groups, and ``scipy.optimize.root`` for the
+mode, so agreement with the package is evidence, not a tautology.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+from scipy import optimize, special
+
+from bda_helpers import BioassayData
+
+#: BDA3 Table 3.1 (Racine et al. 1986), typed in independently of data/bioassay.csv.
+X = np.array([-0.86, -0.30, -0.05, 0.73])
+N = np.array([5, 5, 5, 5])
+Y = np.array([0, 1, 3, 5])
+
+
+def ref_log_likelihood(alpha, beta, x=X, n=N, y=Y):
+    """sum_i y_i log p_i + (n_i - y_i) log(1 - p_i), binomial coefficients dropped.
+
+    ``log p = log_expit(eta)`` and ``log(1 - p) = log_expit(-eta)``; loops over the dose
+    groups so a big grid needs only grid-sized temporaries.
+    """
+    alpha = np.asarray(alpha, dtype=float)
+    beta = np.asarray(beta, dtype=float)
+    total = np.zeros(np.broadcast_shapes(alpha.shape, beta.shape))
+    for x_i, n_i, y_i in zip(x, n, y):
+        eta = alpha + beta * x_i
+        total = total + y_i * special.log_expit(eta) + (n_i - y_i) * special.log_expit(-eta)
+    return total
+
+
+def ref_log_prior(alpha, beta, mean, cov):
+    """Unnormalised bivariate normal log density, by an explicit 2x2 inverse."""
+    (a, b), (c, d) = np.asarray(cov, dtype=float)
+    det = a * d - b * c
+    u = np.asarray(alpha, dtype=float) - mean[0]
+    v = np.asarray(beta, dtype=float) - mean[1]
+    return -0.5 * (d * u * u - (b + c) * u * v + a * v * v) / det
+
+
+def ref_gradient(theta, x=X, n=N, y=Y, prior_mean=None, prior_cov=None):
+    """Score: sum_i (y_i - n_i p_i) * (1, x_i), written as explicit sums."""
+    alpha, beta = theta
+    g_alpha = g_beta = 0.0
+    for x_i, n_i, y_i in zip(x, n, y):
+        r = y_i - n_i * special.expit(alpha + beta * x_i)
+        g_alpha += r
+        g_beta += r * x_i
+    grad = np.array([g_alpha, g_beta])
+    if prior_mean is not None:
+        grad = grad - np.linalg.solve(np.asarray(prior_cov, float), np.asarray(theta) - prior_mean)
+    return grad
+
+
+def ref_information(theta, x=X, n=N, y=Y, prior_cov=None):
+    """Observed information -H = sum_i n_i p_i (1 - p_i) [[1, x_i], [x_i, x_i^2]]."""
+    alpha, beta = theta
+    info = np.zeros((2, 2))
+    for x_i, n_i in zip(x, n):
+        p = special.expit(alpha + beta * x_i)
+        w = n_i * p * (1.0 - p)
+        info += w * np.array([[1.0, x_i], [x_i, x_i * x_i]])
+    if prior_cov is not None:
+        info = info + np.linalg.inv(np.asarray(prior_cov, float))
+    return info
+
+
+def ref_hessian(theta, **kwargs):
+    return -ref_information(theta, **kwargs)
+
+
+def ref_mode(x=X, n=N, y=Y):
+    """Solve the two score equations with MINPACK's hybrid method from (0, 0)."""
+    solution = optimize.root(
+        lambda t: ref_gradient(t, x, n, y),
+        x0=[0.0, 0.0],
+        jac=lambda t: ref_hessian(t, x=x, n=n, y=y),
+        method="hybr",
+        tol=1e-13,
+    )
+    assert solution.success, solution.message
+    return solution.x
+
+
+@pytest.fixture(scope="session")
+def data() -> BioassayData:
+    """The bioassay data, built from the independently typed arrays."""
+    return BioassayData(x=X, n=N, y=Y)
+
+
+@pytest.fixture(scope="session")
+def ref():
+    """The reference implementation, as one namespace."""
+    return SimpleNamespace(
+        X=X, N=N, Y=Y,
+        log_likelihood=ref_log_likelihood,
+        log_prior=ref_log_prior,
+        gradient=ref_gradient,
+        hessian=ref_hessian,
+        information=ref_information,
+        mode=ref_mode,
+    )
+
+
+@pytest.fixture(scope="session")
+def posterior_mode():
+    """The posterior mode (uniform prior) and its normal-approximation covariance,
+    from ``scipy.optimize.root`` and the inverse of the analytic observed information."""
+    mode = ref_mode()
+    cov = np.linalg.inv(ref_information(mode))
+    return SimpleNamespace(mode=mode, cov=cov)
