@@ -67,8 +67,13 @@ def main(argv: list[str]) -> int:
     command, extra = argv[0], argv[1:]
     ensure_environment()
     if command == "lab":
-        # Bound to localhost, token authentication on (Jupyter prints the URL with the token).
-        return run([str(PYTHON), "-m", "jupyter", "lab", "--ServerApp.ip=127.0.0.1", "notebooks", *extra])
+        # Bound to localhost, token authentication on (Jupyter prints the URL with the token),
+        # serving the repository and opening on the notebooks folder.
+        lab = [str(PYTHON), "-m", "jupyter", "lab", "--ServerApp.ip=127.0.0.1",
+               f"--ServerApp.root_dir={ROOT}", "--LabApp.default_url=/lab/tree/notebooks"]
+        if hasattr(os, "geteuid") and os.geteuid() == 0:
+            lab.append("--allow-root")  # containers often run as root; Jupyter refuses without this
+        return run([*lab, *extra])
     if command == "test":
         return run([str(PYTHON), "-m", "pytest", "-n", "2", "--dist", "loadscope", *extra])
     if command == "refresh":

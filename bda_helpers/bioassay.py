@@ -48,7 +48,7 @@ class NormalPrior:
             raise ValueError(f"prior mean must have shape (2,), got {mean.shape}")
         if cov.shape != (2, 2):
             raise ValueError(f"prior cov must have shape (2, 2), got {cov.shape}")
-        if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(cov))):
+        if not (np.isfinite(mean).all() and np.isfinite(cov).all()):
             raise ValueError("prior mean and cov must be finite")
         if not np.allclose(cov, cov.T, rtol=1e-12, atol=0.0):
             raise ValueError(f"prior cov is not symmetric: {cov.tolist()}")
@@ -59,7 +59,14 @@ class NormalPrior:
             object.__setattr__(self, name, value)
 
     def log_density(self, alpha, beta) -> np.ndarray:
-        """Unnormalised log prior density, broadcasting over ``alpha`` and ``beta``."""
+        """Unnormalised log prior density, broadcasting over ``alpha`` and ``beta``.
+
+        Examples
+        --------
+        >>> prior = NormalPrior(mean=[0.0, 10.0], cov=[[4.0, 0.0], [0.0, 10.0]])
+        >>> prior.log_density(np.array([0.0, 2.0]), 10.0).tolist()   # -(2**2) / (2 * 4)
+        [-0.0, -0.5]
+        """
         d_alpha = np.asarray(alpha, dtype=float) - self.mean[0]
         d_beta = np.asarray(beta, dtype=float) - self.mean[1]
         p = self.precision
@@ -70,7 +77,7 @@ def _check_theta(theta) -> np.ndarray:
     theta = np.asarray(theta, dtype=float)
     if theta.shape != (2,):
         raise ValueError(f"theta must be (alpha, beta) with shape (2,), got shape {theta.shape}")
-    if not np.all(np.isfinite(theta)):
+    if not np.isfinite(theta).all():
         raise ValueError(f"theta must be finite, got {theta.tolist()}")
     return theta
 

@@ -88,6 +88,13 @@ def dose_response_chart(data: BioassayData, *, alpha=None, beta=None) -> alt.Cha
     alpha, beta : array_like, optional
         Parameter values (e.g. a few posterior draws) whose curves
         ``logit⁻¹(alpha + beta x)`` are drawn under the points.
+
+    Examples
+    --------
+    >>> from bda_helpers import load_bioassay
+    >>> chart = dose_response_chart(load_bioassay(), alpha=[0.8, 1.2], beta=[7.7, 9.0])
+    >>> chart.to_dict()["layer"][1]["mark"]["type"]
+    'circle'
     """
     observed = pd.DataFrame(
         {"log dose": data.x, "proportion dead": data.y / data.n, "deaths": data.y, "animals": data.n}
@@ -129,6 +136,13 @@ def posterior_region_chart(grid: GridPosterior, *, title: str = "") -> alt.Chart
     (:meth:`GridPosterior.credible_level`), which reads like a contour plot. Cells outside
     the 99 % region are left blank. Use a moderate grid (a few thousand cells): every cell
     is one rectangle in the chart.
+
+    Examples
+    --------
+    >>> grid = GridPosterior.from_log_density(
+    ...     lambda a, b: -0.5 * (a**2 + b**2), np.linspace(-4, 4, 21), np.linspace(-4, 4, 31))
+    >>> posterior_region_chart(grid, title="standard normal").to_dict()["mark"]["type"]
+    'rect'
     """
     level = grid.credible_level()
     band = np.searchsorted(np.array(_CREDIBLE_LEVELS), level, side="left")
@@ -174,6 +188,13 @@ def draws_chart(draws: dict[str, np.ndarray], *, title: str = "", opacity: float
         E.g. ``{"grid": grid_draws, "Laplace": laplace_draws}``.
     title : str, optional
     opacity : float, default 0.35
+
+    Examples
+    --------
+    >>> draws = np.random.default_rng(0).normal(size=(50, 2))
+    >>> spec = draws_chart({"normal": draws}).to_dict()
+    >>> spec["params"][0]["name"]   # an explicit name keeps the spec the same on every run
+    'zoom_draws'
     """
     frames = [
         pd.DataFrame({"alpha": round_significant(d[:, 0]), "beta": round_significant(d[:, 1]), "source": name})

@@ -20,7 +20,7 @@ def _steps(theta, step, default_power: float) -> tuple[np.ndarray, np.ndarray]:
     theta = np.asarray(theta, dtype=float)
     if theta.ndim != 1 or theta.size == 0:
         raise ValueError(f"theta must be a non-empty 1-D array, got shape {theta.shape}")
-    if not np.all(np.isfinite(theta)):
+    if not np.isfinite(theta).all():
         raise ValueError(f"theta must be finite, got {theta.tolist()}")
     if step is None:
         h = _EPS**default_power * np.maximum(1.0, np.abs(theta))
@@ -70,7 +70,7 @@ def fd_hessian(gradient: Callable[[np.ndarray], np.ndarray], theta, step=None) -
         if upper.shape != (d,) or lower.shape != (d,):
             raise ValueError(f"gradient returned shape {upper.shape}, expected ({d},)")
         hess[:, j] = (upper - lower) / (2.0 * h[j])
-    if not np.all(np.isfinite(hess)):
+    if not np.isfinite(hess).all():
         raise ValueError(f"the gradient is not finite near theta={theta.tolist()}")
     return 0.5 * (hess + hess.T)
 
@@ -117,6 +117,6 @@ def fd_hessian_from_log_density(
         for j in range(i):
             mixed = f(unit[i] + unit[j]) - f(unit[i] - unit[j]) - f(unit[j] - unit[i]) + f(-unit[i] - unit[j])
             hess[i, j] = hess[j, i] = mixed / (4.0 * h[i] * h[j])
-    if not np.all(np.isfinite(hess)):
+    if not np.isfinite(hess).all():
         raise ValueError(f"the log density is not finite near theta={theta.tolist()}")
     return hess

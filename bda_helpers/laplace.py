@@ -49,7 +49,7 @@ class LaplaceApproximation:
             raise ValueError(f"mode must be a non-empty 1-D array, got shape {mode.shape}")
         if cov.shape != (mode.size, mode.size):
             raise ValueError(f"cov must have shape {(mode.size, mode.size)}, got {cov.shape}")
-        if not (np.all(np.isfinite(mode)) and np.all(np.isfinite(cov))):
+        if not (np.isfinite(mode).all() and np.isfinite(cov).all()):
             raise ValueError("mode and cov must be finite")
         if not np.allclose(cov, cov.T, rtol=1e-10, atol=0.0):
             raise ValueError(f"cov is not symmetric: {cov.tolist()}")
@@ -81,25 +81,35 @@ class LaplaceApproximation:
         ValueError
             If the Hessian is not finite, not symmetric, or not negative definite (then
             ``mode`` is not a strict local maximum and there is no normal approximation).
+
+        Examples
+        --------
+        >>> LaplaceApproximation.from_mode([0.0], [[-8.0]]).cov.tolist()   # variance 1/8
+        [[0.125]]
+        >>> LaplaceApproximation.from_mode([0.0], [[4.0]])
+        Traceback (most recent call last):
+        ...
+        ValueError: the Hessian at the mode is not negative definite (eigenvalues [4.0]): the point is not a strict local maximum, so there is no normal approximation there
         """
         hess = np.array(hessian, dtype=float)
         d = np.asarray(mode).size
         if hess.shape != (d, d):
             raise ValueError(f"hessian must have shape {(d, d)}, got {hess.shape}")
-        if not np.all(np.isfinite(hess)):
+        if not np.isfinite(hess).all():
             raise ValueError(f"the Hessian at the mode is not finite: {hess.tolist()}")
         if not np.allclose(hess, hess.T, rtol=1e-8, atol=1e-12 * np.max(np.abs(hess))):
             raise ValueError(f"the Hessian at the mode is not symmetric: {hess.tolist()}")
+        neg_hess = -0.5 * (hess + hess.T)
         try:
-            neg_chol = np.linalg.cholesky(-0.5 * (hess + hess.T))
+            np.linalg.cholesky(neg_hess)  # succeeds exactly when -H is positive definite
         except np.linalg.LinAlgError:
             raise ValueError(
                 f"the Hessian at the mode is not negative definite (eigenvalues "
                 f"{np.linalg.eigvalsh(hess).tolist()}): the point is not a strict local "
                 f"maximum, so there is no normal approximation there"
             ) from None
-        inv_chol = np.linalg.inv(neg_chol)
-        return cls(mode=mode, cov=inv_chol.T @ inv_chol, log_density_at_mode=log_density_at_mode)
+        cov = np.linalg.inv(neg_hess)
+        return cls(mode=mode, cov=0.5 * (cov + cov.T), log_density_at_mode=log_density_at_mode)
 
     @property
     def dim(self) -> int:
@@ -124,6 +134,14 @@ class LaplaceApproximation:
         ------
         ValueError
             If the approximation was built without ``log_density_at_mode``.
+
+        Examples
+        --------
+        For ``f(t) = exp(-t**2 / 2)`` the integral is ``sqrt(2π)``, exactly what Laplace gives:
+
+        >>> approx = LaplaceApproximation.from_mode([0.0], [[-1.0]], log_density_at_mode=0.0)
+        >>> bool(np.isclose(approx.log_evidence, 0.5 * np.log(2 * np.pi)))
+        True
         """
         if not np.isfinite(self.log_density_at_mode):
             raise ValueError("log_evidence needs log_density_at_mode; pass log_density to laplace()")
@@ -165,6 +183,12 @@ class LaplaceApproximation:
         Returns
         -------
         numpy.ndarray, shape (...)
+
+        Examples
+        --------
+        >>> approx = LaplaceApproximation.from_mode([0.0, 0.0], [[-1.0, 0.0], [0.0, -1.0]])
+        >>> bool(np.isclose(approx.logpdf([0.0, 0.0]), -np.log(2 * np.pi)))
+        True
         """
         theta = np.asarray(theta, dtype=float)
         if theta.shape[-1:] != (self.dim,):

@@ -26,6 +26,14 @@ class ConvergenceError(RuntimeError):
     ----------
     trace : NewtonTrace
         The iterations up to the failure, to see where it went wrong.
+
+    Examples
+    --------
+    >>> try:
+    ...     newton(lambda t: np.ones(1), lambda t: np.zeros((1, 1)), [0.0], max_iter=3)
+    ... except ConvergenceError as error:
+    ...     print(error.trace.theta.ravel().round(1).tolist())
+    [0.0, 1000.0, 2000.0, 3000.0]
     """
 
     def __init__(self, message: str, trace: NewtonTrace):
@@ -86,16 +94,18 @@ class NewtonResult:
 def _newton_direction(grad: np.ndarray, hess: np.ndarray) -> tuple[np.ndarray, bool]:
     """Solve ``(-H + mu I) d = g`` with the smallest shift ``mu >= 0`` found that works."""
     neg_hess = -hess
-    scale = max(np.max(np.abs(neg_hess)), 1e-300)
+    # The shift is in units of curvature; with a (near) zero Hessian, fall back on the
+    # gradient's size so the first shifted step has a length of order 1e3, not 1e300.
+    scale = max(np.max(np.abs(neg_hess)), np.linalg.norm(grad), 1e-12)
     shift = 0.0
     for _ in range(60):
+        shifted = neg_hess + shift * np.eye(grad.size)
         try:
-            chol = np.linalg.cholesky(neg_hess + shift * np.eye(grad.size))
+            np.linalg.cholesky(shifted)  # succeeds exactly when `shifted` is positive definite
         except np.linalg.LinAlgError:
             shift = max(2.0 * shift, 1e-3 * scale)
             continue
-        direction = np.linalg.solve(chol.T, np.linalg.solve(chol, grad))
-        return direction, shift > 0.0
+        return np.linalg.solve(shifted, grad), shift > 0.0
     raise np.linalg.LinAlgError("no shift made the negative Hessian positive definite")
 
 
@@ -164,7 +174,7 @@ def newton(
     theta = np.array(theta0, dtype=float)
     if theta.ndim != 1 or theta.size == 0:
         raise ValueError(f"theta0 must be a non-empty 1-D array, got shape {theta.shape}")
-    if not np.all(np.isfinite(theta)):
+    if not np.isfinite(theta).all():
         raise ValueError(f"theta0 must be finite, got {theta.tolist()}")
     if not (np.isfinite(tol) and tol > 0):
         raise ValueError(f"tol must be a positive number, got {tol}")
@@ -195,9 +205,9 @@ def newton(
             raise ValueError(f"gradient returned shape {grad.shape}, expected ({d},)")
         if hess.shape != (d, d):
             raise ValueError(f"hessian returned shape {hess.shape}, expected ({d}, {d})")
-        if not np.all(np.isfinite(grad)):
+        if not np.isfinite(grad).all():
             fail(f"Newton failed: gradient is not finite at iteration {iteration}, theta={point.tolist()}")
-        if not np.all(np.isfinite(hess)):
+        if not np.isfinite(hess).all():
             fail(f"Newton failed: Hessian is not finite at iteration {iteration}, theta={point.tolist()}")
         return grad, hess
 

@@ -38,7 +38,7 @@ def ld50(alpha, beta) -> np.ndarray:
     ValueError: LD50 = -alpha/beta needs beta > 0, but 1 of 2 values have beta <= 0; keep the draws with beta > 0 first
     """
     alpha, beta = np.broadcast_arrays(np.asarray(alpha, dtype=float), np.asarray(beta, dtype=float))
-    if not (np.all(np.isfinite(alpha)) and np.all(np.isfinite(beta))):
+    if not (np.isfinite(alpha).all() and np.isfinite(beta).all()):
         raise ValueError("alpha and beta must be finite")
     bad = int(np.count_nonzero(beta <= 0))
     if bad:
@@ -61,7 +61,7 @@ def quantiles(draws, probs) -> np.ndarray:
     probs = np.asarray(probs, dtype=float)
     if draws.ndim != 1 or draws.size == 0:
         raise ValueError(f"draws must be a non-empty 1-D array, got shape {draws.shape}")
-    if not np.all(np.isfinite(draws)):
+    if not np.isfinite(draws).all():
         raise ValueError("draws must be finite")
     if np.any(~np.isfinite(probs)) or np.any((probs < 0) | (probs > 1)):
         raise ValueError(f"quantile probabilities must lie in [0, 1], got {probs.tolist()}")
