@@ -237,8 +237,9 @@ class GridPosterior:
         >>> round(float(grid.cov()[0, 0]), 4)   # uniform on [0, 4]: 16/12
         1.3333
         """
-        d_alpha = self.alpha - self.mean()[0]
-        d_beta = self.beta - self.mean()[1]
+        mean_alpha, mean_beta = self.mean()
+        d_alpha = self.alpha - mean_alpha
+        d_beta = self.beta - mean_beta
         var_alpha = self.marginal("alpha") @ d_alpha**2 + self.step[0] ** 2 / 12
         var_beta = self.marginal("beta") @ d_beta**2 + self.step[1] ** 2 / 12
         cross = d_alpha @ self.mass @ d_beta
