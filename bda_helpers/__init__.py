@@ -10,7 +10,7 @@ from .derivatives import fd_hessian, fd_hessian_from_log_density
 from .grid import EdgeMass, GridPosterior
 from .laplace import LaplaceApproximation, laplace
 from .newton import ConvergenceError, NewtonResult, NewtonTrace, newton
-from .summaries import central_interval, ld50, quantiles
+from .summaries import NormalSummary, central_interval, ld50, ld50_delta_method, quantile_mcse, quantiles
 
 __all__ = [
     "bioassay",
@@ -27,7 +27,10 @@ __all__ = [
     "NewtonResult",
     "NewtonTrace",
     "newton",
+    "NormalSummary",
     "central_interval",
     "ld50",
+    "ld50_delta_method",
+    "quantile_mcse",
     "quantiles",
 ]

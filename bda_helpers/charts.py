@@ -29,6 +29,8 @@ __all__ = [
     "dose_response_chart",
     "posterior_region_chart",
     "draws_chart",
+    "lines_chart",
+    "histogram_chart",
 ]
 
 _VEGALITE_VERSION = alt.SCHEMA_VERSION.lstrip("v").rsplit(".", 1)[0]  # "5.20" for Altair 5.5
@@ -211,4 +213,118 @@ def draws_chart(draws: dict[str, np.ndarray], *, title: str = "", opacity: float
         )
         .add_params(zoom)
         .properties(width=360, height=360)
+    )
+
+
+def lines_chart(
+    x,
+    curves: dict[str, np.ndarray],
+    *,
+    x_title: str = "x",
+    y_title: str = "density",
+    title: str = "",
+    log_x: bool = False,
+    log_y: bool = False,
+) -> alt.Chart:
+    """Several named curves over one x axis, e.g. an exact density against its Laplace fit.
+
+    Parameters
+    ----------
+    x : array_like, shape (m,)
+    curves : dict of str to array_like of shape (m,)
+        One line per entry, coloured and listed in the legend in the dict's order.
+    x_title, y_title, title : str, optional
+    log_x, log_y : bool, default False
+        Logarithmic axes (all values on that axis must then be positive).
+
+    Examples
+    --------
+    >>> x = np.linspace(-3, 3, 61)
+    >>> chart = lines_chart(x, {"exact": np.exp(-x**2 / 2), "fit": np.exp(-x**2 / 3)})
+    >>> chart.to_dict()["encoding"]["color"]["sort"]
+    ['exact', 'fit']
+    """
+    x = np.asarray(x, dtype=float)
+    if x.ndim != 1:
+        raise ValueError(f"x must be 1-D, got shape {x.shape}")
+    frames = []
+    for name, y in curves.items():
+        y = np.asarray(y, dtype=float)
+        if y.shape != x.shape:
+            raise ValueError(f"curve {name!r} has shape {y.shape}, but x has shape {x.shape}")
+        frames.append(pd.DataFrame({"x": round_significant(x), "y": round_significant(y), "curve": name}))
+    for axis, values, log in (("x", x, log_x), ("y", np.concatenate([f["y"] for f in frames]), log_y)):
+        if log and not (values > 0).all():
+            raise ValueError(f"a logarithmic {axis} axis needs positive values")
+    return (
+        alt.Chart(pd.concat(frames, ignore_index=True), title=title)
+        .mark_line()
+        .encode(
+            x=alt.X("x:Q", title=x_title, scale=alt.Scale(type="log") if log_x else alt.Scale(zero=False)),
+            y=alt.Y("y:Q", title=y_title, scale=alt.Scale(type="log") if log_y else alt.Scale()),
+            color=alt.Color("curve:N", title="", sort=list(curves)),
+            tooltip=[alt.Tooltip("curve:N"), alt.Tooltip("x:Q"), alt.Tooltip("y:Q")],
+        )
+        .properties(width=360, height=240)
+    )
+
+
+def histogram_chart(
+    values: dict[str, np.ndarray], edges, *, x_title: str = "value", title: str = ""
+) -> alt.Chart:
+    """Overlaid density histograms of several samples on shared bin ``edges``.
+
+    The counts are computed here (only the bars go into the chart), each sample scaled to
+    unit area over *all* its values, so samples of different sizes compare directly.
+    Values outside ``[edges[0], edges[-1]]`` cannot be drawn; the chart's subtitle says
+    how many each sample has there, so nothing disappears silently.
+
+    Parameters
+    ----------
+    values : dict of str to array_like, 1-D
+        One sample per entry, e.g. ``{"grid": ld50_grid, "Laplace": ld50_laplace}``.
+    edges : array_like
+        Increasing bin edges.
+    x_title, title : str, optional
+
+    Examples
+    --------
+    >>> sample = np.array([-0.5, 0.1, 0.2, 3.0])
+    >>> chart = histogram_chart({"draws": sample}, np.linspace(-1, 1, 5), title="demo")
+    >>> chart.to_dict()["title"]["subtitle"]
+    'outside [-1, 1]: draws 1 of 4'
+    """
+    edges = np.asarray(edges, dtype=float)
+    if edges.ndim != 1 or edges.size < 2 or not (np.diff(edges) > 0).all():
+        raise ValueError("edges must be a 1-D increasing array of at least two values")
+    frames, outside = [], []
+    for name, sample in values.items():
+        sample = np.asarray(sample, dtype=float)
+        if sample.ndim != 1 or sample.size == 0 or not np.isfinite(sample).all():
+            raise ValueError(f"sample {name!r} must be a non-empty 1-D array of finite values")
+        counts, _ = np.histogram(sample, edges)
+        n_outside = sample.size - int(counts.sum())
+        if n_outside:
+            outside.append(f"{name} {n_outside} of {sample.size}")
+        frames.append(
+            pd.DataFrame(
+                {
+                    "start": round_significant(edges[:-1]),
+                    "end": round_significant(edges[1:]),
+                    "density": round_significant(counts / (sample.size * np.diff(edges))),
+                    "sample": name,
+                }
+            )
+        )
+    subtitle = f"outside [{edges[0]:g}, {edges[-1]:g}]: " + ", ".join(outside) if outside else ""
+    return (
+        alt.Chart(pd.concat(frames, ignore_index=True), title=alt.Title(title, subtitle=subtitle))
+        .mark_bar(opacity=0.5, binSpacing=0)
+        .encode(
+            x=alt.X("start:Q", title=x_title, scale=alt.Scale(domain=[float(edges[0]), float(edges[-1])], nice=False)),
+            x2="end:Q",
+            y=alt.Y("density:Q", title="density", stack=None),
+            color=alt.Color("sample:N", title="", sort=list(values)),
+        )
+        .properties(width=360, height=240)
     )

@@ -26,6 +26,8 @@ def all_charts():
         charts.dose_response_chart(data, alpha=draws[:5, 0], beta=draws[:5, 1]),
         charts.posterior_region_chart(grid, title="regions"),
         charts.draws_chart({"grid": draws, "other": draws + 1}, title="draws"),
+        charts.lines_chart(np.linspace(0.1, 1, 10), {"a": np.ones(10), "b": np.arange(1, 11.0)}, log_y=True),
+        charts.histogram_chart({"grid": draws[:, 0], "shifted": draws[:, 0] + 1}, np.linspace(-2, 4, 25)),
     ]
 
 
@@ -72,3 +74,19 @@ def test_every_committed_chart_has_a_static_fallback(path):
             if any(key.startswith("application/vnd.vegalite") for key in data):
                 assert VEGALITE in data, f"{path.name}: chart is not Vega-Lite v5"
                 assert "image/svg+xml" in data or "image/png" in data, f"{path.name}: chart has no static image"
+
+
+def test_histogram_bars_integrate_to_the_share_inside_the_edges():
+    sample = np.concatenate([np.linspace(0.05, 0.95, 10), [5.0, -7.0]])
+    spec = charts.histogram_chart({"s": sample}, np.linspace(0, 1, 5), title="h").to_dict()
+    rows = next(iter(spec["datasets"].values()))
+    area = sum(row["density"] * (row["end"] - row["start"]) for row in rows)
+    assert area == pytest.approx(10 / 12, rel=1e-3)
+    assert spec["title"]["subtitle"] == "outside [0, 1]: s 2 of 12"
+
+
+def test_lines_chart_refuses_mismatched_curves_and_nonpositive_log_values():
+    with pytest.raises(ValueError, match="curve 'b' has shape"):
+        charts.lines_chart([1, 2, 3], {"a": [1, 2, 3], "b": [1, 2]})
+    with pytest.raises(ValueError, match="logarithmic y axis needs positive values"):
+        charts.lines_chart([1, 2, 3], {"a": [1, 0, 3]}, log_y=True)

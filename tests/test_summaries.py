@@ -1,0 +1,65 @@
+"""Quantile Monte Carlo standard errors and the LD50 delta method, against independent references."""
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from bda_helpers.summaries import NormalSummary, ld50_delta_method, quantile_mcse
+
+
+@pytest.mark.parametrize("prob", [0.025, 0.25, 0.5, 0.975])
+def test_quantile_mcse_matches_the_spread_of_repeated_sample_quantiles(prob):
+    samples = np.random.default_rng(11).standard_exponential((2000, 2000))
+    spread = np.quantile(samples, prob, axis=1).std(ddof=1)
+    # One sample's estimate is itself noisy; on average over 300 samples it must match.
+    estimates = [quantile_mcse(sample, prob) for sample in samples[:300]]
+    assert np.mean(estimates) == pytest.approx(spread, rel=0.08)
+
+
+def test_quantile_mcse_matches_the_asymptotic_formula_for_normal_draws():
+    n, prob = 200_000, 0.75
+    draws = np.random.default_rng(5).normal(size=n)
+    z = stats.norm.ppf(prob)
+    asymptotic = np.sqrt(prob * (1 - prob) / n) / stats.norm.pdf(z)
+    assert quantile_mcse(draws, prob) == pytest.approx(asymptotic, rel=0.05)
+
+
+def test_delta_method_gradient_against_finite_differences_and_tiny_covariance_monte_carlo():
+    mean = np.array([0.85, 7.75])
+    cov = np.array([[1.04, 3.55], [3.55, 23.7]])
+    step = 1e-6
+    gradient = np.array(
+        [
+            (-(mean[0] + step) / mean[1] + (mean[0] - step) / mean[1]) / (2 * step),
+            (-mean[0] / (mean[1] + step) + mean[0] / (mean[1] - step)) / (2 * step),
+        ]
+    )
+    summary = ld50_delta_method(mean, cov)
+    assert summary.mean == pytest.approx(-mean[0] / mean[1])
+    assert summary.sd == pytest.approx(np.sqrt(gradient @ cov @ gradient), rel=1e-6)
+    # With a tiny covariance the linearisation is exact: Monte Carlo agrees.
+    draws = np.random.default_rng(3).multivariate_normal(mean, cov * 1e-6, size=200_000)
+    ratio = -draws[:, 0] / draws[:, 1]
+    assert ld50_delta_method(mean, cov * 1e-6).sd == pytest.approx(ratio.std(), rel=0.01)
+
+
+def test_normal_summary_quantiles_are_scipys():
+    summary = NormalSummary(mean=-0.1, sd=0.1)
+    assert summary.interval(0.5) == pytest.approx(stats.norm(-0.1, 0.1).ppf([0.25, 0.75]))
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: ld50_delta_method([0.8, -1.0], np.eye(2)), "needs beta > 0"),
+        (lambda: ld50_delta_method([0.8, 7.0, 1.0], np.eye(2)), "mean must have shape"),
+        (lambda: ld50_delta_method([0.8, 7.0], [[np.nan, 0], [0, 1]]), "must be finite"),
+        (lambda: quantile_mcse([1.0, 2.0, np.nan], 0.5), "draws must be finite"),
+        (lambda: quantile_mcse([1.0, 2.0], 1.0), "strictly between 0 and 1"),
+        (lambda: quantile_mcse([1.0], 0.5), "at least 2 values"),
+        (lambda: NormalSummary(0.0, 1.0).interval(1.5), "strictly between 0 and 1"),
+    ],
+)
+def test_bad_input_is_refused_with_a_named_reason(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
