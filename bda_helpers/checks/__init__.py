@@ -1,0 +1,118 @@
+"""Self-checks for the exercises.
+
+Each check takes a student's answer, recomputes the reference value itself (never from a
+stored number), and returns a :class:`CheckResult` that says whether the answer is right
+and, if not, what is off and a hint at why. A check called with ``None`` (the scaffold's
+placeholder) says the exercise is not answered yet instead of failing, so a notebook with
+empty scaffolds runs cleanly.
+
+One module per notebook holds its checks, e.g. :mod:`bda_helpers.checks.study_guide`;
+the building blocks shared by all of them live here.
+
+Examples
+--------
+>>> check_close(None, 0.125, name="variance")
+… Not answered yet: assign your answer to `variance` and run the cell again.
+>>> check_close(0.125, 0.125, name="variance")
+✅ Correct: variance = 0.125.
+>>> check_close(8.0, 0.125, name="variance", hint="The variance is the inverse of -f''.")
+❌ Not yet: variance = 8 but the expected value is 0.125. Hint: The variance is the inverse of -f''.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["CheckResult", "not_answered", "correct", "wrong", "as_array", "check_close"]
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The verdict of a self-check.
+
+    Attributes
+    ----------
+    passed : bool or None
+        ``True`` if right, ``False`` if wrong, ``None`` if not answered yet.
+    message : str
+        What was checked, what is off, and a hint at why.
+    """
+
+    passed: bool | None
+    message: str
+
+    def __repr__(self) -> str:
+        prefix = {True: "✅ Correct: ", False: "❌ Not yet: ", None: "… Not answered yet: "}[self.passed]
+        return prefix + self.message
+
+    def _repr_pretty_(self, printer, cycle: bool) -> None:  # IPython shows the verdict, not the fields
+        printer.text(repr(self))
+
+
+def not_answered(name: str) -> CheckResult:
+    """The result for an answer still at its ``None`` placeholder."""
+    return CheckResult(None, f"assign your answer to `{name}` and run the cell again.")
+
+
+def correct(message: str) -> CheckResult:
+    """A passing result."""
+    return CheckResult(True, message)
+
+
+def wrong(message: str, hint: str = "") -> CheckResult:
+    """A failing result: what is off, then a hint at why."""
+    return CheckResult(False, message + (f" Hint: {hint}" if hint else ""))
+
+
+def as_array(answer, shape: tuple[int, ...], name: str) -> np.ndarray | CheckResult:
+    """Convert ``answer`` to a float array of ``shape``, or explain why it cannot be.
+
+    Returns the array, or a failing :class:`CheckResult` naming the problem (not numbers,
+    wrong shape, not finite) for the check to return as it is.
+
+    Examples
+    --------
+    >>> as_array([[1, 2], [3, 4]], (2, 2), "cov").tolist()
+    [[1.0, 2.0], [3.0, 4.0]]
+    >>> as_array([1, 2, 3], (2,), "mode")
+    ❌ Not yet: `mode` has shape (3,), but the answer needs shape (2,).
+    """
+    try:
+        values = np.asarray(answer, dtype=float)
+    except (TypeError, ValueError):
+        return wrong(f"`{name}` should be numbers (an array of shape {shape}), got {type(answer).__name__}.")
+    if values.shape != shape:
+        return wrong(f"`{name}` has shape {values.shape}, but the answer needs shape {shape}.")
+    if not np.isfinite(values).all():
+        return wrong(f"`{name}` contains NaN or infinite values.")
+    return values
+
+
+def check_close(answer, expected, *, name: str, rtol: float = 1e-3, atol: float = 0.0, hint: str = "") -> CheckResult:
+    """Check a number or array against the ``expected`` value the checker computed.
+
+    Parameters
+    ----------
+    answer : float or array_like or None
+        The student's answer; ``None`` means not answered yet.
+    expected : float or array_like
+    name : str
+        The variable the student assigns, used in the messages.
+    rtol, atol : float
+        Tolerances as in :func:`numpy.allclose`; widen them for Monte Carlo answers.
+    hint : str, optional
+        Shown when the answer is wrong.
+    """
+    if answer is None:
+        return not_answered(name)
+    expected = np.asarray(expected, dtype=float)
+    values = as_array(answer, expected.shape, name)
+    if isinstance(values, CheckResult):
+        return values
+    shown = np.array2string(values, precision=4) if values.ndim else f"{float(values):.4g}"
+    target = np.array2string(expected, precision=4) if expected.ndim else f"{float(expected):.4g}"
+    if np.allclose(values, expected, rtol=rtol, atol=atol):
+        return correct(f"{name} = {shown}.")
+    return wrong(f"{name} = {shown} but the expected value is {target}.", hint)

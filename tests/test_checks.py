@@ -1,0 +1,41 @@
+"""The self-check building blocks: every verdict, and answers that are not numbers at all."""
+
+import numpy as np
+import pytest
+
+from bda_helpers.checks import CheckResult, as_array, check_close
+
+
+def test_placeholder_answer_is_not_answered_yet_not_wrong():
+    result = check_close(None, 1.0, name="x")
+    assert result.passed is None
+    assert repr(result).startswith("… Not answered yet") and "`x`" in repr(result)
+
+
+def test_right_and_wrong_answers_within_and_outside_the_tolerance():
+    assert check_close(1.0005, 1.0, name="x", rtol=1e-3).passed is True
+    result = check_close(1.01, 1.0, name="x", rtol=1e-3, hint="look at the sign")
+    assert result.passed is False
+    assert "expected value is 1" in result.message and "Hint: look at the sign" in result.message
+
+
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [
+        ("0.125", "has shape ()"),  # a string converts, but not to the wanted shape
+        ([1.0, 2.0], "has shape (2,)"),
+        ([[1.0, np.nan], [0.0, 1.0]], "NaN or infinite"),
+        ({"a": 1}, "should be numbers"),
+        ([[1, 2], [3]], "should be numbers"),
+    ],
+)
+def test_unusable_answers_say_what_is_wrong(answer, message):
+    result = as_array(answer, (2, 2), "cov")
+    assert isinstance(result, CheckResult) and result.passed is False
+    assert message in result.message
+
+
+def test_ipython_shows_the_verdict():
+    from IPython.lib.pretty import pretty
+
+    assert pretty(CheckResult(True, "fine.")) == "✅ Correct: fine."
