@@ -1,7 +1,8 @@
 """Helpers for the BDA3 chapter 4 course on the normal (Laplace) approximation.
 
 The model functions of the bioassay example live in :mod:`bda_helpers.bioassay`; chart
-helpers in :mod:`bda_helpers.charts`. Importing the package has no side effects.
+helpers in :mod:`bda_helpers.charts`; the exercises' self-checks in :mod:`bda_helpers.checks`.
+Importing the package has no side effects.
 """
 
 from . import bioassay
