@@ -12,6 +12,8 @@ from .grid import EdgeMass, GridPosterior
 from .laplace import LaplaceApproximation, laplace
 from .newton import ConvergenceError, NewtonResult, NewtonTrace, newton
 from .summaries import NormalSummary, central_interval, ld50, ld50_delta_method, quantile_mcse, quantiles
+from .evidence import quadrature_log_evidence
+from .mixture import LaplaceMixture, laplace_mixture
 
 __all__ = [
     "bioassay",
@@ -34,4 +36,7 @@ __all__ = [
     "ld50_delta_method",
     "quantile_mcse",
     "quantiles",
+    "quadrature_log_evidence",
+    "LaplaceMixture",
+    "laplace_mixture",
 ]
