@@ -340,4 +340,4 @@ class GridPosterior:
         half = self.step[axis] / 2
         edges = np.concatenate([[centres[0] - half], centres + half])
         cumulative = np.concatenate([[0.0], np.cumsum(self.marginal(name))])
-        return np.interp(values, edges, cumulative)
+        return np.interp(values, edges, cumulative / cumulative[-1])  # exactly 1 above the grid
