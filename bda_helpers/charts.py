@@ -415,7 +415,7 @@ def draws_with_points_chart(
     draws : dict of str to array of shape (n, 2)
         (alpha, beta) draws per source, as for :func:`draws_chart`.
     points : dict of str to array_like of shape (2,)
-        Labelled (alpha, beta) points, drawn as black crosses with a tooltip.
+        Labelled (alpha, beta) points, drawn as black crosses with their labels beside them.
     title : str, optional
     opacity : float, default 0.35
 
@@ -433,9 +433,7 @@ def draws_with_points_chart(
             raise ValueError(f"point {label!r} must be a finite (alpha, beta) pair, got {point.tolist()}")
         rows.append({"alpha": float(round_significant(point[0])), "beta": float(round_significant(point[1])), "point": label})
     scatter = draws_chart(draws, opacity=opacity).properties(name="draws")  # a named view: no auto-numbered name
-    marks = (
-        alt.Chart(pd.DataFrame(rows))
-        .mark_point(shape="cross", size=220, color="black", filled=True, opacity=1)
-        .encode(x="alpha:Q", y="beta:Q", tooltip=["point:N", "alpha:Q", "beta:Q"])
-    )
-    return alt.layer(scatter, marks, title=title)
+    marked = alt.Chart(pd.DataFrame(rows)).encode(x="alpha:Q", y="beta:Q", tooltip=["point:N", "alpha:Q", "beta:Q"])
+    crosses = marked.mark_point(shape="cross", size=220, color="black", filled=True, opacity=1)
+    labels = marked.mark_text(align="left", dx=10, dy=-8, fontWeight="bold").encode(text="point:N")
+    return alt.layer(scatter, crosses, labels, title=title)
