@@ -31,6 +31,8 @@ __all__ = [
     "draws_chart",
     "lines_chart",
     "histogram_chart",
+    "laplace_ellipses_chart",
+    "draws_with_points_chart",
 ]
 
 _VEGALITE_VERSION = alt.SCHEMA_VERSION.lstrip("v").rsplit(".", 1)[0]  # "5.20" for Altair 5.5
@@ -324,7 +326,114 @@ def histogram_chart(
             x=alt.X("start:Q", title=x_title, scale=alt.Scale(domain=[float(edges[0]), float(edges[-1])], nice=False)),
             x2="end:Q",
             y=alt.Y("density:Q", title="density", stack=None),
+            y2=alt.datum(0),  # bars rise from 0: with x and x2 both set, a bar alone would be a thin tick
             color=alt.Color("sample:N", title="", sort=list(values)),
         )
         .properties(width=360, height=240)
     )
+
+
+def laplace_ellipses_chart(approx, levels=_CREDIBLE_LEVELS, *, n_points: int = 121, title: str = "") -> alt.Chart:
+    """The highest-density ellipses of a two-parameter normal (Laplace) approximation.
+
+    For a normal N(mode, cov) the ``level`` highest-density region is the ellipse of
+    Mahalanobis radius ``r = sqrt(chi2.ppf(level, 2)) = sqrt(-2 log(1 - level))``, i.e.
+    the points ``mode + L (r cos t, r sin t)`` with ``L`` the Cholesky factor of ``cov``.
+    Drawn as black lines, it layers over :func:`posterior_region_chart` (whose bands are
+    the same 50/80/95/99 % levels of the exact posterior) to compare the two in one
+    picture: ``posterior_region_chart(grid) + laplace_ellipses_chart(approx)``.
+
+    Parameters
+    ----------
+    approx : LaplaceApproximation
+        A two-parameter approximation, parameters (alpha, beta).
+    levels : sequence of float, default (0.5, 0.8, 0.95, 0.99)
+        Probabilities strictly between 0 and 1.
+    n_points : int, default 121
+        Points per ellipse (the first is repeated at the end to close it).
+    title : str, optional
+
+    Examples
+    --------
+    >>> from bda_helpers import LaplaceApproximation
+    >>> approx = LaplaceApproximation.from_mode([0.0, 0.0], [[-1.0, 0.0], [0.0, -4.0]])
+    >>> spec = laplace_ellipses_chart(approx, [0.5], n_points=5).to_dict()
+    >>> rows = next(iter(spec["datasets"].values()))
+    >>> len(rows), max(row["alpha"] for row in rows), max(row["beta"] for row in rows)
+    (5, 1.177, 0.5887)
+
+    The 50 % radius is ``sqrt(2 log 2) ≈ 1.177`` sds; beta's sd is 1/2.
+    """
+    mode = np.asarray(approx.mode, dtype=float)
+    if mode.shape != (2,):
+        raise ValueError(f"the approximation must have two parameters (alpha, beta), got {mode.size}")
+    levels = np.asarray(levels, dtype=float)
+    if levels.ndim != 1 or levels.size == 0 or np.any(~((levels > 0) & (levels < 1))):
+        raise ValueError(f"levels must be probabilities strictly between 0 and 1, got {levels.tolist()}")
+    if isinstance(n_points, bool) or not isinstance(n_points, int) or n_points < 4:
+        raise ValueError(f"n_points must be an integer of at least 4, got {n_points!r}")
+    angle = np.linspace(0.0, 2 * np.pi, n_points)
+    angle[-1] = 0.0  # close the ellipse exactly
+    circle = np.column_stack([np.cos(angle), np.sin(angle)])
+    frames = []
+    for level in levels:
+        radius = np.sqrt(-2.0 * np.log1p(-level))  # chi2.ppf(level, 2), in closed form
+        points = mode + radius * circle @ np.asarray(approx.cholesky).T
+        frames.append(
+            pd.DataFrame(
+                {
+                    "alpha": round_significant(points[:, 0]),
+                    "beta": round_significant(points[:, 1]),
+                    "order": np.arange(n_points),
+                    "level": f"{level:.0%}",
+                    "curve": "Laplace ellipses",
+                }
+            )
+        )
+    return (
+        alt.Chart(pd.concat(frames, ignore_index=True), title=title)
+        .mark_line(color="black", strokeWidth=1.2, clip=True)
+        .encode(
+            x=alt.X("alpha:Q", title="α"),
+            y=alt.Y("beta:Q", title="β"),
+            order="order:Q",
+            detail="level:N",
+            strokeDash=alt.StrokeDash("curve:N", title=""),
+            tooltip=[alt.Tooltip("level:N", title="Laplace HPD ellipse")],
+        )
+        .properties(width=360, height=360)
+    )
+
+
+def draws_with_points_chart(
+    draws: dict[str, np.ndarray], points: dict[str, np.ndarray], *, title: str = "", opacity: float = 0.35
+) -> alt.LayerChart:
+    """:func:`draws_chart` with a few marked points on top, e.g. the posterior mode.
+
+    Parameters
+    ----------
+    draws : dict of str to array of shape (n, 2)
+        (alpha, beta) draws per source, as for :func:`draws_chart`.
+    points : dict of str to array_like of shape (2,)
+        Labelled (alpha, beta) points, drawn as black crosses with their labels beside them.
+    title : str, optional
+    opacity : float, default 0.35
+
+    Examples
+    --------
+    >>> draws = np.random.default_rng(0).normal(size=(50, 2))
+    >>> spec = draws_with_points_chart({"normal": draws}, {"mode": [0.0, 0.0]}, title="t").to_dict()
+    >>> spec["params"][0]["views"], spec["layer"][1]["mark"]["shape"]
+    (['draws'], 'cross')
+    """
+    rows = []
+    for label, point in points.items():
+        point = np.asarray(point, dtype=float)
+        if point.shape != (2,) or not np.isfinite(point).all():
+            raise ValueError(f"point {label!r} must be a finite (alpha, beta) pair, got {point.tolist()}")
+        rows.append({"alpha": float(round_significant(point[0])), "beta": float(round_significant(point[1])), "point": label})
+    scatter = draws_chart(draws, opacity=opacity).properties(name="draws")  # a named view: no auto-numbered name
+    marked = alt.Chart(pd.DataFrame(rows)).encode(x="alpha:Q", y="beta:Q", tooltip=["point:N", "alpha:Q", "beta:Q"])
+    crosses = marked.mark_point(shape="cross", size=220, color="black", filled=True, opacity=1)
+    labels = marked.mark_text(align="left", dx=10, dy=-8, fontWeight="bold").encode(text="point:N")
+    return alt.layer(scatter, crosses, labels, title=title)

@@ -5,9 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 from scipy import stats
 
-__all__ = ["ld50", "quantiles", "central_interval", "quantile_mcse", "NormalSummary", "ld50_delta_method"]
+__all__ = [
+    "ld50",
+    "quantiles",
+    "central_interval",
+    "quantile_mcse",
+    "NormalSummary",
+    "ld50_delta_method",
+    "ld50_unconditioned",
+    "weighted_quantiles",
+    "quantile_table",
+]
 
 
 def ld50(alpha, beta) -> np.ndarray:
@@ -180,3 +191,162 @@ def ld50_delta_method(mean, cov) -> NormalSummary:
     if variance < 0:
         raise ValueError("cov is not positive semi-definite: the delta-method variance is negative")
     return NormalSummary(mean=float(-alpha / beta), sd=variance**0.5)
+
+
+def ld50_unconditioned(alpha, beta) -> np.ndarray:
+    """The ratio ``-alpha / beta`` for every draw, *including* those with ``beta <= 0``.
+
+    For ``beta <= 0`` the ratio is not an LD50 at all (the dose-response curve does not
+    rise, so no dose kills half the animals), and near ``beta = 0`` it explodes. This
+    function exists to *show* that explosion, e.g. for draws of a normal approximation
+    whose ``beta`` crosses 0; to summarise LD50 use :func:`ld50`, which refuses such draws.
+
+    Parameters
+    ----------
+    alpha, beta : array_like
+        Draws of intercept and slope, broadcast against each other.
+
+    Returns
+    -------
+    numpy.ndarray
+
+    Raises
+    ------
+    ValueError
+        If any value is not finite, or any ``beta`` is exactly 0 (the ratio is undefined).
+
+    Examples
+    --------
+    >>> ld50_unconditioned([0.8, 0.8, 0.8], [8.0, 0.01, -2.0]).round(2).tolist()
+    [-0.1, -80.0, 0.4]
+    """
+    alpha, beta = np.broadcast_arrays(np.asarray(alpha, dtype=float), np.asarray(beta, dtype=float))
+    if not (np.isfinite(alpha).all() and np.isfinite(beta).all()):
+        raise ValueError("alpha and beta must be finite")
+    zero = int(np.count_nonzero(beta == 0))
+    if zero:
+        raise ValueError(f"-alpha/beta is undefined for beta = 0 ({zero} of {beta.size} values)")
+    return -alpha / beta
+
+
+def weighted_quantiles(values, weights, probs) -> np.ndarray:
+    """Quantiles of a discrete distribution: ``values`` with probabilities ``weights``.
+
+    Each value is treated as the midpoint of its share of probability: sorted values
+    ``v_(i)`` sit at cumulative probability ``W_(i) - w_(i)/2``, and quantiles interpolate
+    linearly between them (values below the first or above the last point are clipped to
+    the smallest or largest value). With equal weights this is the "Hazen" sample
+    quantile. It turns a grid posterior into quantiles of any function of the parameters,
+    e.g. LD50, by weighting each cell's value with the cell's mass.
+
+    Parameters
+    ----------
+    values : array_like
+        Finite values (any shape; flattened).
+    weights : array_like
+        Non-negative weights of the same shape, not all 0; normalised here.
+    probs : float or array_like
+        Probabilities in [0, 1].
+
+    Returns
+    -------
+    numpy.ndarray
+        Quantiles, shaped like ``probs``.
+
+    Examples
+    --------
+    >>> weighted_quantiles([3.0, 1.0, 2.0], [0.25, 0.25, 0.5], [0.125, 0.5, 0.875]).tolist()
+    [1.0, 2.0, 3.0]
+    """
+    values = np.asarray(values, dtype=float).ravel()
+    weights = np.asarray(weights, dtype=float).ravel()
+    probs = np.asarray(probs, dtype=float)
+    if values.size == 0 or values.shape != weights.shape:
+        raise ValueError(f"values and weights must be non-empty and of one size, got {values.size} and {weights.size}")
+    if not (np.isfinite(values).all() and np.isfinite(weights).all()):
+        raise ValueError("values and weights must be finite")
+    if np.any(weights < 0) or weights.sum() <= 0:
+        raise ValueError("weights must be non-negative and not all 0")
+    if np.any(~np.isfinite(probs)) or np.any((probs < 0) | (probs > 1)):
+        raise ValueError(f"quantile probabilities must lie in [0, 1], got {probs.tolist()}")
+    order = np.argsort(values, kind="stable")
+    sorted_values = values[order]
+    sorted_weights = weights[order] / weights.sum()
+    position = np.cumsum(sorted_weights) - sorted_weights / 2
+    return np.interp(probs, position, sorted_values)
+
+
+def quantile_table(probs, names, *, draws=None, exact=None) -> pd.DataFrame:
+    """One table of marginal quantiles from several sources, exact and from draws.
+
+    Rows are (parameter, probability); for every source there is an ``exact`` column
+    (quantiles computed exactly, e.g. normal ``ppf`` or a grid's CDF) and/or a ``draws``
+    column with its Monte Carlo standard error ``± MCSE`` (:func:`quantile_mcse`, for
+    independent draws). Sources appear in the order they are first named, ``exact``
+    before ``draws``.
+
+    Parameters
+    ----------
+    probs : array_like, shape (k,)
+        Quantile probabilities, strictly between 0 and 1.
+    names : sequence of str, length d
+        Parameter names, in the order of the draws' columns.
+    draws : dict of str to array_like of shape (n, d), optional
+        Independent draws per source.
+    exact : dict of str to array_like of shape (d, k), optional
+        Exact quantiles per source: row ``i`` for parameter ``names[i]``, one column per
+        probability.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index (``parameter``, ``quantile``), with the probabilities labelled like "2.5%";
+        columns a MultiIndex (source, ``exact`` / ``draws`` / ``± MCSE``).
+
+    Examples
+    --------
+    >>> from scipy import stats
+    >>> probs = [0.25, 0.75]
+    >>> sample = np.random.default_rng(0).normal(size=(4000, 1))
+    >>> table = quantile_table(probs, ["z"], draws={"normal": sample},
+    ...                        exact={"normal": [stats.norm.ppf(probs)]})
+    >>> table.columns.tolist()
+    [('normal', 'exact'), ('normal', 'draws'), ('normal', '± MCSE')]
+    >>> table.index.tolist()
+    [('z', '25%'), ('z', '75%')]
+    >>> table.round(2).to_numpy().tolist()
+    [[-0.67, -0.69, 0.02], [0.67, 0.66, 0.02]]
+    """
+    probs = np.asarray(probs, dtype=float)
+    names = list(names)
+    draws = dict(draws or {})
+    exact = dict(exact or {})
+    if probs.ndim != 1 or probs.size == 0 or np.any(~((probs > 0) & (probs < 1))):
+        raise ValueError(f"probs must be a 1-D array of probabilities strictly between 0 and 1, got {probs.tolist()}")
+    if not names:
+        raise ValueError("names must name at least one parameter")
+    if not (draws or exact):
+        raise ValueError("give draws or exact quantiles for at least one source")
+    columns: dict[tuple[str, str], np.ndarray] = {}
+    for source in dict.fromkeys([*exact, *draws]):
+        if source in exact:
+            values = np.asarray(exact[source], dtype=float)
+            if values.shape != (len(names), probs.size):
+                raise ValueError(
+                    f"exact quantiles of {source!r} must have shape (len(names), len(probs)) = "
+                    f"{(len(names), probs.size)}, got {values.shape}"
+                )
+            columns[(source, "exact")] = values.ravel()
+        if source in draws:
+            sample = np.asarray(draws[source], dtype=float)
+            if sample.ndim != 2 or sample.shape[1] != len(names):
+                raise ValueError(
+                    f"draws of {source!r} must have shape (n, len(names)) = (n, {len(names)}), got {sample.shape}"
+                )
+            columns[(source, "draws")] = np.concatenate([quantiles(column, probs) for column in sample.T])
+            columns[(source, "± MCSE")] = np.array([quantile_mcse(column, p) for column in sample.T for p in probs])
+    labels = [f"{100 * p:g}%" for p in probs]
+    index = pd.MultiIndex.from_product([names, labels], names=["parameter", "quantile"])
+    table = pd.DataFrame(columns, index=index)
+    table.columns = pd.MultiIndex.from_tuples(table.columns, names=["source", ""])
+    return table

@@ -1,0 +1,125 @@
+"""Self-checks for notebook 05, Laplace against the grid.
+
+Each check refits the bioassay Laplace approximation from the data (nothing is stored)
+and recognises the usual slips — the variance where the sd belongs, a probability from the
+wrong side, a Monte Carlo share where the exact value was asked for, a dropped covariance
+term — to say which one it was.
+
+Examples
+--------
+>>> beta_negative_probability(None)
+… Not answered yet: assign your answer to `laplace_prob_beta_negative` and run the cell again.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+from scipy import stats
+
+from .. import bioassay, laplace, load_bioassay
+from ..laplace import LaplaceApproximation
+from . import CheckResult, as_array, correct, not_answered, wrong
+
+__all__ = ["LOG_DOSE", "beta_negative_probability", "log_odds_interval"]
+
+#: The log dose of exercise 2.
+LOG_DOSE = 0.5
+
+_DRAWS = 1500  # the notebook's number of draws, for the Monte Carlo tolerance
+
+
+@lru_cache(maxsize=1)
+def _laplace() -> LaplaceApproximation:
+    data = load_bioassay()
+    return laplace(
+        lambda theta: bioassay.gradient(theta, data), [0.0, 0.0], hessian=lambda theta: bioassay.hessian(theta, data)
+    )
+
+
+def _close(value, target, atol: float) -> bool:
+    return bool(np.allclose(value, target, rtol=0.0, atol=atol))
+
+
+def beta_negative_probability(laplace_prob_beta_negative) -> CheckResult:
+    """Exercise 1: the exact probability that β < 0 under the Laplace approximation.
+
+    Examples
+    --------
+    >>> beta_negative_probability(0.0559)
+    ✅ Correct: laplace_prob_beta_negative = 0.0559 (Φ(−β̂/sd_β) = 0.0559).
+    >>> beta_negative_probability(0.9441)
+    ❌ Not yet: laplace_prob_beta_negative = 0.9441 but the expected value is 0.05589. Hint: that is P(β > 0) = 1 − Φ(−β̂/sd_β); the question asks for the other side, P(β < 0).
+    """
+    name = "laplace_prob_beta_negative"
+    if laplace_prob_beta_negative is None:
+        return not_answered(name)
+    value = as_array(laplace_prob_beta_negative, (), name)
+    if isinstance(value, CheckResult):
+        return value
+    value = float(value)
+    approx = _laplace()
+    mode, sd, variance = approx.mode[1], approx.sd[1], approx.cov[1, 1]
+    expected = float(stats.norm.cdf(0.0, mode, sd))
+    shown = f"{name} = {value:.4g}"
+    if _close(value, expected, 5e-4):
+        return correct(f"{shown} (Φ(−β̂/sd_β) = {expected:.4f}).")
+    message = f"{shown} but the expected value is {expected:.4g}."
+    monte_carlo_sd = np.sqrt(expected * (1 - expected) / _DRAWS)
+    if _close(value, stats.norm.cdf(0.0, mode, variance), 5e-4):
+        hint = (f"you divided by the variance Σ_ββ = {variance:.2f}; the normal's scale is the sd, "
+                f"sqrt(Σ_ββ) = {sd:.2f}: Φ(−β̂/sd_β).")
+    elif _close(value, 1 - expected, 5e-4):
+        hint = "that is P(β > 0) = 1 − Φ(−β̂/sd_β); the question asks for the other side, P(β < 0)."
+    elif value < 1e-3:
+        hint = ("that is (about) what the exact grid posterior puts below 0; the question asks what the "
+                "Laplace normal puts there.")
+    elif abs(value - expected) < 4 * monte_carlo_sd:
+        hint = ("close: this looks like the share of Laplace draws with β < 0, a Monte Carlo estimate. "
+                "The exact normal probability is scipy.stats.norm.cdf(0, loc=β̂, scale=sd_β).")
+    else:
+        hint = "β ~ N(β̂, sd_β²) under Laplace, with β̂ = approx.mode[1] and sd_β = approx.sd[1]; evaluate its CDF at 0."
+    return wrong(message, hint)
+
+
+def log_odds_interval(log_odds_95) -> CheckResult:
+    """Exercise 2: the Laplace 95 % central interval of the log-odds α + β·x at x = 0.5.
+
+    Examples
+    --------
+    >>> log_odds_interval([6.3, 2.0])
+    ❌ Not yet: give the interval as [lower, upper], lower first.
+    """
+    name = "log_odds_95"
+    if log_odds_95 is None:
+        return not_answered(name)
+    value = as_array(log_odds_95, (2,), name)
+    if isinstance(value, CheckResult):
+        return value
+    if value[0] > value[1]:
+        return wrong("give the interval as [lower, upper], lower first.")
+    approx = _laplace()
+    weights = np.array([1.0, LOG_DOSE])
+    mean = float(weights @ approx.mode)
+    variance = float(weights @ approx.cov @ weights)
+    z = stats.norm.ppf(0.975)
+    expected = mean + z * np.sqrt(variance) * np.array([-1.0, 1.0])
+    shown = f"{name} = [{value[0]:.3f}, {value[1]:.3f}]"
+    if _close(value, expected, 0.01):
+        return correct(f"{shown}: mean {mean:.3f} ± 1.96 × sd {np.sqrt(variance):.3f}.")
+    message = f"{shown} but the expected interval is [{expected[0]:.3f}, {expected[1]:.3f}]."
+    diagonal = float(weights**2 @ np.diag(approx.cov))
+    if _close(value, mean + z * np.sqrt(diagonal) * np.array([-1.0, 1.0]), 0.01):
+        covariance_term = 2 * LOG_DOSE * approx.cov[0, 1]
+        hint = (f"your interval is too {'narrow' if covariance_term > 0 else 'wide'}: it leaves out the covariance "
+                f"term. Var(α + βx) = aᵀΣa with a = (1, x), i.e. Σ_αα + 2x Σ_αβ + x² Σ_ββ, and here "
+                f"2x Σ_αβ = {covariance_term:.2f}.")
+    elif _close(value, mean + z * variance * np.array([-1.0, 1.0]), 0.01):
+        hint = "aᵀΣa is the variance of α + βx; the interval needs its square root, the sd."
+    elif _close(np.mean(value), mean, 0.01):
+        hint = f"the centre {mean:.3f} is right; the half-width is 1.96 × sqrt(aᵀΣa) with a = (1, {LOG_DOSE:g})."
+    else:
+        hint = (f"under Laplace α + βx is normal with mean aᵀθ̂ and variance aᵀΣa, a = (1, {LOG_DOSE:g}); "
+                "the exact grid posterior gives a different (skewed) interval.")
+    return wrong(message, hint)

@@ -1,0 +1,140 @@
+"""Self-checks for notebook 06, quantiles and LD50.
+
+The checks rebuild the exact posterior on the notebook's grid and refit the Laplace
+approximation from the data (nothing is stored). Monte Carlo answers are accepted within
+a tolerance set by the Monte Carlo error of 1,000 independent draws, and the usual slips
+— the Laplace claim for the exact answer, the wrong side of a CDF, a flipped sign, draws
+with β ≤ 0 left in, the delta method for the posterior — are named.
+
+Examples
+--------
+>>> ld50_interval(None)
+… Not answered yet: assign your answer to `ld50_95` and run the cell again.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from types import SimpleNamespace
+
+import numpy as np
+from scipy import stats
+
+from .. import GridPosterior, bioassay, laplace, ld50_delta_method, load_bioassay
+from ..summaries import quantile_mcse, weighted_quantiles
+from . import CheckResult, as_array, correct, not_answered, wrong
+
+__all__ = ["beta_tail_beyond_laplace", "ld50_interval"]
+
+_MIN_DRAWS = 1000  # answers from at least this many draws pass
+_SEED = 6  # the check's own draws, to measure the Monte Carlo error of LD50 quantiles
+
+
+@lru_cache(maxsize=1)
+def _reference() -> SimpleNamespace:
+    """The notebook's grid and Laplace fit, recomputed from the data."""
+    data = load_bioassay()
+    approx = laplace(
+        lambda theta: bioassay.gradient(theta, data), [0.0, 0.0], hessian=lambda theta: bioassay.hessian(theta, data)
+    )
+    grid = GridPosterior.from_log_density(
+        lambda alpha, beta: bioassay.log_posterior(alpha, beta, data), np.linspace(-4, 8, 240), np.linspace(-10, 40, 360)
+    )
+    return SimpleNamespace(approx=approx, grid=grid)
+
+
+def _close(value, target, atol) -> bool:
+    return bool(np.allclose(value, target, rtol=0.0, atol=atol))
+
+
+def beta_tail_beyond_laplace(prob_beta_above_laplace_975) -> CheckResult:
+    """Exercise 1: the exact posterior probability that β exceeds the Laplace 97.5 % quantile.
+
+    Examples
+    --------
+    >>> beta_tail_beyond_laplace(0.025)
+    ❌ Not yet: prob_beta_above_laplace_975 = 0.025 but the expected value is 0.154. Hint: 0.025 is what the Laplace normal claims lies above its own 97.5 % quantile; evaluate the exact posterior there: 1 − grid.cdf("beta", q).
+    """
+    name = "prob_beta_above_laplace_975"
+    if prob_beta_above_laplace_975 is None:
+        return not_answered(name)
+    value = as_array(prob_beta_above_laplace_975, (), name)
+    if isinstance(value, CheckResult):
+        return value
+    value = float(value)
+    reference = _reference()
+    mode, sd, variance = reference.approx.mode[1], reference.approx.sd[1], reference.approx.cov[1, 1]
+    cut = stats.norm.ppf(0.975, mode, sd)
+    expected = 1.0 - float(reference.grid.cdf("beta", cut))
+    # exact from the grid's CDF, or a share of at least 1,000 grid draws: 3 Monte Carlo sds
+    tolerance = max(1e-3, 3 * np.sqrt(expected * (1 - expected) / _MIN_DRAWS))
+    shown = f"{name} = {value:.4g}"
+    if _close(value, expected, tolerance):
+        return correct(
+            f"{shown}; exactly {expected:.3f}, {expected / 0.025:.0f} times the 0.025 that Laplace claims (q = {cut:.2f})."
+        )
+    message = f"{shown} but the expected value is {expected:.3f}."
+    if _close(value, 0.025, 2e-3):
+        hint = ("0.025 is what the Laplace normal claims lies above its own 97.5 % quantile; evaluate the "
+                'exact posterior there: 1 − grid.cdf("beta", q).')
+    elif _close(value, 1 - expected, tolerance):
+        hint = 'that is P(β ≤ q), the CDF itself; the upper tail is 1 − grid.cdf("beta", q).'
+    elif _close(value, 1.0 - reference.grid.cdf("beta", stats.norm.ppf(0.975, mode, variance)), 1e-3):
+        hint = (f"your quantile q is far out at β ≈ {stats.norm.ppf(0.975, mode, variance):.0f}: the normal's scale "
+                f"is the sd sqrt(Σ_ββ) = {sd:.2f}, not the variance {variance:.1f}.")
+    else:
+        hint = ("first the Laplace 97.5 % quantile q = stats.norm.ppf(0.975, β̂, sd_β), then the exact "
+                'probability above it, 1 − grid.cdf("beta", q).')
+    return wrong(message, hint)
+
+
+@lru_cache(maxsize=1)
+def _ld50_reference() -> SimpleNamespace:
+    """Exact 95 % LD50 interval on the grid (cells with β > 0, weighted by mass) and the
+    Monte Carlo error of its ends for 1,000 grid draws."""
+    grid = _reference().grid
+    alpha, beta = np.meshgrid(grid.alpha, grid.beta, indexing="ij")
+    positive = beta > 0
+    exact = weighted_quantiles(-alpha[positive] / beta[positive], grid.mass[positive], [0.025, 0.975])
+    draws = grid.sample(16 * _MIN_DRAWS, np.random.default_rng(_SEED))
+    values = -draws[:, 0] / draws[:, 1]  # no grid draw has β ≤ 0 (its mass there is ~3e-6)
+    mcse = 4 * np.array([quantile_mcse(values, p) for p in (0.025, 0.975)])  # sqrt(16): for 1,000 draws
+    return SimpleNamespace(exact=exact, mcse=mcse)
+
+
+def ld50_interval(ld50_95) -> CheckResult:
+    """Exercise 2: the 95 % posterior interval of LD50 = −α/β from the (exact) grid posterior.
+
+    Examples
+    --------
+    >>> ld50_interval([0.10, -0.28])
+    ❌ Not yet: give the interval as [lower, upper], lower first.
+    """
+    name = "ld50_95"
+    if ld50_95 is None:
+        return not_answered(name)
+    value = as_array(ld50_95, (2,), name)
+    if isinstance(value, CheckResult):
+        return value
+    if value[0] > value[1]:
+        return wrong("give the interval as [lower, upper], lower first.")
+    reference = _ld50_reference()
+    expected, tolerance = reference.exact, 3 * reference.mcse
+    approx = _reference().approx
+    delta = ld50_delta_method(approx.mode, approx.cov).interval(0.95)
+    shown = f"{name} = [{value[0]:.3f}, {value[1]:.3f}]"
+    message = f"{shown} but the grid posterior's interval is [{expected[0]:.3f}, {expected[1]:.3f}]."
+    if _close(value, delta, 2e-3):
+        return wrong(message, "that is the delta-method interval, a normal approximation to LD50; the exercise asks "
+                              "for the grid posterior: −α/β of grid draws (or of the grid cells, weighted by mass).")
+    if np.all(np.abs(value - expected) <= tolerance):
+        return correct(f"{shown}; exactly [{expected[0]:.3f}, {expected[1]:.3f}] (Monte Carlo tolerance "
+                       f"± {tolerance[0]:.3f}, ± {tolerance[1]:.3f} for 1,000 draws).")
+    if np.all(np.abs(-value[::-1] - expected) <= tolerance):
+        hint = "the sign is flipped: LD50 solves α + β·x = 0, so x = −α/β, not α/β."
+    elif value[1] - value[0] > 2 * (expected[1] - expected[0]):
+        hint = ("your interval is far too wide: were the draws from the Laplace approximation? Its draws near "
+                "β = 0 make −α/β explode, and for β ≤ 0 the ratio is no LD50 at all. Use grid draws.")
+    else:
+        hint = "take −α/β for each grid draw (grid.sample(n, rng)) and its 2.5 % and 97.5 % sample quantiles."
+    return wrong(message, hint)

@@ -1,0 +1,55 @@
+"""Notebook 05's self-checks: right answers (computed here from the reference fit) pass,
+placeholders are "not answered", and the typical wrong answers get their specific hint."""
+
+import numpy as np
+import pytest
+from scipy import special, stats
+
+from bda_helpers.checks import laplace_vs_grid as check_05
+
+
+@pytest.fixture(scope="module")
+def normal(posterior_mode):
+    return posterior_mode.mode, posterior_mode.cov
+
+
+def test_placeholders_are_not_answered():
+    assert check_05.beta_negative_probability(None).passed is None
+    assert check_05.log_odds_interval(None).passed is None
+
+
+def test_beta_negative_probability(normal):
+    mode, cov = normal
+    sd = np.sqrt(cov[1, 1])
+    right = 0.5 * special.erfc(mode[1] / (sd * np.sqrt(2)))
+    assert check_05.beta_negative_probability(right).passed is True
+    cases = {
+        stats.norm.cdf(0, mode[1], cov[1, 1]): "divided by the variance",
+        1 - right: "P(β > 0)",
+        right + 0.005: "share of Laplace draws",
+        3e-6: "exact grid posterior",
+        0.3: "evaluate its CDF at 0",
+    }
+    for answer, hint in cases.items():
+        result = check_05.beta_negative_probability(answer)
+        assert result.passed is False and hint in result.message, (answer, result.message)
+
+
+def test_log_odds_interval(normal):
+    mode, cov = normal
+    a = np.array([1.0, check_05.LOG_DOSE])
+    mean, sd = a @ mode, np.sqrt(a @ cov @ a)
+    z = stats.norm.ppf(0.975)
+    assert check_05.log_odds_interval([mean - z * sd, mean + z * sd]).passed is True
+    diagonal_sd = np.sqrt(cov[0, 0] + a[1] ** 2 * cov[1, 1])
+    cases = {
+        (mean - z * diagonal_sd, mean + z * diagonal_sd): "too narrow: it leaves out the covariance",
+        (mean - z * sd**2, mean + z * sd**2): "needs its square root",
+        (mean - sd, mean + sd): "the centre",
+        (mean + z * sd, mean - z * sd): "lower first",
+        (0.0, 1.0): "variance aᵀΣa",
+    }
+    for answer, hint in cases.items():
+        result = check_05.log_odds_interval(list(answer))
+        assert result.passed is False and hint in result.message, (answer, result.message)
+    assert "shape (2,)" in check_05.log_odds_interval(1.0).message

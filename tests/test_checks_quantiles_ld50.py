@@ -1,0 +1,64 @@
+"""Notebook 06's self-checks: right answers (computed here independently) pass, placeholders
+are "not answered", and the typical wrong answers get their specific hint."""
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from bda_helpers.checks import quantiles_ld50 as check_06
+
+FINE_ALPHA = np.linspace(-4, 8, 960)
+FINE_BETA = np.linspace(-10, 40, 1440)
+
+
+@pytest.fixture(scope="module")
+def fine(ref):
+    log_density = ref.log_likelihood(FINE_ALPHA[:, None], FINE_BETA[None, :])
+    mass = np.exp(log_density - log_density.max())
+    return mass / mass.sum()
+
+
+def test_placeholders_are_not_answered():
+    assert check_06.beta_tail_beyond_laplace(None).passed is None
+    assert check_06.ld50_interval(None).passed is None
+
+
+def test_beta_tail_beyond_laplace(fine, posterior_mode):
+    mode, var = posterior_mode.mode[1], posterior_mode.cov[1, 1]
+    cut = stats.norm.ppf(0.975, mode, np.sqrt(var))
+    right = fine[:, FINE_BETA > cut].sum()  # finer grid, cell centres: within 1e-3 of the check's CDF
+    assert check_06.beta_tail_beyond_laplace(right).passed is True
+    assert "times the 0.025" in check_06.beta_tail_beyond_laplace(right).message
+    cases = {0.025: "what the Laplace normal claims", 1 - right: "the CDF itself", 0.0: "not the variance", 0.4: "first the Laplace"}
+    for answer, hint in cases.items():
+        result = check_06.beta_tail_beyond_laplace(answer)
+        assert result.passed is False and hint in result.message, (answer, result.message)
+
+
+def test_ld50_interval_from_grid_draws_passes(fine):
+    """Draws from the finer grid (own sampler) give an interval the check accepts."""
+    rng = np.random.default_rng(66)
+    cells = rng.choice(fine.size, size=4000, p=fine.ravel())
+    i, j = np.unravel_index(cells, fine.shape)
+    alpha, beta = FINE_ALPHA[i], FINE_BETA[j]
+    assert (beta > 0).all()
+    interval = np.quantile(-alpha / beta, [0.025, 0.975])
+    result = check_06.ld50_interval(interval)
+    assert result.passed is True, result.message
+
+
+def test_ld50_interval_wrong_answers(posterior_mode):
+    mode, cov = posterior_mode.mode, posterior_mode.cov
+    gradient = np.array([-1 / mode[1], mode[0] / mode[1] ** 2])
+    delta = -mode[0] / mode[1] + stats.norm.ppf([0.025, 0.975]) * np.sqrt(gradient @ cov @ gradient)
+    cases = {
+        (0.10, -0.28): "lower first",
+        (-0.103, 0.276): "sign is flipped",
+        tuple(delta): "delta-method",
+        (-0.73, 0.57): "far too wide",
+        (-0.39, 0.45): "far too wide",
+        (-0.2, 0.2): "sample quantiles",
+    }
+    for answer, hint in cases.items():
+        result = check_06.ld50_interval(list(answer))
+        assert result.passed is False and hint in result.message, (answer, result.message)
