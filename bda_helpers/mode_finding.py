@@ -16,6 +16,11 @@ def _scientific(value: float) -> str:
     return f"{value:.1e}"
 
 
+def _one_decimal(value: float) -> str:
+    text = f"{value:.1f}"
+    return "0.0" if text == "-0.0" else text
+
+
 def trace_table(
     trace: NewtonTrace,
     names: Sequence[str] | None = None,
@@ -79,12 +84,13 @@ def trace_table(
         raise ValueError(f"noise_floor must be a positive number, got {noise_floor}")
     floor_text = f"< {noise_floor:.0e}"
     log_floor_text = f"< {np.log10(noise_floor):.0f}"
-    table = pd.DataFrame({name: theta[:, j].round(decimals) for j, name in enumerate(names)})
+    # Adding 0.0 turns the -0.0 that rounding leaves for tiny negative numbers into 0.0.
+    table = pd.DataFrame({name: theta[:, j].round(decimals) + 0.0 for j, name in enumerate(names)})
     if not np.isnan(trace.log_density).all():
-        table["log density"] = np.round(trace.log_density, decimals)
+        table["log density"] = np.round(trace.log_density, decimals) + 0.0
     table["gradient norm"] = [floor_text if g < noise_floor else _scientific(g) for g in trace.grad_norm]
     table["log10 gradient norm"] = [
-        log_floor_text if g < noise_floor else f"{np.log10(g):.1f}" for g in trace.grad_norm
+        log_floor_text if g < noise_floor else _one_decimal(np.log10(g)) for g in trace.grad_norm
     ]
     start = np.arange(len(table)) == 0
     table["step length"] = ["" if s else _scientific(v) for s, v in zip(start, trace.step_norm)]
