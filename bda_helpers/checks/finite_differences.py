@@ -62,7 +62,7 @@ def forward_difference_hessian(answer, step: float = 1e-4, name: str = "forward_
     Examples
     --------
     >>> forward_difference_hessian([[-1.9648, 0.2934], [0.2934, -0.0859]])
-    ❌ Not yet: forward_hessian is the analytic Hessian (to 1e-4), not its forward-difference estimate. Hint: Build it from gradient evaluations: column j is (g(mode + h e_j) - g(mode)) / h with h = 0.0001; then symmetrise.
+    ❌ Not yet: forward_hessian is close to the analytic Hessian (to 1e-4), but not the forward-difference estimate, whose own error is 5.5e-06. Hint: Build it from gradient evaluations: column j is (g(mode + h e_j) - g(mode)) / h with h = 0.0001; then symmetrise.
     """
     if answer is None:
         return not_answered(name)
@@ -90,6 +90,12 @@ def forward_difference_hessian(answer, step: float = 1e-4, name: str = "forward_
             f"{name} is half the forward-difference Hessian.",
             "A forward difference divides by h, not by 2h (that is the central difference's spacing).",
         )
+    build_it = (
+        f"Build it from gradient evaluations: column j is (g(mode + h e_j) - g(mode)) / h "
+        f"with h = {step:g}; then symmetrise."
+    )
+    if _relative(values, exact) <= 1e-12:
+        return wrong(f"{name} is the analytic Hessian, not its forward-difference estimate.", build_it)
     if _relative(values, fd_hessian(gradient, mode, step=step)) <= tolerance:
         return wrong(
             f"{name} is the central-difference Hessian.",
@@ -97,9 +103,9 @@ def forward_difference_hessian(answer, step: float = 1e-4, name: str = "forward_
         )
     if _relative(values, exact) <= 1e-4:
         return wrong(
-            f"{name} is the analytic Hessian (to 1e-4), not its forward-difference estimate.",
-            f"Build it from gradient evaluations: column j is (g(mode + h e_j) - g(mode)) / h "
-            f"with h = {step:g}; then symmetrise.",
+            f"{name} is close to the analytic Hessian (to 1e-4), but not the forward-difference "
+            f"estimate, whose own error is {error:.1e}.",
+            build_it,
         )
     return wrong(
         f"{name} differs from the forward-difference Hessian by {_relative(values, reference):.1e} (relative).",
@@ -117,7 +123,7 @@ def forward_best_step(answer, name: str = "forward_best_h") -> CheckResult:
     Examples
     --------
     >>> forward_best_step(1e-5)
-    ❌ Not yet: forward_best_h = 1e-05 is near the best step of *central* differences. Hint: A forward difference has truncation error ∝ h (not h²); balanced against round-off ∝ ε/h the best step is near sqrt(ε) ≈ 1.5e-08, smaller than for central differences.
+    ❌ Not yet: forward_best_h = 1e-05 is near the best step of *central* differences. Hint: A forward difference has truncation error ∝ h (not h²); balanced against round-off ∝ ε/h the best step is of the order of sqrt(ε) ≈ 1.5e-08, smaller than for central differences.
     """
     if answer is None:
         return not_answered(name)
@@ -137,8 +143,8 @@ def forward_best_step(answer, name: str = "forward_best_h") -> CheckResult:
     best = fd_step_sweep(forward, exact, SWEEP_STEPS).best_step
     if best / 10 <= value <= best * 10:
         return correct(
-            f"{name} = {value:.1e}; the sweep's minimum is at h = {best:.1e}, near "
-            f"sqrt(ε) = {np.sqrt(np.finfo(float).eps):.1e}."
+            f"{name} = {value:.1e}; the sweep's minimum is at h = {best:.1e}, of the order of "
+            f"sqrt(ε) = {np.sqrt(np.finfo(float).eps):.1e} (times the problem's scale)."
         )
     central = fd_step_sweep(lambda h: fd_hessian(gradient, mode, step=h), exact, SWEEP_STEPS).best_step
     eps = np.finfo(float).eps
@@ -146,7 +152,7 @@ def forward_best_step(answer, name: str = "forward_best_h") -> CheckResult:
         return wrong(
             f"{name} = {value:.0e} is near the best step of *central* differences.",
             f"A forward difference has truncation error ∝ h (not h²); balanced against round-off "
-            f"∝ ε/h the best step is near sqrt(ε) ≈ {np.sqrt(eps):.1e}, smaller than for central differences.",
+            f"∝ ε/h the best step is of the order of sqrt(ε) ≈ {np.sqrt(eps):.1e}, smaller than for central differences.",
         )
     if value > best * 10:
         return wrong(
