@@ -33,6 +33,7 @@ __all__ = [
     "histogram_chart",
     "laplace_ellipses_chart",
     "draws_with_points_chart",
+    "step_error_chart",
 ]
 
 _VEGALITE_VERSION = alt.SCHEMA_VERSION.lstrip("v").rsplit(".", 1)[0]  # "5.20" for Altair 5.5
@@ -437,3 +438,88 @@ def draws_with_points_chart(
     crosses = marked.mark_point(shape="cross", size=220, color="black", filled=True, opacity=1)
     labels = marked.mark_text(align="left", dx=10, dy=-8, fontWeight="bold").encode(text="point:N")
     return alt.layer(scatter, crosses, labels, title=title)
+def step_error_chart(
+    steps,
+    errors: dict[str, np.ndarray],
+    *,
+    references: dict[str, np.ndarray] | None = None,
+    marks: dict[str, float] | None = None,
+    title: str = "",
+    x_title: str = "step h",
+    y_title: str = "relative error",
+) -> alt.LayerChart:
+    """Errors against the step on log–log axes: measured curves, reference slopes, marked steps.
+
+    Parameters
+    ----------
+    steps : array_like, shape (m,)
+        Positive steps, e.g. ``np.logspace(-1, -10, 37)``.
+    errors : dict of str to array_like of shape (m,)
+        Measured errors (positive), drawn as solid lines with points.
+    references : dict of str to array_like of shape (m,), optional
+        Reference curves such as ``c * h**2`` or ``eps / h``, drawn dashed (name them so
+        the legend says what they are, e.g. ``"∝ h² (truncation)"``). Only their
+        points within a factor of 10 of the measured errors' range are drawn, so a
+        reference line does not stretch the axis.
+    marks : dict of str to float, optional
+        Steps to mark with a labelled vertical rule, e.g. ``{"ε^(1/3)": 6.1e-6}``.
+    title, x_title, y_title : str, optional
+
+    Examples
+    --------
+    >>> h = np.logspace(-1, -8, 8)
+    >>> chart = step_error_chart(h, {"central": h**2 + 1e-16 / h}, references={"h²": h**2},
+    ...                          marks={"best": 1e-5}, title="U")
+    >>> [layer["mark"]["type"] for layer in chart.to_dict()["layer"]]
+    ['line', 'line', 'rule', 'text']
+    """
+    steps = np.asarray(steps, dtype=float)
+    if steps.ndim != 1 or not (steps > 0).all():
+        raise ValueError("steps must be a 1-D array of positive numbers")
+    references = references or {}
+    marks = marks or {}
+    frames = []
+    for kind, curves in (("measured", errors), ("reference", references)):
+        for name, values in curves.items():
+            values = np.asarray(values, dtype=float)
+            if values.shape != steps.shape:
+                raise ValueError(f"curve {name!r} has shape {values.shape}, but steps has shape {steps.shape}")
+            if not (values > 0).all():
+                raise ValueError(f"curve {name!r} must be positive for a logarithmic axis")
+            frames.append(pd.DataFrame({"h": steps, "error": values, "curve": name, "kind": kind}))
+    if not errors:
+        raise ValueError("errors must hold at least one measured curve")
+    measured = np.concatenate([np.asarray(v, dtype=float) for v in errors.values()])
+    low, high = measured.min() / 10.0, measured.max() * 10.0
+    table = pd.concat(frames, ignore_index=True)
+    table = table[(table["kind"] == "measured") | table["error"].between(low, high)]
+    table = table.assign(h=round_significant(table["h"]), error=round_significant(table["error"]))
+    x = alt.X("h:Q", title=x_title, scale=alt.Scale(type="log"), axis=alt.Axis(format=".0e"))
+    y = alt.Y("error:Q", title=y_title, scale=alt.Scale(type="log"), axis=alt.Axis(format=".0e"))
+    encoding = {
+        "x": x,
+        "y": y,
+        "color": alt.Color(
+            "curve:N", title="", sort=[*errors, *references], legend=alt.Legend(symbolType="stroke", labelLimit=320)
+        ),
+        "strokeDash": alt.StrokeDash(
+            "kind:N",
+            title="",
+            scale=alt.Scale(domain=["measured", "reference"], range=[[1, 0], [5, 4]]),
+            legend=None,
+        ),
+        "tooltip": [alt.Tooltip("curve:N"), alt.Tooltip("h:Q", format=".2e"), alt.Tooltip("error:Q", format=".2e")],
+    }
+    base = alt.Chart(table).encode(**encoding)
+    measured_lines = base.transform_filter(alt.datum.kind == "measured").mark_line(point=alt.OverlayMarkDef(size=20))
+    reference_lines = base.transform_filter(alt.datum.kind == "reference").mark_line(strokeWidth=1.5)
+    rule_table = pd.DataFrame(
+        {"h": round_significant(list(marks.values())), "label": list(marks), "row": 14.0 * np.arange(len(marks))}
+    )
+    rules = alt.Chart(rule_table).mark_rule(color="gray", strokeDash=[2, 2]).encode(x="h:Q")
+    labels = (
+        alt.Chart(rule_table)
+        .mark_text(align="left", dx=3, dy=4, baseline="top", color="gray")
+        .encode(x="h:Q", y=alt.Y("row:Q", scale=None), text="label:N")
+    )
+    return alt.layer(measured_lines, reference_lines, rules, labels, title=title).properties(width=420, height=300)

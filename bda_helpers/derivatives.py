@@ -8,10 +8,11 @@ times the scale of each coordinate; those are the defaults.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["fd_hessian", "fd_hessian_from_log_density"]
+__all__ = ["fd_hessian", "fd_hessian_from_log_density", "fd_jacobian", "StepSweep", "fd_step_sweep"]
 
 _EPS = np.finfo(float).eps
 
@@ -120,3 +121,136 @@ def fd_hessian_from_log_density(
     if not np.isfinite(hess).all():
         raise ValueError(f"the log density is not finite near theta={theta.tolist()}")
     return hess
+
+
+def fd_jacobian(function: Callable[[np.ndarray], np.ndarray], theta, step=None) -> np.ndarray:
+    """Jacobian of a vector function by central differences, *not* symmetrised.
+
+    Column ``j`` is ``(f(theta + h_j e_j) - f(theta - h_j e_j)) / (2 h_j)``. Applied to a
+    gradient it is the raw finite-difference Hessian, before :func:`fd_hessian` averages
+    it with its transpose; the difference between the two off-diagonal estimates shows
+    the size of the finite-difference error.
+
+    Parameters
+    ----------
+    function : callable
+        ``function(theta) -> array of shape (m,)``.
+    theta : array_like, shape (d,)
+        Where to evaluate the Jacobian.
+    step : float or array_like of shape (d,), optional
+        The steps ``h``: one number for every coordinate, or one per coordinate; default
+        ``eps**(1/3) * max(1, |theta_j|)``, as in :func:`fd_hessian`.
+
+    Returns
+    -------
+    numpy.ndarray, shape (m, d)
+        Entry ``[i, j]`` approximates ``d f_i / d theta_j``.
+
+    Raises
+    ------
+    ValueError
+        If ``theta`` or ``step`` is invalid, ``function`` returns arrays of different
+        shapes, or a value is not finite.
+
+    Examples
+    --------
+    >>> f = lambda t: np.array([t[0] * t[1], t[1] ** 3, np.sin(t[0])])
+    >>> fd_jacobian(f, [0.0, 2.0], step=1e-5).round(6).tolist()
+    [[2.0, 0.0], [0.0, 12.0], [1.0, 0.0]]
+    """
+    theta, h = _steps(theta, step, 1.0 / 3.0)
+    columns = []
+    for j in range(theta.size):
+        offset = np.zeros(theta.size)
+        offset[j] = h[j]
+        upper = np.atleast_1d(np.asarray(function(theta + offset), dtype=float))
+        lower = np.atleast_1d(np.asarray(function(theta - offset), dtype=float))
+        if upper.ndim != 1 or upper.shape != lower.shape or (columns and upper.shape != columns[0].shape):
+            raise ValueError(f"function must return 1-D arrays of one shape, got {upper.shape} and {lower.shape}")
+        columns.append((upper - lower) / (2.0 * h[j]))
+    jacobian = np.column_stack(columns)
+    if not np.isfinite(jacobian).all():
+        raise ValueError(f"the function is not finite near theta={theta.tolist()}")
+    return jacobian
+
+
+@dataclass(frozen=True)
+class StepSweep:
+    """The error of a finite-difference estimate, step by step (see :func:`fd_step_sweep`).
+
+    Attributes
+    ----------
+    steps : numpy.ndarray, shape (m,)
+        The steps ``h`` tried, in the order given.
+    errors : numpy.ndarray, shape (m,)
+        ``max |estimate(h) - exact| / max |exact|`` for each step.
+    best_step : float
+        The step with the smallest error.
+    best_error : float
+        That smallest error.
+    """
+
+    steps: np.ndarray
+    errors: np.ndarray
+    best_step: float
+    best_error: float
+
+
+def fd_step_sweep(estimate: Callable[[float], np.ndarray], exact, steps) -> StepSweep:
+    """Measure a finite-difference estimate against the exact value for a range of steps.
+
+    The error is the largest entry of ``|estimate(h) - exact|`` relative to the largest
+    entry of ``|exact|``: one number per step, comparable between entries of very
+    different size and defined when some exact entries are zero. Plotted against ``h`` on
+    log–log axes it shows the U of truncation error (falling with ``h``) and round-off
+    error (growing as ``h`` shrinks).
+
+    Parameters
+    ----------
+    estimate : callable
+        ``estimate(h) -> array``, e.g. ``lambda h: fd_hessian(gradient, theta, step=h)``.
+    exact : array_like
+        The exact value (e.g. the analytic Hessian); not all zero, finite.
+    steps : array_like, shape (m,)
+        Positive, finite steps, e.g. ``np.logspace(-1, -10, 37)``.
+
+    Returns
+    -------
+    StepSweep
+
+    Raises
+    ------
+    ValueError
+        If ``steps`` or ``exact`` is invalid, or an estimate has the wrong shape or is not
+        finite (the message names the step).
+
+    Examples
+    --------
+    The second derivative of ``sin`` at 1 by a central difference of its derivative:
+
+    >>> sweep = fd_step_sweep(lambda h: (np.cos(1 + h) - np.cos(1 - h)) / (2 * h),
+    ...                       -np.sin(1.0), np.logspace(-1, -10, 10))
+    >>> [f"{e:.0e}" for e in sweep.errors[:3]]   # truncation: 100 times smaller per decade
+    ['2e-03', '2e-05', '2e-07']
+    >>> 1e-7 <= sweep.best_step <= 1e-4
+    True
+    """
+    steps = np.asarray(steps, dtype=float)
+    if steps.ndim != 1 or steps.size == 0 or not np.all(np.isfinite(steps) & (steps > 0)):
+        raise ValueError("steps must be a non-empty 1-D array of positive, finite numbers")
+    exact = np.asarray(exact, dtype=float)
+    if not np.isfinite(exact).all():
+        raise ValueError("exact must be finite")
+    scale = np.max(np.abs(exact)) if exact.size else 0.0
+    if scale == 0.0:
+        raise ValueError("exact must have a non-zero entry (the error is relative to its largest entry)")
+    errors = np.empty(steps.size)
+    for k, h in enumerate(steps):
+        value = np.asarray(estimate(float(h)), dtype=float)
+        if value.shape != exact.shape:
+            raise ValueError(f"estimate({h:g}) has shape {value.shape}, but exact has shape {exact.shape}")
+        if not np.isfinite(value).all():
+            raise ValueError(f"estimate({h:g}) is not finite")
+        errors[k] = np.max(np.abs(value - exact)) / scale
+    best = int(np.argmin(errors))
+    return StepSweep(steps=steps, errors=errors, best_step=float(steps[best]), best_error=float(errors[best]))

@@ -1,0 +1,74 @@
+"""Self-checks of notebook 04: right answers pass, placeholders are not answered, typical
+mistakes get their specific hints. The right answers are computed here from the reference
+model of ``conftest.py``."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bda_helpers.checks import finite_differences as check_04
+
+H = 1e-4
+
+
+def forward_raw(ref, h=H):
+    mode = ref.mode()
+    return np.column_stack([(ref.gradient(mode + h * e) - ref.gradient(mode)) / h for e in np.eye(2)])
+
+
+@pytest.mark.parametrize("check", [check_04.forward_difference_hessian, check_04.forward_best_step])
+def test_placeholder_is_not_answered(check):
+    result = check(None)
+    assert result.passed is None and "Not answered yet" in repr(result)
+
+
+def test_forward_difference_hessian_right(ref):
+    raw = forward_raw(ref)
+    result = check_04.forward_difference_hessian(0.5 * (raw + raw.T))
+    assert result.passed is True, result.message
+    # Its error against the analytic Hessian is first order: ~5e-6 at h = 1e-4.
+    assert "5.5e-06" in result.message
+
+
+@pytest.mark.parametrize(
+    ("make", "hint"),
+    [
+        (lambda raw, central, exact: raw, "not symmetric"),
+        (lambda raw, central, exact: 0.25 * (raw + raw.T), "not by 2h"),
+        (lambda raw, central, exact: central, "one-sided"),
+        (lambda raw, central, exact: exact, "analytic Hessian"),
+        (lambda raw, central, exact: 0.5 * (raw + raw.T) + 1e-3, "then (J + J.T) / 2"),
+    ],
+)
+def test_forward_difference_hessian_typical_mistakes(ref, make, hint):
+    raw = forward_raw(ref)
+    mode = ref.mode()
+    central = np.column_stack([(ref.gradient(mode + H * e) - ref.gradient(mode - H * e)) / (2 * H) for e in np.eye(2)])
+    result = check_04.forward_difference_hessian(make(raw, 0.5 * (central + central.T), ref.hessian(mode)))
+    assert result.passed is False and hint in result.message
+
+
+def test_forward_best_step_right_within_a_factor_of_ten(ref):
+    # The reference sweep here: written-out forward differences of the reference gradient.
+    exact = ref.hessian(ref.mode())
+    errors = []
+    for h in check_04.SWEEP_STEPS:
+        raw = forward_raw(ref, h)
+        errors.append(np.abs(0.5 * (raw + raw.T) - exact).max())
+    best = check_04.SWEEP_STEPS[int(np.argmin(errors))]
+    # Of the order of sqrt(eps) = 1.5e-8: truncation ~ 0.05 h against round-off ~ eps / h
+    # puts the bottom of the (flat) U near 1e-7.
+    assert 1e-8 <= best <= 1e-6
+    result = check_04.forward_best_step(best)
+    assert result.passed is True, result.message
+
+
+@pytest.mark.parametrize(
+    ("answer", "hint"),
+    [(1e-5, "*central* differences"), (1e-2, "truncation error (∝ h) dominates"), (1e-10, "round-off (∝ ε/h) dominates"),
+     ("small", "should be a number"), (-1e-7, "not a positive step")],
+)
+def test_forward_best_step_typical_mistakes(answer, hint):
+    result = check_04.forward_best_step(answer)
+    assert result.passed is False and hint in result.message
