@@ -7,25 +7,43 @@ Importing the package has no side effects.
 
 from . import bioassay
 from .data import BioassayData, load_bioassay, load_windshieldy
-from .derivatives import fd_hessian, fd_hessian_from_log_density
+from .derivatives import StepSweep, fd_hessian, fd_hessian_from_log_density, fd_jacobian, fd_step_sweep
+from .evidence import quadrature_log_evidence
 from .grid import EdgeMass, GridPosterior
 from .laplace import LaplaceApproximation, laplace
-from .newton import ConvergenceError, NewtonResult, NewtonTrace, newton
-from .summaries import NormalSummary, central_interval, ld50, ld50_delta_method, quantile_mcse, quantiles
-from .evidence import quadrature_log_evidence
 from .mixture import LaplaceMixture, laplace_mixture
+from .mode_finding import trace_table
+from .newton import ConvergenceError, NewtonResult, NewtonTrace, newton
+from .summaries import (
+    NormalSummary,
+    central_interval,
+    ld50,
+    ld50_delta_method,
+    ld50_unconditioned,
+    quantile_mcse,
+    quantile_table,
+    quantiles,
+    weighted_quantiles,
+)
 
 __all__ = [
     "bioassay",
     "BioassayData",
     "load_bioassay",
     "load_windshieldy",
+    "StepSweep",
     "fd_hessian",
     "fd_hessian_from_log_density",
+    "fd_jacobian",
+    "fd_step_sweep",
+    "quadrature_log_evidence",
     "EdgeMass",
     "GridPosterior",
     "LaplaceApproximation",
     "laplace",
+    "LaplaceMixture",
+    "laplace_mixture",
+    "trace_table",
     "ConvergenceError",
     "NewtonResult",
     "NewtonTrace",
@@ -34,9 +52,9 @@ __all__ = [
     "central_interval",
     "ld50",
     "ld50_delta_method",
+    "ld50_unconditioned",
     "quantile_mcse",
+    "quantile_table",
     "quantiles",
-    "quadrature_log_evidence",
-    "LaplaceMixture",
-    "laplace_mixture",
+    "weighted_quantiles",
 ]

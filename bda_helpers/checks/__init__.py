@@ -16,7 +16,10 @@ Examples
 >>> check_close(0.125, 0.125, name="variance")
 ✅ Correct: variance = 0.125.
 >>> check_close(8.0, 0.125, name="variance", hint="The variance is the inverse of -f''.")
-❌ Not yet: variance = 8 but the expected value is 0.125. Hint: The variance is the inverse of -f''.
+❌ Not yet: variance = 8 is too large. Hint: The variance is the inverse of -f''.
+
+A wrong answer is told which way it is off, never the expected value itself: the exercise
+is to compute it.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["CheckResult", "not_answered", "correct", "wrong", "as_array", "check_close"]
+__all__ = ["CheckResult", "not_answered", "correct", "wrong", "as_array", "describe_miss", "check_close"]
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,31 @@ def as_array(answer, shape: tuple[int, ...], name: str) -> np.ndarray | CheckRes
     return values
 
 
+def describe_miss(name: str, answer, expected, *, rtol: float = 1e-3, atol: float = 0.0) -> str:
+    """Say how ``answer`` misses ``expected`` — which entries, too large or too small — without
+    giving the expected value away.
+
+    Examples
+    --------
+    >>> describe_miss("variance", 8.0, 0.125)
+    'variance = 8 is too large.'
+    >>> describe_miss("mode", [0.8466, 5.0], [0.8466, 7.7488])
+    'mode = [0.8466 5.    ]: entry [1] is too small.'
+    """
+    values = np.asarray(answer, dtype=float)
+    expected = np.asarray(expected, dtype=float)
+    if values.ndim == 0:
+        return f"{name} = {float(values):.4g} is too {'large' if values > expected else 'small'}."
+    off = ~np.isclose(values, expected, rtol=rtol, atol=atol)
+    parts = [
+        f"entry {[int(i) for i in index]} is too {'large' if values[index] > expected[index] else 'small'}"
+        for index in zip(*np.nonzero(off))
+    ]
+    if len(parts) > 4:
+        parts = [f"{len(parts)} of {values.size} entries are off"]
+    return f"{name} = {np.array2string(values, precision=4)}: {', '.join(parts)}."
+
+
 def check_close(answer, expected, *, name: str, rtol: float = 1e-3, atol: float = 0.0, hint: str = "") -> CheckResult:
     """Check a number or array against the ``expected`` value the checker computed.
 
@@ -111,8 +139,7 @@ def check_close(answer, expected, *, name: str, rtol: float = 1e-3, atol: float 
     values = as_array(answer, expected.shape, name)
     if isinstance(values, CheckResult):
         return values
-    shown = np.array2string(values, precision=4) if values.ndim else f"{float(values):.4g}"
-    target = np.array2string(expected, precision=4) if expected.ndim else f"{float(expected):.4g}"
     if np.allclose(values, expected, rtol=rtol, atol=atol):
+        shown = np.array2string(values, precision=4) if values.ndim else f"{float(values):.4g}"
         return correct(f"{name} = {shown}.")
-    return wrong(f"{name} = {shown} but the expected value is {target}.", hint)
+    return wrong(describe_miss(name, values, expected, rtol=rtol, atol=atol), hint)

@@ -20,7 +20,7 @@ from scipy import stats
 
 from .. import bioassay, laplace, load_bioassay
 from ..laplace import LaplaceApproximation
-from . import CheckResult, as_array, correct, not_answered, wrong
+from . import CheckResult, as_array, correct, describe_miss, not_answered, wrong
 
 __all__ = ["LOG_DOSE", "beta_negative_probability", "log_odds_interval"]
 
@@ -50,7 +50,7 @@ def beta_negative_probability(laplace_prob_beta_negative) -> CheckResult:
     >>> beta_negative_probability(0.0559)
     ✅ Correct: laplace_prob_beta_negative = 0.0559 (Φ(−β̂/sd_β) = 0.0559).
     >>> beta_negative_probability(0.9441)
-    ❌ Not yet: laplace_prob_beta_negative = 0.9441 but the expected value is 0.05589. Hint: that is P(β > 0) = 1 − Φ(−β̂/sd_β); the question asks for the other side, P(β < 0).
+    ❌ Not yet: laplace_prob_beta_negative = 0.9441 is too large. Hint: that is P(β > 0) = 1 − Φ(−β̂/sd_β); the question asks for the other side, P(β < 0).
     """
     name = "laplace_prob_beta_negative"
     if laplace_prob_beta_negative is None:
@@ -65,7 +65,7 @@ def beta_negative_probability(laplace_prob_beta_negative) -> CheckResult:
     shown = f"{name} = {value:.4g}"
     if _close(value, expected, 5e-4):
         return correct(f"{shown} (Φ(−β̂/sd_β) = {expected:.4f}).")
-    message = f"{shown} but the expected value is {expected:.4g}."
+    message = describe_miss(name, value, expected)
     monte_carlo_sd = np.sqrt(expected * (1 - expected) / _DRAWS)
     if _close(value, stats.norm.cdf(0.0, mode, variance), 5e-4):
         hint = (f"you divided by the variance Σ_ββ = {variance:.2f}; the normal's scale is the sd, "
@@ -108,7 +108,7 @@ def log_odds_interval(log_odds_95) -> CheckResult:
     shown = f"{name} = [{value[0]:.3f}, {value[1]:.3f}]"
     if _close(value, expected, 0.01):
         return correct(f"{shown}: mean {mean:.3f} ± 1.96 × sd {np.sqrt(variance):.3f}.")
-    message = f"{shown} but the expected interval is [{expected[0]:.3f}, {expected[1]:.3f}]."
+    message = describe_miss(name, value, expected, rtol=0.0, atol=0.01)
     diagonal = float(weights**2 @ np.diag(approx.cov))
     if _close(value, mean + z * np.sqrt(diagonal) * np.array([-1.0, 1.0]), 0.01):
         covariance_term = 2 * LOG_DOSE * approx.cov[0, 1]

@@ -19,7 +19,7 @@ import numpy as np
 from .. import bioassay
 from ..data import load_bioassay
 from ..newton import newton
-from . import CheckResult, as_array, correct, not_answered, wrong
+from . import CheckResult, as_array, correct, describe_miss, not_answered, wrong
 
 __all__ = ["first_newton_step", "observed_information", "iterations_from"]
 
@@ -143,7 +143,7 @@ def observed_information(answer, name: str = "information") -> CheckResult:
             "Evaluate -H at the mode that newton() returns (result.mode), or use result.hessian.",
         )
     return wrong(
-        f"{name} = {_show(values)} but the expected value is {_show(information)}.",
+        describe_miss(name, values, information),
         "Find the mode with newton(), then take -bioassay.hessian(mode, data).",
     )
 

@@ -9,7 +9,7 @@ Examples
 >>> variance_at_other_mode(None)
 … Not answered yet: assign your answer to `variance_at_minus_one` and run the cell again.
 >>> variance_at_other_mode(8.0)
-❌ Not yet: variance_at_minus_one = 8 but the expected value is 0.125. Hint: 8 is -f''(-1), the curvature (the precision); the Laplace variance is its inverse, -1/f''.
+❌ Not yet: variance_at_minus_one = 8 is too large. Hint: 8 is -f''(-1), the curvature (the precision); the Laplace variance is its inverse, -1/f''.
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ def variance_at_other_mode(variance_at_minus_one) -> CheckResult:
     >>> variance_at_other_mode(0.125)
     ✅ Correct: variance_at_minus_one = 0.125.
     >>> variance_at_other_mode(-0.125)
-    ❌ Not yet: variance_at_minus_one = -0.125 but the expected value is 0.125. Hint: a variance is positive: at a maximum f'' < 0, so the variance is -1/f'', not 1/f''.
+    ❌ Not yet: variance_at_minus_one = -0.125 is too small. Hint: a variance is positive: at a maximum f'' < 0, so the variance is -1/f'', not 1/f''.
     """
     mode = -1.0  # f'(θ) = -4θ³ + 4θ vanishes at -1, 0 and 1; f'' < 0 at ±1
     curvature = _bimodal_second_derivative(mode)

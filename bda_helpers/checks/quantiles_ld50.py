@@ -22,7 +22,7 @@ from scipy import stats
 
 from .. import GridPosterior, bioassay, laplace, ld50_delta_method, load_bioassay
 from ..summaries import quantile_mcse, weighted_quantiles
-from . import CheckResult, as_array, correct, not_answered, wrong
+from . import CheckResult, as_array, correct, describe_miss, not_answered, wrong
 
 __all__ = ["beta_tail_beyond_laplace", "ld50_interval"]
 
@@ -53,7 +53,7 @@ def beta_tail_beyond_laplace(prob_beta_above_laplace_975) -> CheckResult:
     Examples
     --------
     >>> beta_tail_beyond_laplace(0.025)
-    ❌ Not yet: prob_beta_above_laplace_975 = 0.025 but the expected value is 0.154. Hint: 0.025 is what the Laplace normal claims lies above its own 97.5 % quantile; evaluate the exact posterior there: 1 − grid.cdf("beta", q).
+    ❌ Not yet: prob_beta_above_laplace_975 = 0.025 is too small. Hint: 0.025 is what the Laplace normal claims lies above its own 97.5 % quantile; evaluate the exact posterior there: 1 − grid.cdf("beta", q).
     """
     name = "prob_beta_above_laplace_975"
     if prob_beta_above_laplace_975 is None:
@@ -73,7 +73,7 @@ def beta_tail_beyond_laplace(prob_beta_above_laplace_975) -> CheckResult:
         return correct(
             f"{shown}; exactly {expected:.3f}, {expected / 0.025:.0f} times the 0.025 that Laplace claims (q = {cut:.2f})."
         )
-    message = f"{shown} but the expected value is {expected:.3f}."
+    message = describe_miss(name, value, expected)
     if _close(value, 0.025, 2e-3):
         hint = ("0.025 is what the Laplace normal claims lies above its own 97.5 % quantile; evaluate the "
                 'exact posterior there: 1 − grid.cdf("beta", q).')
@@ -123,7 +123,7 @@ def ld50_interval(ld50_95) -> CheckResult:
     approx = _reference().approx
     delta = ld50_delta_method(approx.mode, approx.cov).interval(0.95)
     shown = f"{name} = [{value[0]:.3f}, {value[1]:.3f}]"
-    message = f"{shown} but the grid posterior's interval is [{expected[0]:.3f}, {expected[1]:.3f}]."
+    message = describe_miss(name, value, expected, rtol=0.0, atol=float(tolerance.max()))
     if _close(value, delta, 2e-3):
         return wrong(message, "that is the delta-method interval, a normal approximation to LD50; the exercise asks "
                               "for the grid posterior: −α/β of grid draws (or of the grid cells, weighted by mass).")
