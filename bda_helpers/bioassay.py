@@ -8,14 +8,34 @@ normalising constant, which do not depend on (alpha, beta).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.special import expit
 
 from .data import BioassayData
+from .grid import GridPosterior
+from .laplace import LaplaceApproximation, laplace
 
-__all__ = ["NormalPrior", "log_likelihood", "log_posterior", "gradient", "hessian"]
+__all__ = [
+    "NormalPrior",
+    "log_likelihood",
+    "log_posterior",
+    "gradient",
+    "hessian",
+    "GRID_ALPHA",
+    "GRID_BETA",
+    "ModelFunctions",
+    "model_functions",
+    "laplace_fit",
+    "grid_posterior",
+]
+
+#: The course's grid for the exact posterior: the ranges of BDA3 §3.7's demos, α ∈ [−4, 8] and
+#: β ∈ [−10, 40], with 240 × 360 points — different lengths, so an axis mix-up fails loudly.
+GRID_ALPHA = np.linspace(-4.0, 8.0, 240)
+GRID_BETA = np.linspace(-10.0, 40.0, 360)
 
 
 @dataclass(frozen=True)
@@ -195,3 +215,74 @@ def hessian(theta, data: BioassayData, prior: NormalPrior | None = None) -> np.n
     if prior is not None:
         hess -= prior.precision
     return hess
+
+
+@dataclass(frozen=True)
+class ModelFunctions:
+    """The bioassay log posterior and its derivatives as functions of one vector ``theta = (alpha, beta)``,
+    the form that :func:`~bda_helpers.newton`, :func:`~bda_helpers.laplace` and the finite-difference
+    helpers take.
+
+    Attributes
+    ----------
+    log_density : callable, theta -> float
+    gradient : callable, theta -> array of shape (2,)
+    hessian : callable, theta -> array of shape (2, 2)
+    """
+
+    log_density: Callable[[np.ndarray], float]
+    gradient: Callable[[np.ndarray], np.ndarray]
+    hessian: Callable[[np.ndarray], np.ndarray]
+
+
+def model_functions(data: BioassayData, prior: NormalPrior | None = None) -> ModelFunctions:
+    """Bind ``data`` (and ``prior``) into the three functions of ``theta`` an optimiser needs.
+
+    Examples
+    --------
+    >>> from bda_helpers import load_bioassay
+    >>> model = model_functions(load_bioassay())
+    >>> model.gradient([0.0, 0.0]).round(3).tolist(), round(model.log_density([0.0, 0.0]), 4)
+    ([-1.0, 4.4], -13.8629)
+    """
+
+    def log_density(theta) -> float:
+        theta = _check_theta(theta)
+        return float(log_posterior(theta[0], theta[1], data, prior))
+
+    return ModelFunctions(
+        log_density=log_density,
+        gradient=lambda theta: gradient(theta, data, prior),
+        hessian=lambda theta: hessian(theta, data, prior),
+    )
+
+
+def laplace_fit(data: BioassayData, prior: NormalPrior | None = None) -> LaplaceApproximation:
+    """The Laplace approximation of the bioassay posterior: guarded Newton from (0, 0) with the
+    analytic gradient and Hessian, and the log density at the mode (for the evidence).
+
+    Examples
+    --------
+    >>> from bda_helpers import load_bioassay
+    >>> approx = laplace_fit(load_bioassay())
+    >>> approx.mode.round(4).tolist(), approx.sd.round(3).tolist()
+    ([0.8466, 7.7488], [1.019, 4.873])
+    """
+    model = model_functions(data, prior)
+    return laplace(model.gradient, [0.0, 0.0], hessian=model.hessian, log_density=model.log_density)
+
+
+def grid_posterior(
+    data: BioassayData, prior: NormalPrior | None = None, *, alpha=GRID_ALPHA, beta=GRID_BETA
+) -> GridPosterior:
+    """The exact bioassay posterior normalised on a grid (by default the course's
+    :data:`GRID_ALPHA` × :data:`GRID_BETA`).
+
+    Examples
+    --------
+    >>> from bda_helpers import load_bioassay
+    >>> grid = grid_posterior(load_bioassay())
+    >>> grid.mass.shape, round(float(grid.mean()[1]), 2)
+    ((240, 360), 11.61)
+    """
+    return GridPosterior.from_log_density(lambda a, b: log_posterior(a, b, data, prior), alpha, beta)

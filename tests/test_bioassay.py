@@ -303,3 +303,31 @@ def test_newton_trace_with_log_density_is_monotone(data, ref, posterior_mode):
     assert result.n_iter <= 10
     assert values[-1] == pytest.approx(float(ref.log_likelihood(*posterior_mode.mode)), abs=1e-12)
     assert values[0] == pytest.approx(20 * np.log(0.5))  # p = 1/2 everywhere at the origin
+
+
+def test_model_functions_match_the_reference_with_and_without_a_prior(data, ref):
+    prior = bioassay.NormalPrior(mean=[0.0, 10.0], cov=[[4.0, 1.0], [1.0, 10.0]])
+    theta = np.array([0.3, 5.0])
+    plain, with_prior = bioassay.model_functions(data), bioassay.model_functions(data, prior)
+    assert plain.log_density(theta) - plain.log_density([0.0, 0.0]) == pytest.approx(
+        ref.log_likelihood(*theta) - ref.log_likelihood(0.0, 0.0)
+    )
+    assert plain.gradient(theta) == pytest.approx(ref.gradient(theta))
+    assert with_prior.gradient(theta) == pytest.approx(ref.gradient(theta, prior_mean=prior.mean, prior_cov=prior.cov))
+    assert with_prior.hessian(theta) == pytest.approx(-ref.information(theta, prior_cov=prior.cov))
+
+
+def test_laplace_fit_is_the_reference_mode_and_inverse_information(data, ref):
+    approx = bioassay.laplace_fit(data)
+    mode = ref.mode()
+    assert approx.mode == pytest.approx(mode, abs=1e-8)
+    assert approx.cov == pytest.approx(np.linalg.inv(ref.information(mode)), rel=1e-8)
+
+
+def test_grid_posterior_is_the_course_grid_normalised(data, ref):
+    grid = bioassay.grid_posterior(data)
+    assert grid.mass.shape == (240, 360)
+    assert (grid.alpha[0], grid.alpha[-1], grid.beta[0], grid.beta[-1]) == (-4.0, 8.0, -10.0, 40.0)
+    log_mass = ref.log_likelihood(grid.alpha[:, None], grid.beta[None, :])
+    expected = np.exp(log_mass - log_mass.max())
+    assert grid.mass == pytest.approx(expected / expected.sum(), rel=1e-9, abs=1e-300)

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["CheckResult", "not_answered", "correct", "wrong", "as_array", "describe_miss", "check_close"]
+__all__ = ["CheckResult", "not_answered", "correct", "wrong", "as_array", "as_interval", "describe_miss", "check_close"]
 
 
 @dataclass(frozen=True)
@@ -90,6 +90,26 @@ def as_array(answer, shape: tuple[int, ...], name: str) -> np.ndarray | CheckRes
         return wrong(f"`{name}` has shape {values.shape}, but the answer needs shape {shape}.")
     if not np.isfinite(values).all():
         return wrong(f"`{name}` contains NaN or infinite values.")
+    return values
+
+
+def as_interval(answer, name: str) -> np.ndarray | CheckResult:
+    """An interval answer ``[lower, upper]`` as an array, or the verdict that it is not one yet.
+
+    Examples
+    --------
+    >>> as_interval([-0.28, 0.10], "ld50_95").tolist()
+    [-0.28, 0.1]
+    >>> as_interval([0.10, -0.28], "ld50_95")
+    ❌ Not yet: give `ld50_95` as [lower, upper], lower first.
+    """
+    if answer is None:
+        return not_answered(name)
+    values = as_array(answer, (2,), name)
+    if isinstance(values, CheckResult):
+        return values
+    if values[0] > values[1]:
+        return wrong(f"give `{name}` as [lower, upper], lower first.")
     return values
 
 

@@ -27,16 +27,8 @@ SWEEP_STEPS = np.logspace(-1, -10, 37)
 
 
 def _gradient_and_mode():
-    data = load_bioassay()
-
-    def gradient(theta):
-        return bioassay.gradient(theta, data)
-
-    def hessian(theta):
-        return bioassay.hessian(theta, data)
-
-    mode = newton(gradient, hessian, np.zeros(2)).mode
-    return gradient, hessian, mode
+    model = bioassay.model_functions(load_bioassay())
+    return model.gradient, model.hessian, newton(model.gradient, model.hessian, np.zeros(2)).mode
 
 
 def forward_jacobian(gradient, theta, h: float) -> np.ndarray:

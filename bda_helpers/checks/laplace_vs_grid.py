@@ -18,9 +18,9 @@ from functools import lru_cache
 import numpy as np
 from scipy import stats
 
-from .. import bioassay, laplace, load_bioassay
+from .. import bioassay, load_bioassay
 from ..laplace import LaplaceApproximation
-from . import CheckResult, as_array, correct, describe_miss, not_answered, wrong
+from . import CheckResult, as_array, as_interval, correct, describe_miss, not_answered, wrong
 
 __all__ = ["LOG_DOSE", "beta_negative_probability", "log_odds_interval"]
 
@@ -32,10 +32,7 @@ _DRAWS = 1500  # the notebook's number of draws, for the Monte Carlo tolerance
 
 @lru_cache(maxsize=1)
 def _laplace() -> LaplaceApproximation:
-    data = load_bioassay()
-    return laplace(
-        lambda theta: bioassay.gradient(theta, data), [0.0, 0.0], hessian=lambda theta: bioassay.hessian(theta, data)
-    )
+    return bioassay.laplace_fit(load_bioassay())
 
 
 def _close(value, target, atol: float) -> bool:
@@ -89,16 +86,12 @@ def log_odds_interval(log_odds_95) -> CheckResult:
     Examples
     --------
     >>> log_odds_interval([6.3, 2.0])
-    ❌ Not yet: give the interval as [lower, upper], lower first.
+    ❌ Not yet: give `log_odds_95` as [lower, upper], lower first.
     """
     name = "log_odds_95"
-    if log_odds_95 is None:
-        return not_answered(name)
-    value = as_array(log_odds_95, (2,), name)
+    value = as_interval(log_odds_95, name)
     if isinstance(value, CheckResult):
         return value
-    if value[0] > value[1]:
-        return wrong("give the interval as [lower, upper], lower first.")
     approx = _laplace()
     weights = np.array([1.0, LOG_DOSE])
     mean = float(weights @ approx.mode)

@@ -28,18 +28,8 @@ EXERCISE_START = (-2.0, -5.0)
 
 
 def _model():
-    data = load_bioassay()
-
-    def gradient(theta):
-        return bioassay.gradient(theta, data)
-
-    def hessian(theta):
-        return bioassay.hessian(theta, data)
-
-    def log_density(theta):
-        return float(bioassay.log_posterior(theta[0], theta[1], data))
-
-    return gradient, hessian, log_density
+    model = bioassay.model_functions(load_bioassay())
+    return model.gradient, model.hessian, model.log_density
 
 
 def _close(values: np.ndarray, reference: np.ndarray, rtol: float = 1e-4) -> bool:

@@ -20,9 +20,9 @@ from types import SimpleNamespace
 import numpy as np
 from scipy import stats
 
-from .. import GridPosterior, bioassay, laplace, ld50_delta_method, load_bioassay
+from .. import bioassay, ld50_delta_method, load_bioassay
 from ..summaries import quantile_mcse, weighted_quantiles
-from . import CheckResult, as_array, correct, describe_miss, not_answered, wrong
+from . import CheckResult, as_array, as_interval, correct, describe_miss, not_answered, wrong
 
 __all__ = ["beta_tail_beyond_laplace", "ld50_interval"]
 
@@ -34,12 +34,8 @@ _SEED = 6  # the check's own draws, to measure the Monte Carlo error of LD50 qua
 def _reference() -> SimpleNamespace:
     """The notebook's grid and Laplace fit, recomputed from the data."""
     data = load_bioassay()
-    approx = laplace(
-        lambda theta: bioassay.gradient(theta, data), [0.0, 0.0], hessian=lambda theta: bioassay.hessian(theta, data)
-    )
-    grid = GridPosterior.from_log_density(
-        lambda alpha, beta: bioassay.log_posterior(alpha, beta, data), np.linspace(-4, 8, 240), np.linspace(-10, 40, 360)
-    )
+    approx = bioassay.laplace_fit(data)
+    grid = bioassay.grid_posterior(data)
     return SimpleNamespace(approx=approx, grid=grid)
 
 
@@ -108,16 +104,12 @@ def ld50_interval(ld50_95) -> CheckResult:
     Examples
     --------
     >>> ld50_interval([0.10, -0.28])
-    ❌ Not yet: give the interval as [lower, upper], lower first.
+    ❌ Not yet: give `ld50_95` as [lower, upper], lower first.
     """
     name = "ld50_95"
-    if ld50_95 is None:
-        return not_answered(name)
-    value = as_array(ld50_95, (2,), name)
+    value = as_interval(ld50_95, name)
     if isinstance(value, CheckResult):
         return value
-    if value[0] > value[1]:
-        return wrong("give the interval as [lower, upper], lower first.")
     reference = _ld50_reference()
     expected, tolerance = reference.exact, 3 * reference.mcse
     approx = _reference().approx
