@@ -26,7 +26,6 @@ never exceeded 4 * eps * |terms| / h^2, and never 2.3e-5 * max(1, max|H|).
 from __future__ import annotations
 
 import numpy as np
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.special import expit

@@ -72,8 +72,9 @@ def wrong(message: str, hint: str = "") -> CheckResult:
 def as_array(answer, shape: tuple[int, ...], name: str) -> np.ndarray | CheckResult:
     """Convert ``answer`` to a float array of ``shape``, or explain why it cannot be.
 
-    Returns the array, or a failing :class:`CheckResult` naming the problem (not numbers,
-    wrong shape, not finite) for the check to return as it is.
+    Returns the array, or a :class:`CheckResult` for the check to return as it is: not
+    answered yet (``None``, the scaffold's placeholder), or failing with the problem named
+    (not numbers, wrong shape, not finite).
 
     Examples
     --------
@@ -82,6 +83,8 @@ def as_array(answer, shape: tuple[int, ...], name: str) -> np.ndarray | CheckRes
     >>> as_array([1, 2, 3], (2,), "mode")
     ❌ Not yet: `mode` has shape (3,), but the answer needs shape (2,).
     """
+    if answer is None:
+        return not_answered(name)
     try:
         values = np.asarray(answer, dtype=float)
     except (TypeError, ValueError):
@@ -103,8 +106,6 @@ def as_interval(answer, name: str) -> np.ndarray | CheckResult:
     >>> as_interval([0.10, -0.28], "ld50_95")
     ❌ Not yet: give `ld50_95` as [lower, upper], lower first.
     """
-    if answer is None:
-        return not_answered(name)
     values = as_array(answer, (2,), name)
     if isinstance(values, CheckResult):
         return values

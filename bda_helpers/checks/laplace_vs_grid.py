@@ -20,7 +20,7 @@ from scipy import stats
 
 from .. import bioassay, load_bioassay
 from ..laplace import LaplaceApproximation
-from . import CheckResult, as_array, as_interval, correct, describe_miss, not_answered, wrong
+from . import CheckResult, as_array, as_interval, correct, describe_miss, wrong
 
 __all__ = ["LOG_DOSE", "beta_negative_probability", "log_odds_interval"]
 
@@ -50,8 +50,6 @@ def beta_negative_probability(laplace_prob_beta_negative) -> CheckResult:
     ❌ Not yet: laplace_prob_beta_negative = 0.9441 is too large. Hint: that is P(β > 0) = 1 − Φ(−β̂/sd_β); the question asks for the other side, P(β < 0).
     """
     name = "laplace_prob_beta_negative"
-    if laplace_prob_beta_negative is None:
-        return not_answered(name)
     value = as_array(laplace_prob_beta_negative, (), name)
     if isinstance(value, CheckResult):
         return value

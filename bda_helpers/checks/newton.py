@@ -51,8 +51,6 @@ def first_newton_step(answer, name: str = "theta_1") -> CheckResult:
     >>> first_newton_step([0.1143, 2.6189])
     ✅ Correct: theta_1 = [0.1143 2.6189], the first Newton step from (0, 0).
     """
-    if answer is None:
-        return not_answered(name)
     values = as_array(answer, (2,), name)
     if isinstance(values, CheckResult):
         return values
@@ -101,8 +99,6 @@ def observed_information(answer, name: str = "information") -> CheckResult:
     ✅ Correct: information = [[ 1.9648 -0.2934]
      [-0.2934  0.0859]], the negative Hessian at the mode.
     """
-    if answer is None:
-        return not_answered(name)
     values = as_array(answer, (2, 2), name)
     if isinstance(values, CheckResult):
         return values

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
-from . import CheckResult, as_array, check_close, correct, not_answered, wrong
+from . import CheckResult, as_array, check_close, correct
 
 __all__ = ["GAMMA_SHAPE", "GAMMA_RATE", "variance_at_other_mode", "gamma_laplace", "gamma_evidence"]
 
@@ -34,8 +34,6 @@ def _matches(value: float, candidate: float) -> bool:
 
 def _check_number(answer, expected: float, *, name: str, mistakes: list[tuple[float, str]], hint: str) -> CheckResult:
     """:func:`check_close` with a specific hint for each recognised wrong value."""
-    if answer is None:
-        return not_answered(name)
     value = as_array(answer, (), name)
     if isinstance(value, CheckResult):
         return value

@@ -22,7 +22,7 @@ from scipy import stats
 
 from .. import bioassay, ld50_delta_method, load_bioassay
 from ..summaries import quantile_mcse, weighted_quantiles
-from . import CheckResult, as_array, as_interval, correct, describe_miss, not_answered, wrong
+from . import CheckResult, as_array, as_interval, correct, describe_miss, wrong
 
 __all__ = ["beta_tail_beyond_laplace", "ld50_interval"]
 
@@ -52,8 +52,6 @@ def beta_tail_beyond_laplace(prob_beta_above_laplace_975) -> CheckResult:
     ❌ Not yet: prob_beta_above_laplace_975 = 0.025 is too small. Hint: 0.025 is what the Laplace normal claims lies above its own 97.5 % quantile; evaluate the exact posterior there: 1 − grid.cdf("beta", q).
     """
     name = "prob_beta_above_laplace_975"
-    if prob_beta_above_laplace_975 is None:
-        return not_answered(name)
     value = as_array(prob_beta_above_laplace_975, (), name)
     if isinstance(value, CheckResult):
         return value
