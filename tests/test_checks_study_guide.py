@@ -249,6 +249,7 @@ def test_nuts_diagnostics():
 
 def test_nuts_beta_quantiles(grid_beta_quantiles, posterior_mode):
     assert check.nuts_beta_quantiles(grid_beta_quantiles, ess=900).passed
+    assert check.nuts_beta_quantiles(grid_beta_quantiles, ess=[950.0, 900.0]).passed
     assert check.nuts_beta_quantiles(grid_beta_quantiles + [0.3, 0.3, 2.0], ess=900).passed  # within MC error
     laplace = posterior_mode.mode[1] + stats.norm.ppf([0.025, 0.5, 0.975]) * np.sqrt(posterior_mode.cov[1, 1])
     assert_fails_with(check.nuts_beta_quantiles(laplace, ess=900), "Laplace quantiles")

@@ -141,7 +141,7 @@ def _mc_tolerance(quantile: Callable[[np.ndarray], np.ndarray], probs, n: float)
 
 
 def _format(values: np.ndarray) -> str:
-    return np.array2string(values, precision=4) if values.ndim else f"{float(values):.4g}"
+    return np.array2string(values, precision=4, suppress_small=True) if values.ndim else f"{float(values):.4g}"
 
 
 def _close(values: np.ndarray, target, rtol: float, atol) -> bool:
@@ -710,12 +710,13 @@ def nuts_diagnostics(rhat, ess) -> CheckResult:
     )
 
 
-def nuts_beta_quantiles(answer, ess: float = 400.0) -> CheckResult:
+def nuts_beta_quantiles(answer, ess=None) -> CheckResult:
     """Exercise 5: the 2.5 %, 50 % and 97.5 % quantiles of β from the NUTS draws; shape (3,).
 
     Compared with the exact flat-prior quantiles from a fine, wide grid, within ``MC_Z``
-    Monte Carlo standard errors for an effective sample size ``ess`` (pass your bulk
-    ESS of β; the default 400 is the smallest the diagnostics accept).
+    Monte Carlo standard errors for the effective sample size ``ess`` of β: a number, or
+    the (α, β) pair ``ess_nuts`` (β's entry is used); ``None`` means 400, the smallest
+    :func:`nuts_diagnostics` accepts.
 
     Examples
     --------
@@ -725,8 +726,11 @@ def nuts_beta_quantiles(answer, ess: float = 400.0) -> CheckResult:
     name = "beta_quantiles_nuts"
     probs = np.array(_NUTS_PROBS)
     grid = _bioassay_grid()
-    if not (np.isfinite(ess) and ess > 1):
-        return wrong(f"ess = {ess} is not a usable effective sample size.", "Pass the bulk ESS of β.")
+    ess = np.atleast_1d(np.asarray(400.0 if ess is None else ess, dtype=float))
+    if ess.shape not in ((1,), (2,)) or not (np.isfinite(ess[-1]) and ess[-1] > 1):
+        return wrong(f"ess = {ess.tolist()} is not a usable effective sample size.",
+                     "Pass the bulk ESS of β, or `ess_nuts`.")
+    ess = float(ess[-1])
     if answer is not None:
         values = as_array(answer, (3,), name)
         if isinstance(values, CheckResult):
@@ -740,7 +744,7 @@ def nuts_beta_quantiles(answer, ess: float = 400.0) -> CheckResult:
         name=name,
         names=("2.5 %", "50 %", "97.5 %"),
         rtol=0.0,
-        atol=_mc_tolerance(lambda p: grid.quantile("beta", p), probs, min(float(ess), 4000.0)),
+        atol=_mc_tolerance(lambda p: grid.quantile("beta", p), probs, ess),
         mistakes=[
             (stats.norm.ppf(probs, laplace_fit.mode[1], laplace_fit.sd[1]),
              "Those are the (α, β) Laplace quantiles; take them from the NUTS draws of β."),
