@@ -324,6 +324,7 @@ def histogram_chart(
             x=alt.X("start:Q", title=x_title, scale=alt.Scale(domain=[float(edges[0]), float(edges[-1])], nice=False)),
             x2="end:Q",
             y=alt.Y("density:Q", title="density", stack=None),
+            y2=alt.datum(0),  # bars rise from 0: with x and x2 both set, a bar alone would be a thin tick
             color=alt.Color("sample:N", title="", sort=list(values)),
         )
         .properties(width=360, height=240)

@@ -148,7 +148,7 @@ def test_mode_log_beta(ref, log_beta_fit):
     assert_fails_with(check.mode_log_beta([alpha_hat, np.log(beta_hat)]), "log-Jacobian")
     assert_fails_with(check.mode_log_beta([alpha_hat, beta_hat]), "mode in (α, β)")
     assert_fails_with(check.mode_log_beta([mode[0], np.exp(mode[1])]), "log β at the mode, not β")
-    assert_fails_with(check.mode_log_beta(mode + [0.0, 0.1]), "log β is too high")
+    assert_fails_with(check.mode_log_beta(mode + [0.0, 0.1]), "log β is too large")
 
 
 def test_cov_log_beta(ref, log_beta_fit):
@@ -254,5 +254,38 @@ def test_nuts_beta_quantiles(grid_beta_quantiles, posterior_mode):
     laplace = posterior_mode.mode[1] + stats.norm.ppf([0.025, 0.5, 0.975]) * np.sqrt(posterior_mode.cov[1, 1])
     assert_fails_with(check.nuts_beta_quantiles(laplace, ess=900), "Laplace quantiles")
     assert_fails_with(check.nuts_beta_quantiles(grid_beta_quantiles[::-1], ess=900), "not increasing")
-    assert_fails_with(check.nuts_beta_quantiles(grid_beta_quantiles + [0.0, 0.0, 10.0], ess=900), "97.5 % is too high")
+    assert_fails_with(check.nuts_beta_quantiles(grid_beta_quantiles + [0.0, 0.0, 10.0], ess=900), "97.5 % is too large")
     assert_fails_with(check.nuts_beta_quantiles(grid_beta_quantiles, ess=float("nan")), "effective sample size")
+
+
+# --- reports of several checks ------------------------------------------------------------
+
+
+def test_a_report_passes_only_when_every_check_passes():
+    right = check.mode_windshield([Y.mean(), 0.5 * np.log(SIGMA_HAT2)])
+    assert check.report(right, right).passed is True
+    assert check.report(right, check.cov_windshield(None)).passed is None
+    assert check.report(check.cov_windshield(None), check.cov_windshield(np.eye(2) * 3)).passed is False
+    assert repr(check.report(right, check.cov_windshield(None))).count("\n") == 1
+    with pytest.raises(TypeError, match="results of checks"):
+        check.report(right, True)
+
+
+# --- the study guide uses every check, and its scaffolds give nothing away ---------------
+
+
+def test_the_study_guide_scaffolds_are_empty_and_call_every_check():
+    import json
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "notebooks" / "07_study_guide.ipynb"
+    cells = ["".join(c["source"]) for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code"]
+    scaffolds = [source for source in cells if source.startswith("# your code here")]
+    assert len(scaffolds) == 5
+    for source in scaffolds:
+        assignments = [line for line in source.splitlines() if " = " in line and not line.startswith("#")]
+        assert assignments and all(line.endswith(" = None") for line in assignments), source
+    text = "\n".join(cells)
+    for name in check.__all__:
+        if callable(getattr(check, name)) and name[0].islower():
+            assert f"check.{name}(" in text, f"the study guide never calls check.{name}"

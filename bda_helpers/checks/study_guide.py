@@ -25,6 +25,7 @@ False
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
@@ -54,6 +55,8 @@ __all__ = [
     "sigma_interval_laplace",
     "nuts_diagnostics",
     "nuts_beta_quantiles",
+    "CheckReport",
+    "report",
 ]
 
 #: The fewest independent draws a Monte Carlo answer is assumed to come from.
@@ -163,7 +166,7 @@ def _what_is_off(values: np.ndarray, target, names: Sequence[str], rtol: float, 
         if np.isclose(values[index], target[index], rtol=rtol, atol=atol[index]):
             continue
         label = names[index[0]] if len(index) == 1 else f"the [{names[index[0]]}, {names[index[1]]}] entry"
-        parts.append(f"{label} is too {'high' if values[index] > target[index] else 'low'}")
+        parts.append(f"{label} is too {'large' if values[index] > target[index] else 'small'}")
     return "; ".join(parts)
 
 
@@ -681,6 +684,8 @@ def nuts_diagnostics(rhat, ess) -> CheckResult:
     >>> nuts_diagnostics([1.0, 1.0], [150.0, 120.0]).passed
     False
     """
+    if rhat is None and ess is None:
+        return CheckResult(None, "assign your answers to `rhat_nuts` and `ess_nuts` and run the cell again.")
     if rhat is None or ess is None:
         return not_answered("rhat_nuts" if rhat is None else "ess_nuts")
     rhat = as_array(rhat, (2,), "rhat_nuts")
@@ -753,3 +758,50 @@ def nuts_beta_quantiles(answer, ess=None) -> CheckResult:
         hint="Pool the chains' draws of β (e.g. idata.posterior['beta'].values.ravel()) and take "
         "np.quantile at 0.025, 0.5 and 0.975. With a flat prior on (α, β), NUTS should match the grid.",
     )
+
+
+# --- Several checks at once ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """The verdicts of several checks, shown one per line (as one output, not several).
+
+    Attributes
+    ----------
+    results : tuple of CheckResult
+    """
+
+    results: tuple[CheckResult, ...]
+
+    @property
+    def passed(self) -> bool | None:
+        """``False`` if any check failed, else ``None`` if any is not answered, else ``True``."""
+        verdicts = [result.passed for result in self.results]
+        if False in verdicts:
+            return False
+        return None if None in verdicts else True
+
+    def __repr__(self) -> str:
+        return "\n".join(repr(result) for result in self.results)
+
+    def _repr_pretty_(self, printer, cycle: bool) -> None:
+        printer.text(repr(self))
+
+
+def report(*results: CheckResult) -> CheckReport:
+    """Collect the results of several checks, e.g. all the answers of one exercise.
+
+    Examples
+    --------
+    >>> both = report(mode_prior(None), cov_prior([[1.0, 2.0], [0.0, 1.0]]))
+    >>> both.passed
+    False
+    >>> print(both)
+    … Not answered yet: assign your answer to `mode_prior` and run the cell again.
+    ❌ Not yet: `cov_prior` is not symmetric. Hint: A covariance equals its transpose, and −H⁻¹ of a symmetric Hessian is symmetric; check the off-diagonal entries (and symmetrise a finite-difference Hessian as (H + Hᵀ) / 2 before inverting it).
+    """
+    for result in results:
+        if not isinstance(result, CheckResult):
+            raise TypeError(f"report() takes the results of checks, got {type(result).__name__}")
+    return CheckReport(tuple(results))
