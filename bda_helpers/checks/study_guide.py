@@ -4,8 +4,8 @@ Use them as ``from bda_helpers.checks import study_guide as check``. Every check
 recomputes its reference from the data (bioassay or windshield) with :mod:`bda_helpers`,
 compares the answer, and, when it is wrong, recognises the typical mistakes (a missing
 log-Jacobian, a standard deviation read as a variance, the Hessian instead of −H⁻¹,
-draws with β < 0, ...) and says which one it sees. A wrong answer is described (which
-entry is off, by how much), but the reference value is not printed: the study guide
+draws with β < 0, ...) and says which one it sees. Otherwise a wrong answer is told
+which entries are off and in which direction, never the reference value: the study guide
 should not give its answers away.
 
 Monte Carlo answers get a tolerance from their Monte Carlo error: the checks assume at
@@ -24,6 +24,7 @@ False
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -259,7 +260,7 @@ def beta_negative_share(answer) -> CheckResult:
     fit = _laplace_alpha_beta()
     share = float(stats.norm.cdf(0.0, fit.mode[1], fit.sd[1]))
     tolerance = MC_Z * np.sqrt(share * (1 - share) / MC_DRAWS)
-    if answer is not None and np.ndim(answer) == 0 and isinstance(answer, (int, float, np.number)) and 1 < answer <= 100:
+    if isinstance(answer, numbers.Real) and 1 < answer <= 100:
         return wrong(f"beta_negative_share = {float(answer):.4g} is not a share.",
                      "Give a share between 0 and 1, not a percentage.")
     return _compare(
