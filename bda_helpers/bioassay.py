@@ -286,3 +286,93 @@ def grid_posterior(
     ((240, 360), 11.61)
     """
     return GridPosterior.from_log_density(lambda a, b: log_posterior(a, b, data, prior), alpha, beta)
+
+
+# --- The same model in (alpha, log beta) --------------------------------------------------
+#
+# With phi = log beta, beta = e^phi > 0 and |d beta / d phi| = e^phi = beta, so
+#     log p(alpha, phi | y) = log p(alpha, beta = e^phi | y) + phi.
+# The derivatives follow from those in (alpha, beta) by the chain rule.
+
+__all__ += ["log_posterior_log_beta", "gradient_log_beta", "hessian_log_beta"]
+
+
+def _check_phi(phi) -> np.ndarray:
+    phi = np.asarray(phi, dtype=float)
+    if phi.shape != (2,):
+        raise ValueError(f"phi must be (alpha, log_beta) with shape (2,), got shape {phi.shape}")
+    if not np.isfinite(phi).all():
+        raise ValueError(f"phi must be finite, got {phi.tolist()}")
+    if phi[1] > 700:
+        raise ValueError(f"log_beta={phi[1]} is too large: beta = exp(log_beta) overflows")
+    return phi
+
+
+def log_posterior_log_beta(alpha, log_beta, data: BioassayData, prior: NormalPrior | None = None) -> np.ndarray:
+    """Unnormalised log posterior density of (alpha, log beta), broadcasting over arrays.
+
+    The density of ``phi = log beta`` carries the Jacobian of ``beta = e^phi``:
+    ``log p(alpha, phi | y) = log p(alpha, e^phi | y) + phi``. Leaving out the ``+ phi``
+    gives a function whose maximum is just the (alpha, beta) mode with beta logged, which
+    is not the mode of the density of (alpha, log beta).
+
+    Parameters
+    ----------
+    alpha, log_beta : array_like
+        Intercept and log slope; broadcast against each other.
+    data : BioassayData
+    prior : NormalPrior, optional
+        A normal prior on (alpha, beta) (not on log beta); ``None`` is the uniform prior
+        on (alpha, beta) of BDA3 §3.7.
+
+    Examples
+    --------
+    >>> from bda_helpers import load_bioassay
+    >>> data = load_bioassay()
+    >>> value = log_posterior_log_beta(0.8466, np.log(7.7488), data)
+    >>> bool(np.isclose(value, log_posterior(0.8466, 7.7488, data) + np.log(7.7488)))
+    True
+    """
+    log_beta = np.asarray(log_beta, dtype=float)
+    return log_posterior(alpha, np.exp(log_beta), data, prior) + log_beta
+
+
+def gradient_log_beta(phi, data: BioassayData, prior: NormalPrior | None = None) -> np.ndarray:
+    """Analytic gradient of :func:`log_posterior_log_beta` at ``phi = (alpha, log beta)``.
+
+    With ``g`` the gradient in (alpha, beta): ``(g_alpha, beta * g_beta + 1)``; the ``+ 1``
+    is the derivative of the log-Jacobian ``log beta``.
+
+    Examples
+    --------
+    >>> from bda_helpers import load_bioassay
+    >>> gradient_log_beta([0.0, 0.0], load_bioassay()).round(3).tolist()   # beta = 1
+    [-0.426, 3.776]
+    """
+    phi = _check_phi(phi)
+    beta = np.exp(phi[1])
+    g_alpha, g_beta = gradient([phi[0], beta], data, prior)
+    return np.array([g_alpha, beta * g_beta + 1.0])
+
+
+def hessian_log_beta(phi, data: BioassayData, prior: NormalPrior | None = None) -> np.ndarray:
+    """Analytic Hessian of :func:`log_posterior_log_beta` at ``phi = (alpha, log beta)``.
+
+    With ``g`` and ``H`` the gradient and Hessian in (alpha, beta), the chain rule gives
+    ``[[H_aa, beta H_ab], [beta H_ab, beta² H_bb + beta g_b]]`` (the Jacobian term is
+    linear in log beta, so it adds nothing here).
+
+    Examples
+    --------
+    >>> from bda_helpers import load_bioassay
+    >>> hessian_log_beta([0.0, 0.0], load_bioassay()).round(4).tolist()
+    [[-4.6134, 0.5266], [0.5266, 1.3053]]
+    """
+    phi = _check_phi(phi)
+    beta = np.exp(phi[1])
+    theta = np.array([phi[0], beta])
+    g_beta = gradient(theta, data, prior)[1]
+    hess = hessian(theta, data, prior)
+    return np.array(
+        [[hess[0, 0], beta * hess[0, 1]], [beta * hess[0, 1], beta**2 * hess[1, 1] + beta * g_beta]]
+    )
