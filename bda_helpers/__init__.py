@@ -5,12 +5,13 @@ helpers in :mod:`bda_helpers.charts`; the exercises' self-checks in :mod:`bda_he
 Importing the package has no side effects.
 """
 
-from . import bioassay
+from . import bioassay, normal_model
 from .data import BioassayData, load_bioassay, load_windshieldy
 from .derivatives import StepSweep, fd_hessian, fd_hessian_from_log_density, fd_jacobian, fd_step_sweep
 from .evidence import quadrature_log_evidence
 from .grid import EdgeMass, GridPosterior
 from .laplace import LaplaceApproximation, laplace
+from .ld50_normal import ld50_normal_cdf, ld50_normal_quantile
 from .mixture import LaplaceMixture, laplace_mixture
 from .mode_finding import trace_table
 from .newton import ConvergenceError, NewtonResult, NewtonTrace, newton
@@ -28,6 +29,7 @@ from .summaries import (
 
 __all__ = [
     "bioassay",
+    "normal_model",
     "BioassayData",
     "load_bioassay",
     "load_windshieldy",
@@ -41,6 +43,8 @@ __all__ = [
     "GridPosterior",
     "LaplaceApproximation",
     "laplace",
+    "ld50_normal_cdf",
+    "ld50_normal_quantile",
     "LaplaceMixture",
     "laplace_mixture",
     "trace_table",

@@ -81,13 +81,8 @@ _NUTS_PROBS = (0.025, 0.5, 0.975)
 @lru_cache(maxsize=None)
 def _laplace_alpha_beta(prior_cov: tuple | None = None) -> LaplaceApproximation:
     """Laplace in (alpha, beta), flat prior or a normal prior with mean (0, 10)."""
-    data = load_bioassay()
     prior = None if prior_cov is None else bioassay.NormalPrior(mean=_PRIOR_MEAN, cov=prior_cov)
-    return laplace(
-        lambda theta: bioassay.gradient(theta, data, prior),
-        [0.0, 0.0],
-        hessian=lambda theta: bioassay.hessian(theta, data, prior),
-    )
+    return bioassay.laplace_fit(load_bioassay(), prior)
 
 
 @lru_cache(maxsize=None)
