@@ -212,7 +212,7 @@ def draws_chart(draws: dict[str, np.ndarray], *, title: str = "", opacity: float
         .encode(
             x=alt.X("alpha:Q", title="α"),
             y=alt.Y("beta:Q", title="β"),
-            color=alt.Color("source:N", title="draws from"),
+            color=alt.Color("source:N", title="draws from", sort=list(draws)),  # legend in the order given
         )
         .add_params(zoom)
         .properties(width=360, height=360)
