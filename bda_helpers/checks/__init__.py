@@ -24,11 +24,12 @@ is to compute it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["CheckResult", "not_answered", "correct", "wrong", "as_array", "as_interval", "describe_miss", "check_close"]
+__all__ = ["CheckResult", "not_answered", "correct", "wrong", "as_array", "as_interval", "describe_miss", "check_close", "format_answer"]
 
 
 @dataclass(frozen=True)
@@ -114,32 +115,57 @@ def as_interval(answer, name: str) -> np.ndarray | CheckResult:
     return values
 
 
-def describe_miss(name: str, answer, expected, *, rtol: float = 1e-3, atol: float = 0.0) -> str:
+def format_answer(values) -> str:
+    """An answer as the messages show it: 4 significant digits, arrays as numpy prints them."""
+    values = np.asarray(values, dtype=float)
+    return np.array2string(values, precision=4, suppress_small=True) if values.ndim else f"{float(values):.4g}"
+
+
+def describe_miss(name: str, answer, expected, *, rtol: float = 1e-3, atol=0.0, names: Sequence[str] = ()) -> str:
     """Say how ``answer`` misses ``expected`` — which entries, too large or too small — without
     giving the expected value away.
+
+    ``names`` label the entries (e.g. ``("α", "β")``); a symmetric matrix is described by
+    its upper triangle only.
 
     Examples
     --------
     >>> describe_miss("variance", 8.0, 0.125)
     'variance = 8 is too large.'
-    >>> describe_miss("mode", [0.8466, 5.0], [0.8466, 7.7488])
-    'mode = [0.8466 5.    ]: entry [1] is too small.'
+    >>> describe_miss("mode", [0.8466, 5.0], [0.8466, 7.7488], names=("α", "β"))
+    'mode = [0.8466 5.    ] is not right: β is too small.'
     """
     values = np.asarray(answer, dtype=float)
     expected = np.asarray(expected, dtype=float)
     if values.ndim == 0:
-        return f"{name} = {float(values):.4g} is too {'large' if values > expected else 'small'}."
-    off = ~np.isclose(values, expected, rtol=rtol, atol=atol)
-    parts = [
-        f"entry {[int(i) for i in index]} is too {'large' if values[index] > expected[index] else 'small'}"
-        for index in zip(*np.nonzero(off))
-    ]
+        return f"{name} = {format_answer(values)} is too {'large' if values > expected else 'small'}."
+    atol = np.broadcast_to(np.asarray(atol, dtype=float), expected.shape)
+    symmetric = values.ndim == 2 and np.allclose(values, values.T) and np.allclose(expected, expected.T)
+    parts = []
+    for index in np.ndindex(expected.shape):
+        if (symmetric and index[0] > index[1]) or np.isclose(values[index], expected[index], rtol=rtol, atol=atol[index]):
+            continue
+        if names:
+            label = names[index[0]] if len(index) == 1 else f"the [{', '.join(names[i] for i in index)}] entry"
+        else:
+            label = f"entry {list(index)}"
+        parts.append(f"{label} is too {'large' if values[index] > expected[index] else 'small'}")
     if len(parts) > 4:
         parts = [f"{len(parts)} of {values.size} entries are off"]
-    return f"{name} = {np.array2string(values, precision=4)}: {', '.join(parts)}."
+    return f"{name} = {format_answer(values)} is not right: {'; '.join(parts)}."
 
 
-def check_close(answer, expected, *, name: str, rtol: float = 1e-3, atol: float = 0.0, hint: str = "") -> CheckResult:
+def check_close(
+    answer,
+    expected,
+    *,
+    name: str,
+    rtol: float = 1e-3,
+    atol=0.0,
+    names: Sequence[str] = (),
+    mistakes: Sequence[tuple[object, str]] = (),
+    hint: str = "",
+) -> CheckResult:
     """Check a number or array against the ``expected`` value the checker computed.
 
     Parameters
@@ -149,18 +175,30 @@ def check_close(answer, expected, *, name: str, rtol: float = 1e-3, atol: float 
     expected : float or array_like
     name : str
         The variable the student assigns, used in the messages.
-    rtol, atol : float
+    rtol, atol : float (``atol`` may be an array, one tolerance per entry)
         Tolerances as in :func:`numpy.allclose`; widen them for Monte Carlo answers.
+    names : sequence of str, optional
+        Labels of the entries, for saying which ones are off.
+    mistakes : sequence of (value, hint) pairs, optional
+        What the answer would be after each typical mistake, and the hint for it; the
+        first one the answer matches (within the same tolerances) gives the message.
     hint : str, optional
-        Shown when the answer is wrong.
+        Shown when the answer is wrong in a way none of ``mistakes`` explains.
+
+    Examples
+    --------
+    >>> check_close(-0.125, 0.125, name="v", mistakes=[(-0.125, "A variance is positive.")])
+    ❌ Not yet: v = -0.125 is too small. Hint: A variance is positive.
     """
-    if answer is None:
-        return not_answered(name)
     expected = np.asarray(expected, dtype=float)
     values = as_array(answer, expected.shape, name)
     if isinstance(values, CheckResult):
         return values
     if np.allclose(values, expected, rtol=rtol, atol=atol):
-        shown = np.array2string(values, precision=4) if values.ndim else f"{float(values):.4g}"
-        return correct(f"{name} = {shown}.")
-    return wrong(describe_miss(name, values, expected, rtol=rtol, atol=atol), hint)
+        return correct(f"{name} = {format_answer(values)}.")
+    for mistaken, mistake_hint in mistakes:
+        mistaken = np.asarray(mistaken, dtype=float)
+        if mistaken.shape == expected.shape and np.allclose(values, mistaken, rtol=rtol, atol=atol):
+            hint = mistake_hint
+            break
+    return wrong(describe_miss(name, values, expected, rtol=rtol, atol=atol, names=names), hint)

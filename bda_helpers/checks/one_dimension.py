@@ -17,31 +17,13 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
-from . import CheckResult, as_array, check_close, correct
+from . import CheckResult, check_close, correct
 
 __all__ = ["GAMMA_SHAPE", "GAMMA_RATE", "variance_at_other_mode", "gamma_laplace", "gamma_evidence"]
 
 #: The Gamma(a, b) target of exercises 2 and 3: shape a and rate b, density ∝ θ^(a-1) e^(-bθ).
 GAMMA_SHAPE = 6.0
 GAMMA_RATE = 2.0
-
-_RTOL = 1e-3
-
-
-def _matches(value: float, candidate: float) -> bool:
-    return bool(np.isclose(value, candidate, rtol=_RTOL, atol=0.0))
-
-
-def _check_number(answer, expected: float, *, name: str, mistakes: list[tuple[float, str]], hint: str) -> CheckResult:
-    """:func:`check_close` with a specific hint for each recognised wrong value."""
-    value = as_array(answer, (), name)
-    if isinstance(value, CheckResult):
-        return value
-    for candidate, specific in mistakes:
-        if not _matches(expected, candidate) and _matches(float(value), candidate):
-            hint = specific
-            break
-    return check_close(value, expected, name=name, rtol=_RTOL, hint=hint)
 
 
 def _bimodal_second_derivative(theta: float) -> float:
@@ -73,7 +55,7 @@ def variance_at_other_mode(variance_at_minus_one) -> CheckResult:
         (value, "that comes from f''(0) = 4, the curvature at the minimum between the peaks; evaluate f'' at θ = -1.")
         for value in (at_zero, -at_zero)
     ]
-    return _check_number(
+    return check_close(
         variance_at_minus_one, expected, name="variance_at_minus_one", mistakes=mistakes,
         hint="differentiate -θ⁴ + 2θ² twice, evaluate at θ = -1, and take -1/f''.",
     )
@@ -100,7 +82,7 @@ def gamma_laplace(gamma_mode, gamma_variance, *, shape: float = GAMMA_SHAPE, rat
     'that is the Gamma mean a/b; Laplace centres its normal at the mode, where (a-1)/θ - b = 0.'
     """
     mode, variance, _ = _gamma_laplace(shape, rate)
-    mode_result = _check_number(
+    mode_result = check_close(
         gamma_mode, mode, name="gamma_mode",
         mistakes=[
             (shape / rate, "that is the Gamma mean a/b; Laplace centres its normal at the mode, where (a-1)/θ - b = 0."),
@@ -108,7 +90,7 @@ def gamma_laplace(gamma_mode, gamma_variance, *, shape: float = GAMMA_SHAPE, rat
         ],
         hint="set the derivative of (a-1) log θ - bθ to zero.",
     )
-    variance_result = _check_number(
+    variance_result = check_close(
         gamma_variance, variance, name="gamma_variance",
         mistakes=[
             (shape / rate**2, "that is the variance of the Gamma itself, a/b²; Laplace's is -1/f'' at the mode."),
@@ -144,7 +126,7 @@ def gamma_evidence(laplace_z, *, shape: float = GAMMA_SHAPE, rate: float = GAMMA
         (height * np.sqrt(2.0 * np.pi / variance), "A is the precision -f'', the inverse of the variance: Z ≈ f(θ̂)·sqrt(2π/A)."),
         (np.log(expected), "that looks like log Z; the exercise asks for Z itself."),
     ]
-    result = _check_number(
+    result = check_close(
         laplace_z, expected, name="laplace_z", mistakes=mistakes,
         hint="Z ≈ f(θ̂)·sqrt(2π/A) with A = -f''(θ̂), from the mode and variance of exercise 2.",
     )

@@ -37,7 +37,7 @@ from ..data import load_bioassay, load_windshieldy
 from ..grid import GridPosterior
 from ..laplace import LaplaceApproximation, laplace
 from ..ld50_normal import ld50_normal_quantile
-from . import CheckResult, as_array, correct, not_answered, wrong
+from . import CheckResult, as_array, check_close, correct, format_answer, not_answered, wrong
 
 __all__ = [
     "MC_DRAWS",
@@ -139,65 +139,6 @@ def _mc_tolerance(quantile: Callable[[np.ndarray], np.ndarray], probs, n: float)
 # --- Comparing answers ------------------------------------------------------------------
 
 
-def _format(values: np.ndarray) -> str:
-    return np.array2string(values, precision=4, suppress_small=True) if values.ndim else f"{float(values):.4g}"
-
-
-def _close(values: np.ndarray, target, rtol: float, atol) -> bool:
-    return bool(np.allclose(values, np.asarray(target, dtype=float), rtol=rtol, atol=atol))
-
-
-def _what_is_off(values: np.ndarray, target, names: Sequence[str], rtol: float, atol) -> str:
-    """Name the entries that are off and in which direction, without giving the target away.
-
-    A matrix is taken as symmetric (the covariance checks test that first), so only its
-    upper triangle is described.
-    """
-    target = np.asarray(target, dtype=float)
-    atol = np.broadcast_to(np.asarray(atol, dtype=float), target.shape)
-    parts = []
-    for index in np.ndindex(target.shape):
-        if len(index) == 2 and index[0] > index[1]:
-            continue
-        if np.isclose(values[index], target[index], rtol=rtol, atol=atol[index]):
-            continue
-        label = names[index[0]] if len(index) == 1 else f"the [{names[index[0]]}, {names[index[1]]}] entry"
-        parts.append(f"{label} is too {'large' if values[index] > target[index] else 'small'}")
-    return "; ".join(parts)
-
-
-def _compare(
-    answer,
-    target,
-    *,
-    name: str,
-    names: Sequence[str] = (),
-    rtol: float = 1e-3,
-    atol=0.0,
-    mistakes: Sequence[tuple[object, str]] = (),
-    hint: str = "",
-) -> CheckResult:
-    """Check ``answer`` against ``target``; if wrong, look for each typical mistake in turn.
-
-    ``mistakes`` are pairs (what the answer would be after that mistake, the hint for it),
-    compared with the same tolerance; the first that matches gives the message.
-    """
-    if answer is None:
-        return not_answered(name)
-    target = np.asarray(target, dtype=float)
-    values = as_array(answer, target.shape, name)
-    if isinstance(values, CheckResult):
-        return values
-    if _close(values, target, rtol, atol):
-        return correct(f"{name} = {_format(values)}.")
-    for mistaken, mistake_hint in mistakes:
-        mistaken = np.asarray(mistaken, dtype=float)
-        if mistaken.shape == target.shape and _close(values, mistaken, rtol, atol):
-            return wrong(f"{name} = {_format(values)} is not right.", mistake_hint)
-    detail = _what_is_off(values, target, names, rtol, atol) if names else ""
-    return wrong(f"{name} = {_format(values)} is not right" + (f": {detail}." if detail else "."), hint)
-
-
 def _covariance_mistakes(answer: np.ndarray, hessian: np.ndarray, name: str) -> CheckResult | None:
     """The mistakes every Laplace covariance can have: asymmetry, H, −H or H⁻¹ given."""
     if not np.allclose(answer, answer.T, rtol=1e-6, atol=1e-12):
@@ -225,16 +166,14 @@ def _covariance_mistakes(answer: np.ndarray, hessian: np.ndarray, name: str) -> 
 def _check_covariance(
     answer, fit: LaplaceApproximation, hessian: np.ndarray, *, name: str, names, mistakes=(), hint=""
 ) -> CheckResult:
-    if answer is None:
-        return not_answered(name)
     values = as_array(answer, (2, 2), name)
     if isinstance(values, CheckResult):
         return values
-    if not _close(values, fit.cov, 1e-3, 1e-9 * np.abs(fit.cov).max()):
+    if not np.allclose(values, fit.cov, rtol=1e-3, atol=1e-9 * np.abs(fit.cov).max()):
         found = _covariance_mistakes(values, hessian, name)
         if found is not None:
             return found
-    return _compare(values, fit.cov, name=name, names=names, rtol=1e-3, atol=1e-9, mistakes=mistakes, hint=hint)
+    return check_close(values, fit.cov, name=name, names=names, rtol=1e-3, atol=1e-9, mistakes=mistakes, hint=hint)
 
 
 # --- Exercise 1: LD50 from Laplace draws -------------------------------------------------
@@ -258,7 +197,7 @@ def beta_negative_share(answer) -> CheckResult:
     if isinstance(answer, numbers.Real) and 1 < answer <= 100:
         return wrong(f"beta_negative_share = {float(answer):.4g} is not a share.",
                      "Give a share between 0 and 1, not a percentage.")
-    return _compare(
+    return check_close(
         answer,
         share,
         name=name,
@@ -351,7 +290,7 @@ def mode_log_beta(answer) -> CheckResult:
     """
     fit = _laplace_log_beta()
     no_jacobian = _laplace_log_beta(jacobian=False)
-    return _compare(
+    return check_close(
         answer,
         fit.mode,
         name="mode_log_beta",
@@ -417,7 +356,7 @@ def beta_q975(answer) -> CheckResult:
 
     old = _laplace_alpha_beta()
     tolerance = float(_mc_tolerance(quantile, 0.975, MC_DRAWS))
-    return _compare(
+    return check_close(
         answer,
         float(quantile(0.975)),
         name="beta_q975",
@@ -463,7 +402,7 @@ def mode_prior(answer) -> CheckResult:
     >>> mode_prior([0.8466, 7.7488]).passed   # the flat-prior mode
     False
     """
-    return _compare(
+    return check_close(
         answer,
         _laplace_alpha_beta(_PRIOR_COV).mode,
         name="mode_prior",
@@ -509,7 +448,7 @@ def mode_correlated_prior(answer) -> CheckResult:
     False
     """
     cov_with_variances = 0.5 * 2.0 * np.sqrt(10.0)
-    return _compare(
+    return check_close(
         answer,
         _laplace_alpha_beta(_CORRELATED_PRIOR_COV).mode,
         name="mode_correlated_prior",
@@ -544,7 +483,7 @@ def mode_windshield(answer) -> CheckResult:
     y, fit = _windshield()
     ybar, s, sigma_hat = y.mean(), y.std(ddof=1), y.std(ddof=0)
     n_note = "σ̂² = Σ(y − ȳ)² / n divides by n: that is where the density of log σ peaks"
-    return _compare(
+    return check_close(
         answer,
         fit.mode,
         name="mode_windshield",
@@ -613,7 +552,7 @@ def sigma_interval_exact(answer) -> CheckResult:
     """
     probs = np.array([0.025, 0.975])
     _, fit = _windshield()
-    return _compare(
+    return check_close(
         answer,
         _sigma_exact_quantile(probs),
         name="sigma_interval_exact",
@@ -646,7 +585,7 @@ def sigma_interval_laplace(answer) -> CheckResult:
     y, fit = _windshield()
     sigma_hat = np.exp(fit.mode[1])
     z = stats.norm.ppf(probs)
-    return _compare(
+    return check_close(
         answer,
         _sigma_laplace_quantile(probs),
         name="sigma_interval_laplace",
@@ -693,16 +632,16 @@ def nuts_diagnostics(rhat, ess) -> CheckResult:
     if np.any(rhat > 10) and np.all(ess < 10):
         return wrong("`rhat_nuts` and `ess_nuts` look swapped.", "R-hat is near 1; ESS counts draws.")
     if np.any(rhat < 0.9):
-        return wrong(f"R-hat {_format(rhat)} is below 0.9, which R-hat never is for real chains.",
+        return wrong(f"R-hat {format_answer(rhat)} is below 0.9, which R-hat never is for real chains.",
                      "Use arviz.rhat on the posterior of α and β.")
     if np.any(rhat > 1.01):
         return wrong(
-            f"R-hat {_format(rhat)} is above 1.01: the chains do not agree yet.",
+            f"R-hat {format_answer(rhat)} is above 1.01: the chains do not agree yet.",
             "Run more tuning and draws, and several chains (R-hat compares them).",
         )
     if np.any(ess < 400):
         return wrong(
-            f"bulk ESS {_format(ess)} is below 400: too few effective draws for stable quantiles.",
+            f"bulk ESS {format_answer(ess)} is below 400: too few effective draws for stable quantiles.",
             "Draw more: 4 chains of 1000 draws give about 1000 effective draws here.",
         )
     return correct(
@@ -739,7 +678,7 @@ def nuts_beta_quantiles(answer, ess=None) -> CheckResult:
         if np.any(np.diff(values) < 0):
             return wrong(f"`{name}` is not increasing.", "Give the 2.5 %, 50 % and 97.5 % quantiles in that order.")
     laplace_fit = _laplace_alpha_beta()
-    return _compare(
+    return check_close(
         answer,
         grid.quantile("beta", probs),
         name=name,
