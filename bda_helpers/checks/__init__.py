@@ -29,7 +29,19 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["CheckResult", "not_answered", "correct", "wrong", "as_array", "as_interval", "describe_miss", "check_close", "format_answer"]
+__all__ = [
+    "CheckResult",
+    "CheckReport",
+    "report",
+    "not_answered",
+    "correct",
+    "wrong",
+    "as_array",
+    "as_interval",
+    "describe_miss",
+    "check_close",
+    "format_answer",
+]
 
 
 @dataclass(frozen=True)
@@ -53,6 +65,50 @@ class CheckResult:
 
     def _repr_pretty_(self, printer, cycle: bool) -> None:  # IPython shows the verdict, not the fields
         printer.text(repr(self))
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """The verdicts of several checks, shown one per line (as one output, not several).
+
+    Attributes
+    ----------
+    results : tuple of CheckResult
+    """
+
+    results: tuple[CheckResult, ...]
+
+    @property
+    def passed(self) -> bool | None:
+        """``False`` if any check failed, else ``None`` if any is not answered, else ``True``."""
+        verdicts = [result.passed for result in self.results]
+        if False in verdicts:
+            return False
+        return None if None in verdicts else True
+
+    def __repr__(self) -> str:
+        return "\n".join(repr(result) for result in self.results)
+
+    def _repr_pretty_(self, printer, cycle: bool) -> None:
+        printer.text(repr(self))
+
+
+def report(*results: CheckResult) -> CheckReport:
+    """Collect the results of several checks, e.g. all the answers of one exercise.
+
+    Examples
+    --------
+    >>> both = report(check_close(None, 1.0, name="mode"), check_close(2.0, 1.0, name="sd"))
+    >>> both.passed
+    False
+    >>> both
+    … Not answered yet: assign your answer to `mode` and run the cell again.
+    ❌ Not yet: sd = 2 is too large.
+    """
+    for result in results:
+        if not isinstance(result, CheckResult):
+            raise TypeError(f"report() takes the results of checks, got {type(result).__name__}")
+    return CheckReport(tuple(results))
 
 
 def not_answered(name: str) -> CheckResult:

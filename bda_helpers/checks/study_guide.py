@@ -37,7 +37,7 @@ from ..data import load_bioassay, load_windshieldy
 from ..grid import GridPosterior
 from ..laplace import LaplaceApproximation, laplace
 from ..ld50_normal import ld50_normal_quantile
-from . import CheckResult, as_array, check_close, correct, format_answer, not_answered, wrong
+from . import CheckReport, CheckResult, as_array, check_close, correct, format_answer, not_answered, report, wrong
 
 __all__ = [
     "MC_DRAWS",
@@ -696,47 +696,3 @@ def nuts_beta_quantiles(answer, ess=None) -> CheckResult:
 
 
 # --- Several checks at once ---------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CheckReport:
-    """The verdicts of several checks, shown one per line (as one output, not several).
-
-    Attributes
-    ----------
-    results : tuple of CheckResult
-    """
-
-    results: tuple[CheckResult, ...]
-
-    @property
-    def passed(self) -> bool | None:
-        """``False`` if any check failed, else ``None`` if any is not answered, else ``True``."""
-        verdicts = [result.passed for result in self.results]
-        if False in verdicts:
-            return False
-        return None if None in verdicts else True
-
-    def __repr__(self) -> str:
-        return "\n".join(repr(result) for result in self.results)
-
-    def _repr_pretty_(self, printer, cycle: bool) -> None:
-        printer.text(repr(self))
-
-
-def report(*results: CheckResult) -> CheckReport:
-    """Collect the results of several checks, e.g. all the answers of one exercise.
-
-    Examples
-    --------
-    >>> both = report(mode_prior(None), cov_prior([[1.0, 2.0], [0.0, 1.0]]))
-    >>> both.passed
-    False
-    >>> print(both)
-    … Not answered yet: assign your answer to `mode_prior` and run the cell again.
-    ❌ Not yet: `cov_prior` is not symmetric. Hint: A covariance equals its transpose, and −H⁻¹ of a symmetric Hessian is symmetric; check the off-diagonal entries (and symmetrise a finite-difference Hessian as (H + Hᵀ) / 2 before inverting it).
-    """
-    for result in results:
-        if not isinstance(result, CheckResult):
-            raise TypeError(f"report() takes the results of checks, got {type(result).__name__}")
-    return CheckReport(tuple(results))

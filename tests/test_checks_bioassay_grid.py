@@ -1,0 +1,47 @@
+"""Notebook 02's self-checks: right answers from grids built on the reference model pass,
+the typical slips get their own hints, and unanswered exercises say so."""
+
+import numpy as np
+import pytest
+
+from bda_helpers import GridPosterior
+from bda_helpers.checks import bioassay_grid as check
+
+
+@pytest.fixture(scope="module")
+def grids(ref):
+    def build(alpha_points, beta_points, beta_range=(-10.0, 40.0)):
+        return GridPosterior.from_log_density(
+            ref.log_likelihood, np.linspace(-4.0, 8.0, alpha_points), np.linspace(*beta_range, beta_points)
+        )
+
+    return {"coarse": build(30, 45), "swapped": build(45, 30), "fine": build(240, 360), "cut": build(240, 360, (-10.0, 20.0))}
+
+
+def beta_summary(grid):
+    return float(np.sum(grid.marginal("beta") * grid.beta)), grid.quantile("beta", [0.025, 0.975])
+
+
+def test_coarse_grid_right_answers_pass(grids):
+    assert check.coarse_grid_beta(*beta_summary(grids["coarse"])).passed is True
+
+
+def test_coarse_grid_slips_are_named(grids):
+    fine = repr(check.coarse_grid_beta(*beta_summary(grids["fine"])))
+    assert "original 240 × 360 grid" in fine
+    swapped = repr(check.coarse_grid_beta(*beta_summary(grids["swapped"])))
+    assert "45 points in α and 30 in β" in swapped
+    half = check.coarse_grid_beta(beta_summary(grids["coarse"])[0], None)
+    assert half.passed is None and "coarse_beta_interval" in repr(half)
+
+
+def test_truncated_grid_right_answers_pass_and_full_grid_values_are_named(grids):
+    cut, fine = grids["cut"], grids["fine"]
+    assert check.truncated_grid_beta(cut.quantile("beta", 0.975), cut.edge_mass().beta_high).passed is True
+    result = check.truncated_grid_beta(fine.quantile("beta", 0.975), fine.edge_mass().beta_high)
+    assert result.passed is False
+    assert "no quantile can exceed 20" in repr(result) and "full grid, up to β = 40" in repr(result)
+
+
+def test_unanswered_exercises_are_not_failures():
+    assert check.truncated_grid_beta(None, None).passed is None
