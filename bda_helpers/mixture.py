@@ -39,6 +39,8 @@ class LaplaceMixture:
         One per peak, each built with its log density at the mode.
     weights : numpy.ndarray, shape (k,)
         ``Z_k / Σ_j Z_j``, computed from the components (in log space).
+    log_weights : numpy.ndarray, shape (k,)
+        ``log Z_k − log Σ_j Z_j``: finite even where a weight underflows to 0.
     log_evidence : float
         ``log Σ_k Z_k``, the mixture's estimate of the log normalising constant.
 
@@ -51,11 +53,14 @@ class LaplaceMixture:
     >>> mixture = LaplaceMixture((left, right))
     >>> mixture.weights.round(3).tolist()
     [0.25, 0.75]
+    >>> mixture.log_weights.round(3).tolist()
+    [-1.386, -0.288]
     """
 
     components: tuple[LaplaceApproximation, ...]
     weights: np.ndarray = field(init=False)
     log_evidence: float = field(init=False)
+    log_weights: np.ndarray = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         if isinstance(self.components, LaplaceApproximation):
@@ -89,11 +94,14 @@ class LaplaceMixture:
                     )
         log_z = np.array([component.log_evidence for component in components])
         log_evidence = float(special.logsumexp(log_z))
-        weights = np.exp(log_z - log_evidence)
+        log_weights = log_z - log_evidence
+        weights = np.exp(log_weights)
+        log_weights.flags.writeable = False
         weights.flags.writeable = False
         object.__setattr__(self, "components", components)
         object.__setattr__(self, "weights", weights)
         object.__setattr__(self, "log_evidence", log_evidence)
+        object.__setattr__(self, "log_weights", log_weights)
 
     @property
     def dim(self) -> int:
@@ -118,7 +126,7 @@ class LaplaceMixture:
         >>> LaplaceMixture((left, right)).logpdf([[-2.0], [2.0]]).round(4).tolist()
         [-1.6118, -1.6118]
         """
-        log_terms = [np.log(w) + c.logpdf(theta) for w, c in zip(self.weights, self.components)]
+        log_terms = [log_w + c.logpdf(theta) for log_w, c in zip(self.log_weights, self.components)]
         return special.logsumexp(np.stack(log_terms), axis=0)
 
     def pdf(self, theta) -> np.ndarray:

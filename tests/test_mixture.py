@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -64,6 +65,32 @@ def test_far_out_log_density_stays_finite():
         np.exp(stats.norm.logpdf(60.0, -1.0, np.sqrt(0.125)) - stats.norm.logpdf(60.0, 1.0, np.sqrt(0.125)))
     )
     assert np.isfinite(far).all() and far[0] == pytest.approx(expected, rel=1e-12)
+
+
+def test_a_weight_that_underflows_to_zero_leaves_the_log_density_finite_and_warning_free():
+    # Log heights 800 apart: exp(-800) underflows, so the low peak's weight is exactly 0,
+    # but its log weight is still -800 (plus the width term) and it still shapes logpdf.
+    log_heights, variances, modes = np.array([0.0, 800.0]), np.array([1.0, 4.0]), np.array([-50.0, 50.0])
+    parts = [
+        LaplaceApproximation.from_mode([m], [[-1.0 / v]], log_density_at_mode=h)
+        for m, v, h in zip(modes, variances, log_heights)
+    ]
+    log_mass = log_heights + 0.5 * np.log(2 * np.pi * variances)  # closed form of each peak's mass
+    log_weights = log_mass - special.logsumexp(log_mass)
+    theta = np.array([-50.0, 0.0, 50.0])
+    expected = special.logsumexp(
+        log_weights[:, None] + stats.norm.logpdf(theta, modes[:, None], np.sqrt(variances)[:, None]), axis=0
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        mixture = laplace_mixture(parts)
+        logpdf = mixture.logpdf(theta[:, None])
+        draws = mixture.sample(100, np.random.default_rng(0))
+    assert mixture.weights.tolist() == [0.0, 1.0]
+    assert np.allclose(mixture.log_weights, log_weights, rtol=1e-12)
+    assert np.isfinite(logpdf).all() and np.allclose(logpdf, expected, rtol=1e-12)
+    assert logpdf[0] == pytest.approx(-800.0 + np.log(np.sqrt(1 / 4)) + stats.norm.logpdf(0.0), rel=1e-12)
+    assert np.all(np.abs(draws - 50.0) < 20.0)  # every draw from the peak that holds all the mass
 
 
 def test_draws_match_the_mixture_moments_and_repeat_with_the_seed():
@@ -128,6 +155,8 @@ def test_mixture_is_frozen():
         mixture.weights = np.array([1.0])
     with pytest.raises(ValueError):
         mixture.weights[0] = 2.0
+    with pytest.raises(ValueError):
+        mixture.log_weights[0] = 2.0
 
 
 # --- quadrature_log_evidence ------------------------------------------------------------
