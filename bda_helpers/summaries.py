@@ -110,7 +110,17 @@ def quantile_mcse(draws, prob: float) -> float:
     draws : array_like, shape (n,)
         Independent draws, e.g. from a Laplace approximation or a grid.
     prob : float
-        Quantile probability in (0, 1).
+        One quantile probability in (0, 1).
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ValueError
+        If ``draws`` is not a finite 1-D array of at least 2 values, or ``prob`` is not a
+        single number strictly between 0 and 1.
 
     Examples
     --------
@@ -123,6 +133,12 @@ def quantile_mcse(draws, prob: float) -> float:
         raise ValueError(f"draws must be a 1-D array of at least 2 values, got shape {draws.shape}")
     if not np.isfinite(draws).all():
         raise ValueError("draws must be finite")
+    if np.ndim(prob) != 0:
+        raise ValueError(
+            f"prob must be a single probability, got an array of shape {np.shape(prob)}: "
+            f"call quantile_mcse once per probability"
+        )
+    prob = float(prob)
     if not 0 < prob < 1:
         raise ValueError(f"prob must lie strictly between 0 and 1, got {prob}")
     n = draws.size
@@ -136,22 +152,99 @@ def quantile_mcse(draws, prob: float) -> float:
 class NormalSummary:
     """A normal approximation N(mean, sd²) to a scalar quantity.
 
+    Attributes
+    ----------
+    mean : float
+        Finite.
+    sd : float
+        Finite and positive.
+
+    Raises
+    ------
+    ValueError
+        If ``mean`` is not a finite number or ``sd`` is not a finite positive number.
+
     Examples
     --------
     >>> summary = NormalSummary(mean=1.0, sd=2.0)
     >>> summary.interval(0.95).round(2).tolist()
     [-2.92, 4.92]
+    >>> NormalSummary(mean=0.0, sd=-1.0)
+    Traceback (most recent call last):
+    ...
+    ValueError: sd must be a finite positive number, got -1.0
     """
 
     mean: float
     sd: float
 
+    def __post_init__(self) -> None:
+        for name, value in (("mean", self.mean), ("sd", self.sd)):
+            if np.ndim(value) != 0:
+                raise ValueError(f"{name} must be a single number, got an array of shape {np.shape(value)}")
+            try:
+                object.__setattr__(self, name, float(value))
+            except (TypeError, ValueError):
+                raise ValueError(f"{name} must be a number, got {value!r}") from None
+        if not np.isfinite(self.mean):
+            raise ValueError(f"mean must be finite, got {self.mean}")
+        if not (np.isfinite(self.sd) and self.sd > 0):
+            raise ValueError(f"sd must be a finite positive number, got {self.sd}")
+
     def quantile(self, probs) -> np.ndarray:
-        """Normal quantiles at ``probs``."""
-        return stats.norm.ppf(np.asarray(probs, dtype=float), self.mean, self.sd)
+        """Normal quantiles at ``probs``.
+
+        Parameters
+        ----------
+        probs : float or array_like
+            Probabilities in [0, 1]; 0 and 1 give ``-inf`` and ``inf``.
+
+        Returns
+        -------
+        numpy.ndarray
+            Quantiles, shaped like ``probs``.
+
+        Raises
+        ------
+        ValueError
+            If a probability is not a number in [0, 1].
+
+        Examples
+        --------
+        >>> NormalSummary(mean=1.0, sd=2.0).quantile([0.5, 0.975]).round(3).tolist()
+        [1.0, 4.92]
+        >>> NormalSummary(mean=1.0, sd=2.0).quantile(1.5)
+        Traceback (most recent call last):
+        ...
+        ValueError: quantile probabilities must lie in [0, 1], got 1.5
+        """
+        probs = np.asarray(probs, dtype=float)
+        if np.any(~((probs >= 0) & (probs <= 1))):
+            raise ValueError(f"quantile probabilities must lie in [0, 1], got {probs.tolist()}")
+        return stats.norm.ppf(probs, self.mean, self.sd)
 
     def interval(self, level: float = 0.95) -> np.ndarray:
-        """The central ``level`` interval, ``[lower, upper]``."""
+        """The central ``level`` interval, ``[lower, upper]``.
+
+        Parameters
+        ----------
+        level : float, default 0.95
+            Probability strictly between 0 and 1.
+
+        Returns
+        -------
+        numpy.ndarray, shape (2,)
+
+        Raises
+        ------
+        ValueError
+            If ``level`` is not strictly between 0 and 1.
+
+        Examples
+        --------
+        >>> NormalSummary(mean=0.0, sd=1.0).interval(0.5).round(4).tolist()
+        [-0.6745, 0.6745]
+        """
         if not 0 < level < 1:
             raise ValueError(f"level must lie strictly between 0 and 1, got {level}")
         return self.quantile([(1 - level) / 2, (1 + level) / 2])
@@ -171,25 +264,37 @@ def ld50_delta_method(mean, cov) -> NormalSummary:
     cov : array_like, shape (2, 2)
         Covariance of (α, β), e.g. the Laplace covariance.
 
+    Returns
+    -------
+    NormalSummary
+
+    Raises
+    ------
+    ValueError
+        If the shapes are wrong, a value is not finite, ``cov`` is not symmetric positive
+        semi-definite, β ≤ 0, or ``cov`` gives the linearised LD50 no variance.
+
     Examples
     --------
     >>> summary = ld50_delta_method([0.8466, 7.7488], [[1.0385, 3.5460], [3.5460, 23.7439]])
     >>> round(summary.mean, 4), round(summary.sd, 4)
     (-0.1093, 0.0955)
+    >>> ld50_delta_method([0.8466, 7.7488], [[1.0, 2.0], [2.0, 1.0]])
+    Traceback (most recent call last):
+    ...
+    ValueError: cov is not positive semi-definite (smallest eigenvalue -1): [[1.0, 2.0], [2.0, 1.0]]
     """
-    mean = np.asarray(mean, dtype=float)
-    cov = np.asarray(cov, dtype=float)
-    if mean.shape != (2,) or cov.shape != (2, 2):
-        raise ValueError(f"mean must have shape (2,) and cov (2, 2), got {mean.shape} and {cov.shape}")
-    if not (np.isfinite(mean).all() and np.isfinite(cov).all()):
-        raise ValueError("mean and cov must be finite")
+    mean, cov = _check_bivariate_normal(mean, cov, definite=False)
     alpha, beta = mean
     if beta <= 0:
         raise ValueError(f"LD50 = -alpha/beta needs beta > 0 at the expansion point, got beta={beta}")
     gradient = np.array([-1.0 / beta, alpha / beta**2])
     variance = float(gradient @ cov @ gradient)
-    if variance < 0:
-        raise ValueError("cov is not positive semi-definite: the delta-method variance is negative")
+    if not variance > 0:
+        raise ValueError(
+            f"cov gives -alpha/beta no variance along its gradient {gradient.tolist()}: "
+            f"the delta method has no spread to report"
+        )
     return NormalSummary(mean=float(-alpha / beta), sd=variance**0.5)
 
 
@@ -244,7 +349,8 @@ def weighted_quantiles(values, weights, probs) -> np.ndarray:
     values : array_like
         Finite values (any shape; flattened).
     weights : array_like
-        Non-negative weights of the same shape, not all 0; normalised here.
+        Non-negative weights of the same shape, not all 0; normalised here. Values of
+        weight 0 are left out.
     probs : float or array_like
         Probabilities in [0, 1].
 
@@ -257,6 +363,8 @@ def weighted_quantiles(values, weights, probs) -> np.ndarray:
     --------
     >>> weighted_quantiles([3.0, 1.0, 2.0], [0.25, 0.25, 0.5], [0.125, 0.5, 0.875]).tolist()
     [1.0, 2.0, 3.0]
+    >>> weighted_quantiles([0.0, 1.0, 2.0, 3.0], [1.0, 0.0, 0.0, 1.0], 0.5).tolist()  # as if only 0 and 3
+    1.5
     """
     values = np.asarray(values, dtype=float).ravel()
     weights = np.asarray(weights, dtype=float).ravel()
@@ -269,6 +377,9 @@ def weighted_quantiles(values, weights, probs) -> np.ndarray:
         raise ValueError("weights must be non-negative and not all 0")
     if np.any(~np.isfinite(probs)) or np.any((probs < 0) | (probs > 1)):
         raise ValueError(f"quantile probabilities must lie in [0, 1], got {probs.tolist()}")
+    # A value of weight 0 is not in the distribution; kept, it would take a place among the
+    # interpolation points and move the quantiles.
+    values, weights = values[weights > 0], weights[weights > 0]
     order = np.argsort(values, kind="stable")
     sorted_values = values[order]
     sorted_weights = weights[order] / weights.sum()
@@ -350,3 +461,36 @@ def quantile_table(probs, names, *, draws=None, exact=None) -> pd.DataFrame:
     table = pd.DataFrame(columns, index=index)
     table.columns = pd.MultiIndex.from_tuples(table.columns, names=["source", ""])
     return table
+
+
+def _check_bivariate_normal(mean, cov, *, definite: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Float copies of the mean and covariance of a normal for (α, β), checked.
+
+    Shared by :func:`ld50_delta_method` and :mod:`bda_helpers.ld50_normal`. ``cov`` must be
+    symmetric (to 1e-10 of its largest entry) and positive definite if ``definite``, else
+    positive semi-definite (eigenvalues down to ``-1e-10`` times its largest entry pass,
+    as rounding leaves them).
+
+    Raises
+    ------
+    ValueError
+        Naming the problem: shapes, non-finite values, asymmetry, or a negative (or, if
+        ``definite``, zero) eigenvalue.
+    """
+    mean = np.asarray(mean, dtype=float)
+    cov = np.asarray(cov, dtype=float)
+    if mean.shape != (2,) or cov.shape != (2, 2):
+        raise ValueError(f"mean must have shape (2,) and cov (2, 2), got {mean.shape} and {cov.shape}")
+    if not (np.isfinite(mean).all() and np.isfinite(cov).all()):
+        raise ValueError("mean and cov must be finite")
+    scale = np.abs(cov).max()
+    if np.abs(cov - cov.T).max() > 1e-10 * scale:
+        raise ValueError(f"cov is not symmetric: {cov.tolist()}")
+    eigenvalues = np.linalg.eigvalsh(cov)
+    if definite and eigenvalues[0] <= 0:
+        raise ValueError(f"cov is not positive definite (smallest eigenvalue {eigenvalues[0]:.3g}): {cov.tolist()}")
+    if eigenvalues[0] < -1e-10 * scale:
+        raise ValueError(
+            f"cov is not positive semi-definite (smallest eigenvalue {eigenvalues[0]:.3g}): {cov.tolist()}"
+        )
+    return mean, cov

@@ -129,6 +129,21 @@ def test_weighted_quantiles_with_equal_weights_are_hazen_sample_quantiles():
     )
 
 
+def test_weighted_quantiles_leave_out_values_of_weight_zero():
+    # Values of weight 0 are not in the distribution: the quantiles are the Hazen quantiles
+    # of the other values alone (with zeros kept, [0, 1, 2, 3] gave 0.6 and 2.0 here).
+    np.testing.assert_allclose(
+        weighted_quantiles([0.0, 1.0, 2.0, 3.0], [1.0, 0.0, 0.0, 1.0], [0.4, 0.5]), [0.9, 1.5], rtol=1e-12
+    )
+    rng = np.random.default_rng(12)
+    values = rng.gamma(2.0, size=60)
+    weights = (rng.uniform(size=60) < 0.6).astype(float)
+    probs = np.linspace(0.0, 1.0, 21)
+    np.testing.assert_allclose(
+        weighted_quantiles(values, weights, probs), np.quantile(values[weights > 0], probs, method="hazen"), rtol=1e-12
+    )
+
+
 def test_weighted_quantiles_of_a_fine_discretised_normal():
     x = np.linspace(-6, 6, 4001)
     np.testing.assert_allclose(

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from bda_helpers.ld50_normal import ld50_normal_cdf
 from bda_helpers.summaries import NormalSummary, ld50_delta_method, quantile_mcse
 
 
@@ -46,6 +47,48 @@ def test_delta_method_gradient_against_finite_differences_and_tiny_covariance_mo
 def test_normal_summary_quantiles_are_scipys():
     summary = NormalSummary(mean=-0.1, sd=0.1)
     assert summary.interval(0.5) == pytest.approx(stats.norm(-0.1, 0.1).ppf([0.25, 0.75]))
+    assert summary.quantile([0.0, 0.1, 1.0]) == pytest.approx([-np.inf, -0.1 - 0.1 * 1.2815515655446004, np.inf])
+
+
+def test_normal_summary_takes_numpy_scalars_as_floats():
+    summary = NormalSummary(mean=np.float64(-0.1), sd=np.array(0.1))
+    assert type(summary.mean) is float and type(summary.sd) is float
+    assert summary == NormalSummary(-0.1, 0.1)
+
+
+def test_delta_method_with_a_singular_covariance_is_the_projection_on_its_direction():
+    # (α, β) = mean + z·v with z ~ N(0, 1): cov = v vᵀ is singular but positive
+    # semi-definite, and the linearised −α/β has sd |∇g · v| exactly.
+    mean, v = np.array([0.85, 7.75]), np.array([0.3, 2.0])
+    summary = ld50_delta_method(mean, np.outer(v, v))
+    assert summary.sd == pytest.approx(abs(-v[0] / mean[1] + mean[0] * v[1] / mean[1] ** 2), rel=1e-12)
+
+
+ASYMMETRIC = [[1.0, 5.0], [-5.0, 1.0]]  # x·cov·x = x·I·x for every x, so a quadratic form alone cannot tell
+INDEFINITE = [[1.0, 2.0], [2.0, 1.0]]  # eigenvalues 3 and -1
+
+
+@pytest.mark.parametrize(
+    ("cov", "message"),
+    [(ASYMMETRIC, "cov is not symmetric"), (INDEFINITE, "cov is not positive"), ([[1.0, 0.0], [0.0, np.inf]], "finite")],
+    ids=["asymmetric", "indefinite", "not finite"],
+)
+def test_delta_method_and_exact_ld50_refuse_the_same_bad_covariances(cov, message):
+    # The indefinite cov gives this gradient a positive variance, so only an eigenvalue check catches it.
+    gradient = np.array([-1 / 7.75, 0.85 / 7.75**2])
+    assert gradient @ np.asarray(INDEFINITE) @ gradient > 0
+    with pytest.raises(ValueError, match=message):
+        ld50_delta_method([0.85, 7.75], cov)
+    with pytest.raises(ValueError, match=message):
+        ld50_normal_cdf(0.0, [0.85, 7.75], cov)
+
+
+def test_quantile_mcse_of_one_probability_equals_the_normal_theory_for_a_numpy_scalar():
+    draws = np.random.default_rng(5).normal(size=100_000)
+    asymptotic = np.sqrt(0.25 / draws.size) / stats.norm.pdf(0.0)
+    # One estimate is itself noisy (about 7 % here): this checks the scalar path, not the rule.
+    assert quantile_mcse(draws, np.float64(0.5)) == pytest.approx(asymptotic, rel=0.25)
+    assert quantile_mcse(draws, np.array(0.5)) == quantile_mcse(draws, 0.5)
 
 
 @pytest.mark.parametrize(
@@ -58,6 +101,20 @@ def test_normal_summary_quantiles_are_scipys():
         (lambda: quantile_mcse([1.0, 2.0], 1.0), "strictly between 0 and 1"),
         (lambda: quantile_mcse([1.0], 0.5), "at least 2 values"),
         (lambda: NormalSummary(0.0, 1.0).interval(1.5), "strictly between 0 and 1"),
+        (lambda: quantile_mcse([1.0, 2.0, 3.0], [0.1, 0.2]), "single probability"),
+        (lambda: NormalSummary(0.0, -1.0), "sd must be a finite positive number"),
+        (lambda: NormalSummary(0.0, 0.0), "sd must be a finite positive number"),
+        (lambda: NormalSummary(0.0, np.inf), "sd must be a finite positive number"),
+        (lambda: NormalSummary(0.0, np.nan), "sd must be a finite positive number"),
+        (lambda: NormalSummary(np.nan, 1.0), "mean must be finite"),
+        (lambda: NormalSummary(-np.inf, 1.0), "mean must be finite"),
+        (lambda: NormalSummary([0.0, 1.0], 1.0), "mean must be a single number"),
+        (lambda: NormalSummary("zero", 1.0), "mean must be a number"),
+        (lambda: NormalSummary(0.0, 1.0).quantile(2.0), r"lie in \[0, 1\]"),
+        (lambda: NormalSummary(0.0, 1.0).quantile([0.5, -0.1]), r"lie in \[0, 1\]"),
+        (lambda: NormalSummary(0.0, 1.0).quantile(np.nan), r"lie in \[0, 1\]"),
+        (lambda: NormalSummary(0.0, 1.0).interval(np.nan), "strictly between 0 and 1"),
+        (lambda: ld50_delta_method([0.0, 7.0], np.zeros((2, 2))), "no variance"),
     ],
 )
 def test_bad_input_is_refused_with_a_named_reason(call, message):
