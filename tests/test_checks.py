@@ -28,6 +28,7 @@ def test_right_and_wrong_answers_within_and_outside_the_tolerance():
         (np.bool_(False), "a boolean"),
         (np.ones((2, 2), dtype=bool), "an array of booleans"),
         ([["1", "2"], ["3", "4"]], "holds strings"),
+        (np.eye(2) + 1j, "complex"),
         ([1.0, 2.0], "has shape (2,)"),
         ([[1.0, np.nan], [0.0, 1.0]], "NaN or infinite"),
         ({"a": 1}, "should be numbers"),

@@ -161,6 +161,8 @@ def as_numbers(answer, name: str, *, expected: str = "numbers") -> np.ndarray | 
         return wrong(f"`{name}` is {shown}, a boolean (the result of a comparison?); give numbers.")
     if raw.dtype.kind in "US":
         return wrong(f"`{name}` holds strings; give numbers, without quotes.")
+    if raw.dtype.kind == "c":  # converting would drop the imaginary part with a warning
+        return wrong(f"`{name}` holds complex numbers; give real numbers.")
     try:
         return raw.astype(float)
     except (TypeError, ValueError):
