@@ -117,3 +117,36 @@ def posterior_mode():
     mode = ref_mode()
     cov = np.linalg.inv(ref_information(mode))
     return SimpleNamespace(mode=mode, cov=cov)
+
+
+def _spellings(value: float) -> set[str]:
+    """How a message could print ``value``: the usual roundings with 3 or more significant digits."""
+    value = float(value)
+    spellings = {f"{value:.4g}", f"{value:.3g}", f"{value:.2e}", f"{value:.1e}"}
+    if abs(value) >= 0.1:
+        spellings |= {f"{value:.3f}", f"{value:.2f}"}
+    return {s for s in spellings if sum(c.isdigit() for c in s.lstrip("-0.")) >= 2}
+
+
+def _assert_no_leak(result, *secrets, answer=None, phrases=()):
+    """A failing self-check's message must not show ``secrets`` (the expected value and the
+    numbers one step from it) in any usual rounding, nor any of ``phrases``. The student's own
+    ``answer``, which the message echoes, is left out of the search."""
+    from bda_helpers.checks import format_answer
+
+    assert result.passed is False, repr(result)
+    text = result.message
+    if answer is not None:
+        text = text.replace(format_answer(answer), "«answer»")
+    for secret in secrets:
+        for value in np.ravel(np.asarray(secret, dtype=float)):
+            for spelling in _spellings(value):
+                assert spelling not in text, f"{spelling!r} (from {value!r}) leaks in {result.message!r}"
+    for phrase in phrases:
+        assert phrase not in text, f"{phrase!r} leaks in {result.message!r}"
+
+
+@pytest.fixture(scope="session")
+def assert_no_leak():
+    """``assert_no_leak(result, *secrets, answer=None, phrases=())``: see :func:`_assert_no_leak`."""
+    return _assert_no_leak

@@ -41,12 +41,25 @@ def test_forward_difference_hessian_right(ref):
         (lambda raw, central, exact: 0.5 * (raw + raw.T) + 1e-3, "then (J + J.T) / 2"),
     ],
 )
-def test_forward_difference_hessian_typical_mistakes(ref, make, hint):
+def test_forward_difference_hessian_typical_mistakes(ref, make, hint, assert_no_leak):
     raw = forward_raw(ref)
     mode = ref.mode()
     central = np.column_stack([(ref.gradient(mode + H * e) - ref.gradient(mode - H * e)) / (2 * H) for e in np.eye(2)])
-    result = check_04.forward_difference_hessian(make(raw, 0.5 * (central + central.T), ref.hessian(mode)))
+    answer = make(raw, 0.5 * (central + central.T), ref.hessian(mode))
+    result = check_04.forward_difference_hessian(answer)
     assert result.passed is False and hint in result.message
+    # Neither the estimate nor its error against the analytic Hessian (one step from it).
+    error = np.abs(0.5 * (raw + raw.T) - ref.hessian(mode)).max() / np.abs(ref.hessian(mode)).max()
+    assert_no_leak(result, 0.5 * (raw + raw.T), error, answer=answer)
+
+
+def test_forward_difference_hessian_close_to_the_analytic_one(ref, assert_no_leak):
+    answer = ref.hessian(ref.mode()).round(4)
+    result = check_04.forward_difference_hessian(answer)
+    assert result.passed is False and "closer than the forward-difference estimate is" in result.message
+    raw = forward_raw(ref)
+    error = np.abs(0.5 * (raw + raw.T) - ref.hessian(ref.mode())).max() / np.abs(ref.hessian(ref.mode())).max()
+    assert_no_leak(result, error, answer=answer)
 
 
 def test_forward_best_step_right_within_a_factor_of_ten(ref):
@@ -67,8 +80,12 @@ def test_forward_best_step_right_within_a_factor_of_ten(ref):
 @pytest.mark.parametrize(
     ("answer", "hint"),
     [(1e-5, "*central* differences"), (1e-2, "truncation error (∝ h) dominates"), (1e-10, "round-off (∝ ε/h) dominates"),
-     ("small", "should be a number"), (-1e-7, "not a positive step")],
+     ("small", "is the string 'small'"), ("1e-7", "without quotes"), (True, "a boolean"), ([1e-7, 1e-6], "shape"),
+     (-1e-7, "not a positive step"), (0.0, "not a positive step")],
 )
-def test_forward_best_step_typical_mistakes(answer, hint):
+def test_forward_best_step_typical_mistakes(answer, hint, assert_no_leak):
     result = check_04.forward_best_step(answer)
     assert result.passed is False and hint in result.message
+    # No step that would pass: no sqrt(eps) ≈ 1.5e-08, no step of the sweep's best decades.
+    echoed = answer if isinstance(answer, float) else None
+    assert_no_leak(result, answer=echoed, phrases=("1.5e-08", "e-07", "e-08", "sqrt(ε)"))

@@ -18,24 +18,33 @@ def test_placeholders_are_not_answered():
     assert check_05.log_odds_interval(None).passed is None
 
 
-def test_beta_negative_probability(normal):
+def test_beta_negative_probability(normal, assert_no_leak):
     mode, cov = normal
     sd = np.sqrt(cov[1, 1])
     right = 0.5 * special.erfc(mode[1] / (sd * np.sqrt(2)))
     assert check_05.beta_negative_probability(right).passed is True
     cases = {
-        stats.norm.cdf(0, mode[1], cov[1, 1]): "divided by the variance",
+        stats.norm.cdf(0, mode[1], cov[1, 1]): "used the variance Σ_ββ as the normal's scale",
         1 - right: "P(β > 0)",
         right + 0.005: "share of Laplace draws",
         3e-6: "exact grid posterior",
+        0.0: "exact grid posterior",
         0.3: "evaluate its CDF at 0",
+        -0.3: "is not a probability",  # range first: no diagnosis of a negative "probability"
+        1.5: "is not a probability",
+        5.6: "not a percentage",
+        "0.2": "without quotes",
     }
     for answer, hint in cases.items():
         result = check_05.beta_negative_probability(answer)
         assert result.passed is False and hint in result.message, (answer, result.message)
+        # Neither the probability, nor sd_β or Σ_ββ (the scale one step from it), nor β̂ / sd_β.
+        echoed = None if isinstance(answer, str) else answer
+        assert_no_leak(result, right, sd, cov[1, 1], mode[1] / sd, answer=echoed)
+    assert "exact grid posterior" not in check_05.beta_negative_probability(-0.3).message
 
 
-def test_log_odds_interval(normal):
+def test_log_odds_interval(normal, assert_no_leak):
     mode, cov = normal
     a = np.array([1.0, check_05.LOG_DOSE])
     mean, sd = a @ mode, np.sqrt(a @ cov @ a)
@@ -52,4 +61,7 @@ def test_log_odds_interval(normal):
     for answer, hint in cases.items():
         result = check_05.log_odds_interval(list(answer))
         assert result.passed is False and hint in result.message, (answer, result.message)
+        # Not the interval, its centre, sd or half-width, nor the missing covariance term 2x Σ_αβ.
+        secrets = (mean - z * sd, mean + z * sd, mean, sd, z * sd, 2 * a[1] * cov[0, 1])
+        assert_no_leak(result, *secrets, answer=np.array(answer))
     assert "shape (2,)" in check_05.log_odds_interval(1.0).message

@@ -47,16 +47,26 @@ def test_first_newton_step_right(ref):
         (lambda s, g, m: [1.0, 1.0], "np.linalg.solve(H, g)"),
     ],
 )
-def test_first_newton_step_typical_mistakes(ref, answer, hint):
+def test_first_newton_step_typical_mistakes(ref, answer, hint, assert_no_leak):
     step = np.linalg.solve(ref.information([0.0, 0.0]), ref.gradient([0.0, 0.0]))
-    result = check_03.first_newton_step(answer(step, ref.gradient([0.0, 0.0]), ref.mode()))
+    given = answer(step, ref.gradient([0.0, 0.0]), ref.mode())
+    result = check_03.first_newton_step(given)
     assert result.passed is False and hint in result.message
+    assert_no_leak(result, step, answer=given)
 
 
-def test_first_newton_step_diagonal_only(ref):
+def test_first_newton_step_diagonal_only(ref, assert_no_leak):
     g = ref.gradient([0.0, 0.0])
-    result = check_03.first_newton_step(g / np.diag(ref.information([0.0, 0.0])))
+    given = g / np.diag(ref.information([0.0, 0.0]))
+    result = check_03.first_newton_step(given)
     assert result.passed is False and "diagonal" in result.message
+    assert_no_leak(result, np.linalg.solve(ref.information([0.0, 0.0]), g), answer=given)
+
+
+@pytest.mark.parametrize("answer", ["0.1143, 2.6189", [True, False]])
+def test_first_newton_step_refuses_text_and_booleans(answer):
+    result = check_03.first_newton_step(answer)
+    assert result.passed is False and ("string" in result.message or "boolean" in result.message)
 
 
 def test_first_newton_step_wrong_shape():
@@ -80,14 +90,19 @@ def test_observed_information_right(ref):
         (lambda info: 2 * info, "bioassay.hessian(mode, data)"),
     ],
 )
-def test_observed_information_typical_mistakes(ref, transform, hint):
-    result = check_03.observed_information(transform(ref.information(ref.mode())))
+def test_observed_information_typical_mistakes(ref, transform, hint, assert_no_leak):
+    information = ref.information(ref.mode())
+    given = transform(information)
+    result = check_03.observed_information(given)
     assert result.passed is False and hint in result.message
+    assert_no_leak(result, information, answer=given)
 
 
-def test_observed_information_at_the_start(ref):
-    result = check_03.observed_information(ref.information([0.0, 0.0]))
+def test_observed_information_at_the_start(ref, assert_no_leak):
+    given = ref.information([0.0, 0.0])
+    result = check_03.observed_information(given)
     assert result.passed is False and "at (0, 0)" in result.message
+    assert_no_leak(result, ref.information(ref.mode()), answer=given)
 
 
 # --- iterations_from -----------------------------------------------------------------------------
@@ -106,6 +121,16 @@ def test_iterations_from_right(ref):
     ("answer", "hint"),
     [(11, "count the steps"), (50, "textbook loop"), (8, "the count from (0, 0)"), (3, "read result.n_iter"), (2.5, "whole number")],
 )
-def test_iterations_from_typical_mistakes(answer, hint):
+def test_iterations_from_typical_mistakes(ref, answer, hint):
     result = check_03.iterations_from(answer)
     assert result.passed is False and hint in result.message
+    # No count one step from the right one: neither "one too many" nor the count itself.
+    _, steps = backtracking_newton(ref, check_03.EXERCISE_START)
+    assert "one too many" not in result.message and "one too few" not in result.message
+    assert f"{steps} steps" not in result.message and f"= {steps}" not in result.message
+
+
+@pytest.mark.parametrize("answer", ["10", True])
+def test_iterations_from_refuses_text_and_booleans(answer):
+    result = check_03.iterations_from(answer)
+    assert result.passed is False and "whole number" in result.message

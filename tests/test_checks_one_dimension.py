@@ -52,18 +52,20 @@ def test_variance_at_other_mode_not_answered():
     ("answer", "hint"),
     [
         (8.0, "the precision"),
-        (-8.0, "f''(-1) itself"),
+        (-8.0, "f'' itself"),
         (-0.125, "a variance is positive"),
         (np.sqrt(0.125), "standard deviation"),
-        (0.25, "f''(0) = 4"),
-        (-0.25, "f''(0) = 4"),
+        (0.25, "f''(0), the curvature at the minimum"),
+        (-0.25, "f''(0), the curvature at the minimum"),
         (0.3, "differentiate -θ⁴ + 2θ² twice"),
     ],
 )
-def test_variance_at_other_mode_typical_mistakes(answer, hint):
+def test_variance_at_other_mode_typical_mistakes(answer, hint, assert_no_leak):
     result = check_01.variance_at_other_mode(answer)
     assert result.passed is False
     assert hint in result.message
+    # Neither the variance nor the curvatures it is one step from (f''(-1) = -8, f''(0) = 4).
+    assert_no_leak(result, 0.125, answer=answer, phrases=("8 is", "= 8", "= -8", "= 4", "1/8"))
 
 
 def test_variance_at_other_mode_unusable_answers():
@@ -104,9 +106,12 @@ def test_gamma_laplace_not_answered_names_the_missing_variable():
         (2.5, 5.0 / 9.0, "at the mean a/b"),
     ],
 )
-def test_gamma_laplace_typical_mistakes(mode, variance, hint):
+def test_gamma_laplace_typical_mistakes(mode, variance, hint, assert_no_leak):
     result = check_01.gamma_laplace(mode, variance)
     assert result.passed is False and hint in result.message
+    right_mode, right_variance, _ = gamma_reference()
+    shown = mode if "gamma_mode" in result.message else variance
+    assert_no_leak(result, right_mode, right_variance, 1 / right_variance, answer=shown)
 
 
 def test_gamma_target_must_have_a_mode():
@@ -140,8 +145,10 @@ def test_gamma_evidence_not_answered():
         (lambda height, variance, z: np.log(z), "log Z"),
     ],
 )
-def test_gamma_evidence_typical_mistakes(make_answer, hint):
+def test_gamma_evidence_typical_mistakes(make_answer, hint, assert_no_leak):
     mode, variance, z = gamma_reference()
     height = np.exp(gamma_kernel(mode))
-    result = check_01.gamma_evidence(make_answer(height, variance, z))
+    answer = make_answer(height, variance, z)
+    result = check_01.gamma_evidence(answer)
     assert result.passed is False and hint in result.message
+    assert_no_leak(result, z, np.log(z), special.gamma(6.0) / 2.0**6, answer=answer)

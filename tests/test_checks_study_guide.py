@@ -258,6 +258,73 @@ def test_nuts_beta_quantiles(grid_beta_quantiles, posterior_mode):
     assert_fails_with(check.nuts_beta_quantiles(grid_beta_quantiles, ess=float("nan")), "effective sample size")
 
 
+# --- no failure gives the answer away -------------------------------------------------------
+
+
+def test_failures_never_show_the_reference(ref, posterior_mode, log_beta_fit, laplace_draws, grid_beta_quantiles,
+                                           assert_no_leak):
+    mode, cov = posterior_mode.mode, posterior_mode.cov
+    share = stats.norm.cdf(0.0, mode[1], np.sqrt(cov[1, 1]))
+    mode_lb, info_lb = log_beta_fit
+    cov_lb = np.linalg.inv(info_lb)
+    q975 = np.exp(mode_lb[1] + stats.norm.ppf(0.975) * np.sqrt(cov_lb[1, 1]))
+    old_q975 = mode[1] + stats.norm.ppf(0.975) * np.sqrt(cov[1, 1])
+    prior_mode, prior_cov = prior_fit(ref, PRIOR_COV)
+    correlated_mode, _ = prior_fit(ref, CORRELATED_PRIOR_COV)
+    windshield_mode = np.array([Y.mean(), 0.5 * np.log(SIGMA_HAT2)])
+    windshield_cov = np.diag([SIGMA_HAT2 / N, 1 / (2 * N)])
+    exact = np.sqrt((N - 1) * S2 / stats.chi2.ppf([0.975, 0.025], N - 1))
+    laplace = np.sqrt(SIGMA_HAT2) * np.exp(stats.norm.ppf([0.025, 0.975]) / np.sqrt(2 * N))
+    laplace_beta = mode[1] + stats.norm.ppf([0.025, 0.5, 0.975]) * np.sqrt(cov[1, 1])
+    cases = [
+        (check.beta_negative_share, 1 - share, [share]),
+        (check.beta_negative_share, 0.0, [share]),
+        (check.mode_log_beta, [mode[0], np.log(mode[1])], [mode_lb]),
+        (check.mode_log_beta, [mode_lb[0], np.exp(mode_lb[1])], [mode_lb[1]]),
+        (check.cov_log_beta, -info_lb, [cov_lb]),
+        (check.cov_log_beta, info_lb, [cov_lb]),
+        (check.beta_q975, old_q975, [q975]),
+        (check.beta_q975, np.log(q975), [q975]),
+        (check.mode_prior, mode, [prior_mode]),
+        (check.cov_prior, PRIOR_COV, [prior_cov]),
+        (check.cov_prior, -np.linalg.inv(prior_cov), [prior_cov]),
+        (check.mode_correlated_prior, prior_fit(ref, np.diag([4.0, 100.0]))[0], [correlated_mode]),
+        (check.mode_windshield, [Y.mean(), 0.5 * np.log(S2)], [windshield_mode[1], np.sqrt(SIGMA_HAT2)]),
+        (check.cov_windshield, np.diag([S2 / N, 1 / (2 * N)]), [SIGMA_HAT2 / N]),
+        (check.sigma_interval_exact, laplace, [exact]),
+        (check.sigma_interval_laplace, exact, [laplace, np.log(laplace)]),
+        (lambda answer: check.nuts_beta_quantiles(answer, ess=900), laplace_beta, [grid_beta_quantiles]),
+    ]
+    for function, answer, secrets in cases:
+        assert_no_leak(function(answer), *secrets, answer=np.asarray(answer, dtype=float))
+    alpha, beta = laplace_draws.T
+    kept = beta > 0
+    conditional = np.quantile(-alpha[kept] / beta[kept], [0.025, 0.25, 0.5, 0.75, 0.975])
+    for answer in (-alpha / beta, alpha[kept] / beta[kept], -alpha[kept] / beta[kept] + 0.2):
+        assert_no_leak(check.ld50_draws(answer), conditional)
+
+
+def test_text_and_booleans_are_refused():
+    assert_fails_with(check.beta_negative_share("0.05"), "without quotes")
+    assert_fails_with(check.beta_negative_share(True), "boolean")
+    assert_fails_with(check.ld50_draws(np.full(2000, "0.1")), "strings")
+    assert_fails_with(check.ld50_draws(np.ones(2000, dtype=bool)), "booleans")
+    assert_fails_with(check.beta_negative_share(-0.05), "not a share")
+
+
+def test_the_monte_carlo_tolerance_is_that_of_quantile_mcse():
+    """For many draws the checks' tolerance is MC_Z times quantile_mcse of actual draws."""
+    from bda_helpers import quantile_mcse
+
+    draws = np.random.default_rng(15).normal(size=200_000)
+    tolerance = check._mc_tolerance(stats.norm.ppf, [0.025, 0.5, 0.975], 10_000)
+    sample = draws[:10_000]
+    mcse = np.array([quantile_mcse(sample, p) for p in (0.025, 0.5, 0.975)])
+    assert np.allclose(tolerance, check.MC_Z * mcse, rtol=0.25)  # quantile_mcse of one sample is noisy in the tails
+    spread = np.std([np.quantile(chunk, [0.025, 0.5, 0.975]) for chunk in draws.reshape(20, 10_000)], axis=0)
+    assert np.allclose(tolerance / check.MC_Z, spread, rtol=0.5)  # 20 replicates: a rough check
+
+
 # --- reports of several checks ------------------------------------------------------------
 
 

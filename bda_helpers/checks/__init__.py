@@ -18,8 +18,10 @@ Examples
 >>> check_close(8.0, 0.125, name="variance", hint="The variance is the inverse of -f''.")
 ❌ Not yet: variance = 8 is too large. Hint: The variance is the inverse of -f''.
 
-A wrong answer is told which way it is off, never the expected value itself: the exercise
-is to compute it.
+The rule every check keeps: a wrong answer is told which entries are off, in which
+direction, and the likely mistake, but never the expected value, nor a number one step from
+it (its inverse, its square, one more than it, the missing term of a sum ...). Hints explain
+the method, not the numbers. Only a correct answer's message may show exact values.
 """
 
 from __future__ import annotations
@@ -36,8 +38,10 @@ __all__ = [
     "not_answered",
     "correct",
     "wrong",
+    "as_numbers",
     "as_array",
     "as_interval",
+    "as_probability",
     "describe_miss",
     "check_close",
     "format_answer",
@@ -126,12 +130,52 @@ def wrong(message: str, hint: str = "") -> CheckResult:
     return CheckResult(False, message + (f" Hint: {hint}" if hint else ""))
 
 
+def as_numbers(answer, name: str, *, expected: str = "numbers") -> np.ndarray | CheckResult:
+    """Convert ``answer`` to a float array of any shape, or explain why it cannot be.
+
+    Returns the array, or a :class:`CheckResult` for the check to return as it is: not
+    answered yet (``None``), or failing because the answer is text, a boolean, or not
+    numbers at all. Strings and booleans are refused although numpy would convert them
+    (``"0.125"`` to 0.125, ``True`` to 1.0): an answer in quotes or a comparison's result
+    is a slip to point out, not a number to grade.
+
+    Examples
+    --------
+    >>> as_numbers([1, 2], "draws").tolist()
+    [1.0, 2.0]
+    >>> as_numbers("0.125", "variance")
+    ❌ Not yet: `variance` is the string '0.125'; give the number itself, without quotes.
+    >>> as_numbers(True, "variance")
+    ❌ Not yet: `variance` is True, a boolean (the result of a comparison?); give numbers.
+    """
+    if answer is None:
+        return not_answered(name)
+    if isinstance(answer, (str, bytes)):
+        return wrong(f"`{name}` is the string {answer!r}; give the number itself, without quotes.")
+    try:
+        raw = np.asarray(answer)
+    except (TypeError, ValueError):  # e.g. ragged nested lists
+        return wrong(f"`{name}` should be {expected}, got {type(answer).__name__}.")
+    if raw.dtype.kind == "b":
+        shown = repr(bool(raw)) if raw.ndim == 0 else "an array of booleans"
+        return wrong(f"`{name}` is {shown}, a boolean (the result of a comparison?); give numbers.")
+    if raw.dtype.kind in "US":
+        return wrong(f"`{name}` holds strings; give numbers, without quotes.")
+    if raw.dtype.kind == "c":  # converting would drop the imaginary part with a warning
+        return wrong(f"`{name}` holds complex numbers; give real numbers.")
+    try:
+        return raw.astype(float)
+    except (TypeError, ValueError):
+        return wrong(f"`{name}` should be {expected}, got {type(answer).__name__}.")
+
+
 def as_array(answer, shape: tuple[int, ...], name: str) -> np.ndarray | CheckResult:
     """Convert ``answer`` to a float array of ``shape``, or explain why it cannot be.
 
     Returns the array, or a :class:`CheckResult` for the check to return as it is: not
     answered yet (``None``, the scaffold's placeholder), or failing with the problem named
-    (not numbers, wrong shape, not finite).
+    (not numbers — strings and booleans included, see :func:`as_numbers` — wrong shape,
+    not finite).
 
     Examples
     --------
@@ -140,17 +184,37 @@ def as_array(answer, shape: tuple[int, ...], name: str) -> np.ndarray | CheckRes
     >>> as_array([1, 2, 3], (2,), "mode")
     ❌ Not yet: `mode` has shape (3,), but the answer needs shape (2,).
     """
-    if answer is None:
-        return not_answered(name)
-    try:
-        values = np.asarray(answer, dtype=float)
-    except (TypeError, ValueError):
-        return wrong(f"`{name}` should be numbers (an array of shape {shape}), got {type(answer).__name__}.")
+    values = as_numbers(answer, name, expected=f"numbers (an array of shape {shape})")
+    if isinstance(values, CheckResult):
+        return values
     if values.shape != shape:
         return wrong(f"`{name}` has shape {values.shape}, but the answer needs shape {shape}.")
     if not np.isfinite(values).all():
         return wrong(f"`{name}` contains NaN or infinite values.")
     return values
+
+
+def as_probability(answer, name: str, *, what: str = "probability") -> float | CheckResult:
+    """A probability answer as a float, or the verdict that it is none: checked for range
+    before anything else, so a value outside [0, 1] is never diagnosed as some other slip.
+
+    Examples
+    --------
+    >>> as_probability(0.25, "p")
+    0.25
+    >>> as_probability(-0.3, "p")
+    ❌ Not yet: p = -0.3 is not a probability: it must lie between 0 and 1.
+    >>> as_probability(5.6, "share", what="share")
+    ❌ Not yet: share = 5.6 is not a share: it must lie between 0 and 1. Hint: give a share between 0 and 1, not a percentage.
+    """
+    value = as_array(answer, (), name)
+    if isinstance(value, CheckResult):
+        return value
+    value = float(value)
+    if 0.0 <= value <= 1.0:
+        return value
+    percentage = f"give a {what} between 0 and 1, not a percentage." if 1.0 < value <= 100.0 else ""
+    return wrong(f"{name} = {format_answer(value)} is not a {what}: it must lie between 0 and 1.", percentage)
 
 
 def as_interval(answer, name: str) -> np.ndarray | CheckResult:

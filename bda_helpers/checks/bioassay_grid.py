@@ -27,17 +27,20 @@ __all__ = ["COARSE_POINTS", "TRUNCATED_BETA", "coarse_grid_beta", "truncated_gri
 #: Exercise 1: points in α and in β of the coarse grid, on the course's ranges.
 COARSE_POINTS = (30, 45)
 #: Exercise 2: the cut β range, with as many points as the course grid has in β.
-TRUNCATED_BETA = (-10.0, 20.0)
+TRUNCATED_BETA = (float(bioassay.GRID_BETA[0]), 20.0)
 
 _PROBS = (0.025, 0.975)
 _RTOL = 1e-3
+# The course grid (bioassay.GRID_ALPHA × bioassay.GRID_BETA): its ranges and point counts.
+_ALPHA_RANGE = (float(bioassay.GRID_ALPHA[0]), float(bioassay.GRID_ALPHA[-1]))
+_BETA_RANGE = (float(bioassay.GRID_BETA[0]), float(bioassay.GRID_BETA[-1]))
+_POINTS = (bioassay.GRID_ALPHA.size, bioassay.GRID_BETA.size)
 
 
 @lru_cache(maxsize=None)
-def _grid(alpha_points: int = 240, beta_points: int = 360, beta_range: tuple = (-10.0, 40.0)) -> GridPosterior:
-    return bioassay.grid_posterior(
-        load_bioassay(), alpha=np.linspace(-4.0, 8.0, alpha_points), beta=np.linspace(*beta_range, beta_points)
-    )
+def _grid(alpha_points: int = _POINTS[0], beta_points: int = _POINTS[1], beta_range: tuple = _BETA_RANGE) -> GridPosterior:
+    alpha = np.linspace(*_ALPHA_RANGE, alpha_points)
+    return bioassay.grid_posterior(load_bioassay(), alpha=alpha, beta=np.linspace(*beta_range, beta_points))
 
 
 def _beta_summary(grid: GridPosterior) -> tuple[float, np.ndarray]:
@@ -56,8 +59,11 @@ def coarse_grid_beta(coarse_beta_mean, coarse_beta_interval) -> CheckReport:
     mean, interval = _beta_summary(_grid(*COARSE_POINTS))
     fine_mean, fine_interval = _beta_summary(_grid())
     swapped_mean, swapped_interval = _beta_summary(_grid(*COARSE_POINTS[::-1]))
-    from_fine = "That is the value on the original 240 × 360 grid; rebuild it with 30 points in α and 45 in β."
-    swapped = "That grid has 45 points in α and 30 in β; the exercise asks for 30 in α and 45 in β."
+    alpha_points, beta_points = COARSE_POINTS
+    from_fine = (f"That is the value on the original {_POINTS[0]} × {_POINTS[1]} grid; rebuild it with "
+                 f"{alpha_points} points in α and {beta_points} in β.")
+    swapped = (f"That grid has {beta_points} points in α and {alpha_points} in β; the exercise asks for "
+               f"{alpha_points} in α and {beta_points} in β.")
     mean_result = check_close(
         coarse_beta_mean, mean, name="coarse_beta_mean", rtol=_RTOL,
         mistakes=[(fine_mean, from_fine), (swapped_mean, swapped)],
@@ -72,25 +78,29 @@ def coarse_grid_beta(coarse_beta_mean, coarse_beta_interval) -> CheckReport:
 
 
 def truncated_grid_beta(truncated_beta_q975, truncated_beta_high_edge) -> CheckReport:
-    """Exercise 2: on a grid with β cut to [−10, 20], β's 97.5 % quantile and the mass in the
-    outermost β column (``edge_mass().beta_high``).
+    """Exercise 2: on a grid with β cut to :data:`TRUNCATED_BETA` = [−10, 20] (α and the point
+    counts as on the course grid), β's 97.5 % quantile and the mass in the outermost β column
+    (``edge_mass().beta_high``).
 
     Examples
     --------
     >>> truncated_grid_beta(25.3, 2e-5).passed
     False
     """
-    truncated = _grid(240, 360, TRUNCATED_BETA)
+    truncated = _grid(*_POINTS, TRUNCATED_BETA)
     full = _grid()
+    low, high = (f"{end:g}" for end in TRUNCATED_BETA)
     q975 = check_close(
         truncated_beta_q975, truncated.quantile("beta", 0.975), name="truncated_beta_q975", rtol=_RTOL,
-        mistakes=[(full.quantile("beta", 0.975), "That is the 97.5 % quantile of the full grid; on [−10, 20] "
-                   "no quantile can exceed 20.")],
-        hint='build the grid with beta=np.linspace(-10, 20, 360) and take grid.quantile("beta", 0.975).',
+        mistakes=[(full.quantile("beta", 0.975),
+                   f"That is the 97.5 % quantile of the full grid; on [{low}, {high}] no quantile can exceed {high}.")],
+        hint=f"build the grid with beta=np.linspace({low}, {high}, {_POINTS[1]}) and take "
+        'grid.quantile("beta", 0.975).',
     )
     edge = check_close(
         truncated_beta_high_edge, truncated.edge_mass().beta_high, name="truncated_beta_high_edge", rtol=0.01,
-        mistakes=[(full.edge_mass().beta_high, "That is the edge mass of the full grid, up to β = 40.")],
-        hint="edge_mass().beta_high of the cut grid: the mass in its last column of cells, β = 20.",
+        mistakes=[(full.edge_mass().beta_high,
+                   f"That is the edge mass of the full grid, up to β = {_BETA_RANGE[1]:g}.")],
+        hint=f"edge_mass().beta_high of the cut grid: the mass in its last column of cells, β = {high}.",
     )
     return report(q975, edge)

@@ -20,7 +20,7 @@ from scipy import stats
 
 from .. import bioassay, load_bioassay
 from ..laplace import LaplaceApproximation
-from . import CheckResult, as_array, as_interval, correct, describe_miss, wrong
+from . import CheckResult, as_interval, as_probability, check_close, correct
 
 __all__ = ["LOG_DOSE", "beta_negative_probability", "log_odds_interval"]
 
@@ -35,8 +35,10 @@ def _laplace() -> LaplaceApproximation:
     return bioassay.laplace_fit(load_bioassay())
 
 
-def _close(value, target, atol: float) -> bool:
-    return bool(np.allclose(value, target, rtol=0.0, atol=atol))
+@lru_cache(maxsize=1)
+def _grid_beta_negative() -> float:
+    """What the exact posterior, on the course grid, puts below β = 0 (almost nothing)."""
+    return float(bioassay.grid_posterior(load_bioassay()).cdf("beta", 0.0))
 
 
 def beta_negative_probability(laplace_prob_beta_negative) -> CheckResult:
@@ -48,34 +50,37 @@ def beta_negative_probability(laplace_prob_beta_negative) -> CheckResult:
     ✅ Correct: laplace_prob_beta_negative = 0.0559 (Φ(−β̂/sd_β) = 0.0559).
     >>> beta_negative_probability(0.9441)
     ❌ Not yet: laplace_prob_beta_negative = 0.9441 is too large. Hint: that is P(β > 0) = 1 − Φ(−β̂/sd_β); the question asks for the other side, P(β < 0).
+    >>> beta_negative_probability(1.5)
+    ❌ Not yet: laplace_prob_beta_negative = 1.5 is not a probability: it must lie between 0 and 1. Hint: give a probability between 0 and 1, not a percentage.
     """
     name = "laplace_prob_beta_negative"
-    value = as_array(laplace_prob_beta_negative, (), name)
+    value = as_probability(laplace_prob_beta_negative, name)
     if isinstance(value, CheckResult):
         return value
-    value = float(value)
     approx = _laplace()
     mode, sd, variance = approx.mode[1], approx.sd[1], approx.cov[1, 1]
     expected = float(stats.norm.cdf(0.0, mode, sd))
-    shown = f"{name} = {value:.4g}"
-    if _close(value, expected, 5e-4):
-        return correct(f"{shown} (Φ(−β̂/sd_β) = {expected:.4f}).")
-    message = describe_miss(name, value, expected)
+    atol = 5e-4
     monte_carlo_sd = np.sqrt(expected * (1 - expected) / _DRAWS)
-    if _close(value, stats.norm.cdf(0.0, mode, variance), 5e-4):
-        hint = (f"you divided by the variance Σ_ββ = {variance:.2f}; the normal's scale is the sd, "
-                f"sqrt(Σ_ββ) = {sd:.2f}: Φ(−β̂/sd_β).")
-    elif _close(value, 1 - expected, 5e-4):
-        hint = "that is P(β > 0) = 1 − Φ(−β̂/sd_β); the question asks for the other side, P(β < 0)."
-    elif value < 1e-3:
-        hint = ("that is (about) what the exact grid posterior puts below 0; the question asks what the "
-                "Laplace normal puts there.")
-    elif abs(value - expected) < 4 * monte_carlo_sd:
+    if abs(value - expected) < 4 * monte_carlo_sd:
         hint = ("close: this looks like the share of Laplace draws with β < 0, a Monte Carlo estimate. "
                 "The exact normal probability is scipy.stats.norm.cdf(0, loc=β̂, scale=sd_β).")
     else:
         hint = "β ~ N(β̂, sd_β²) under Laplace, with β̂ = approx.mode[1] and sd_β = approx.sd[1]; evaluate its CDF at 0."
-    return wrong(message, hint)
+    result = check_close(
+        value, expected, name=name, rtol=0.0, atol=atol,
+        mistakes=[
+            (stats.norm.cdf(0.0, mode, variance), "you used the variance Σ_ββ as the normal's scale; the scale is "
+                                                  "the sd, sqrt(Σ_ββ): Φ(−β̂/sd_β)."),
+            (1 - expected, "that is P(β > 0) = 1 − Φ(−β̂/sd_β); the question asks for the other side, P(β < 0)."),
+            (_grid_beta_negative(), "that is (about) what the exact grid posterior puts below 0; the question asks "
+                                    "what the Laplace normal puts there, and a normal has mass on both sides of its mean."),
+        ],
+        hint=hint,
+    )
+    if result.passed:
+        return correct(f"{result.message[:-1]} (Φ(−β̂/sd_β) = {expected:.4f}).")
+    return result
 
 
 def log_odds_interval(log_odds_95) -> CheckResult:
@@ -94,23 +99,26 @@ def log_odds_interval(log_odds_95) -> CheckResult:
     weights = np.array([1.0, LOG_DOSE])
     mean = float(weights @ approx.mode)
     variance = float(weights @ approx.cov @ weights)
-    z = stats.norm.ppf(0.975)
-    expected = mean + z * np.sqrt(variance) * np.array([-1.0, 1.0])
-    shown = f"{name} = [{value[0]:.3f}, {value[1]:.3f}]"
-    if _close(value, expected, 0.01):
-        return correct(f"{shown}: mean {mean:.3f} ± 1.96 × sd {np.sqrt(variance):.3f}.")
-    message = describe_miss(name, value, expected, rtol=0.0, atol=0.01)
     diagonal = float(weights**2 @ np.diag(approx.cov))
-    if _close(value, mean + z * np.sqrt(diagonal) * np.array([-1.0, 1.0]), 0.01):
-        covariance_term = 2 * LOG_DOSE * approx.cov[0, 1]
-        hint = (f"your interval is too {'narrow' if covariance_term > 0 else 'wide'}: it leaves out the covariance "
-                f"term. Var(α + βx) = aᵀΣa with a = (1, x), i.e. Σ_αα + 2x Σ_αβ + x² Σ_ββ, and here "
-                f"2x Σ_αβ = {covariance_term:.2f}.")
-    elif _close(value, mean + z * variance * np.array([-1.0, 1.0]), 0.01):
-        hint = "aᵀΣa is the variance of α + βx; the interval needs its square root, the sd."
-    elif _close(np.mean(value), mean, 0.01):
-        hint = f"the centre {mean:.3f} is right; the half-width is 1.96 × sqrt(aᵀΣa) with a = (1, {LOG_DOSE:g})."
+    z = stats.norm.ppf(0.975)
+    plus_minus = np.array([-1.0, 1.0])
+    expected = mean + z * np.sqrt(variance) * plus_minus
+    atol = 0.01
+    if np.allclose(np.mean(value), mean, rtol=0.0, atol=atol):
+        hint = f"the centre is right; the half-width is 1.96 × sqrt(aᵀΣa) with a = (1, {LOG_DOSE:g})."
     else:
         hint = (f"under Laplace α + βx is normal with mean aᵀθ̂ and variance aᵀΣa, a = (1, {LOG_DOSE:g}); "
                 "the exact grid posterior gives a different (skewed) interval.")
-    return wrong(message, hint)
+    result = check_close(
+        value, expected, name=name, names=("lower end", "upper end"), rtol=0.0, atol=atol,
+        mistakes=[
+            (mean + z * np.sqrt(diagonal) * plus_minus,
+             f"your interval is too {'narrow' if approx.cov[0, 1] * LOG_DOSE > 0 else 'wide'}: it leaves out the "
+             "covariance term. Var(α + βx) = aᵀΣa with a = (1, x), i.e. Σ_αα + 2x Σ_αβ + x² Σ_ββ."),
+            (mean + z * variance * plus_minus, "aᵀΣa is the variance of α + βx; the interval needs its square root, the sd."),
+        ],
+        hint=hint,
+    )
+    if result.passed:
+        return correct(f"{result.message[:-1]}: mean {mean:.3f} ± 1.96 × sd {np.sqrt(variance):.3f}.")
+    return result

@@ -9,7 +9,9 @@ Examples
 >>> variance_at_other_mode(None)
 … Not answered yet: assign your answer to `variance_at_minus_one` and run the cell again.
 >>> variance_at_other_mode(8.0)
-❌ Not yet: variance_at_minus_one = 8 is too large. Hint: 8 is -f''(-1), the curvature (the precision); the Laplace variance is its inverse, -1/f''.
+❌ Not yet: variance_at_minus_one = 8 is too large. Hint: that looks like the curvature -f'' (the precision), not the variance; the Laplace variance is the inverse of the precision, -1/f''.
+
+No hint shows a number computed from the target: it names the likely slip and the method.
 """
 
 from __future__ import annotations
@@ -45,14 +47,15 @@ def variance_at_other_mode(variance_at_minus_one) -> CheckResult:
     curvature = _bimodal_second_derivative(mode)
     expected = -1.0 / curvature
     mistakes = [
-        (-curvature, f"{-curvature:g} is -f''(-1), the curvature (the precision); the Laplace variance is its inverse, -1/f''."),
-        (curvature, f"{curvature:g} is f''(-1) itself; the Laplace variance is -1/f''."),
+        (-curvature, "that looks like the curvature -f'' (the precision), not the variance; the Laplace variance "
+                     "is the inverse of the precision, -1/f''."),
+        (curvature, "that looks like f'' itself, not the variance; the Laplace variance is -1/f''."),
         (-expected, "a variance is positive: at a maximum f'' < 0, so the variance is -1/f'', not 1/f''."),
         (np.sqrt(expected), "that is the standard deviation; the variance is its square."),
     ]
     at_zero = 1.0 / _bimodal_second_derivative(0.0)
     mistakes += [
-        (value, "that comes from f''(0) = 4, the curvature at the minimum between the peaks; evaluate f'' at θ = -1.")
+        (value, "that comes from f''(0), the curvature at the minimum between the peaks; evaluate f'' at θ = -1.")
         for value in (at_zero, -at_zero)
     ]
     return check_close(

@@ -22,7 +22,7 @@ from scipy import stats
 
 from .. import bioassay, ld50_delta_method, load_bioassay
 from ..summaries import quantile_mcse, weighted_quantiles
-from . import CheckResult, as_array, as_interval, correct, describe_miss, wrong
+from . import CheckResult, as_interval, as_probability, check_close, correct, describe_miss, wrong
 
 __all__ = ["beta_tail_beyond_laplace", "ld50_interval"]
 
@@ -39,10 +39,6 @@ def _reference() -> SimpleNamespace:
     return SimpleNamespace(approx=approx, grid=grid)
 
 
-def _close(value, target, atol) -> bool:
-    return bool(np.allclose(value, target, rtol=0.0, atol=atol))
-
-
 def beta_tail_beyond_laplace(prob_beta_above_laplace_975) -> CheckResult:
     """Exercise 1: the exact posterior probability that β exceeds the Laplace 97.5 % quantile.
 
@@ -50,36 +46,38 @@ def beta_tail_beyond_laplace(prob_beta_above_laplace_975) -> CheckResult:
     --------
     >>> beta_tail_beyond_laplace(0.025)
     ❌ Not yet: prob_beta_above_laplace_975 = 0.025 is too small. Hint: 0.025 is what the Laplace normal claims lies above its own 97.5 % quantile; evaluate the exact posterior there: 1 − grid.cdf("beta", q).
+    >>> beta_tail_beyond_laplace(-0.1)
+    ❌ Not yet: prob_beta_above_laplace_975 = -0.1 is not a probability: it must lie between 0 and 1.
     """
     name = "prob_beta_above_laplace_975"
-    value = as_array(prob_beta_above_laplace_975, (), name)
+    value = as_probability(prob_beta_above_laplace_975, name)
     if isinstance(value, CheckResult):
         return value
-    value = float(value)
     reference = _reference()
-    mode, sd, variance = reference.approx.mode[1], reference.approx.sd[1], reference.approx.cov[1, 1]
-    cut = stats.norm.ppf(0.975, mode, sd)
+    cut = stats.norm.ppf(0.975, reference.approx.mode[1], reference.approx.sd[1])
     expected = 1.0 - float(reference.grid.cdf("beta", cut))
     # exact from the grid's CDF, or a share of at least 1,000 grid draws: 3 Monte Carlo sds
     tolerance = max(1e-3, 3 * np.sqrt(expected * (1 - expected) / _MIN_DRAWS))
-    shown = f"{name} = {value:.4g}"
-    if _close(value, expected, tolerance):
-        return correct(
-            f"{shown}; exactly {expected:.3f}, {expected / 0.025:.0f} times the 0.025 that Laplace claims (q = {cut:.2f})."
+    if np.isclose(value, 0.025, rtol=0.0, atol=2e-3):  # a narrower window than the tolerance
+        return wrong(
+            describe_miss(name, value, expected),
+            "0.025 is what the Laplace normal claims lies above its own 97.5 % quantile; evaluate the "
+            'exact posterior there: 1 − grid.cdf("beta", q).',
         )
-    message = describe_miss(name, value, expected)
-    if _close(value, 0.025, 2e-3):
-        hint = ("0.025 is what the Laplace normal claims lies above its own 97.5 % quantile; evaluate the "
-                'exact posterior there: 1 − grid.cdf("beta", q).')
-    elif _close(value, 1 - expected, tolerance):
-        hint = 'that is P(β ≤ q), the CDF itself; the upper tail is 1 − grid.cdf("beta", q).'
-    elif _close(value, 1.0 - reference.grid.cdf("beta", stats.norm.ppf(0.975, mode, variance)), 1e-3):
-        hint = (f"your quantile q is far out at β ≈ {stats.norm.ppf(0.975, mode, variance):.0f}: the normal's scale "
-                f"is the sd sqrt(Σ_ββ) = {sd:.2f}, not the variance {variance:.1f}.")
-    else:
-        hint = ("first the Laplace 97.5 % quantile q = stats.norm.ppf(0.975, β̂, sd_β), then the exact "
-                'probability above it, 1 − grid.cdf("beta", q).')
-    return wrong(message, hint)
+    # No candidate for q computed with the variance as the scale: that q lies beyond the
+    # grid's end, where the tail is ≈ 0, and 0 has more likely causes.
+    result = check_close(
+        value, expected, name=name, rtol=0.0, atol=tolerance,
+        mistakes=[(1 - expected, 'that is P(β ≤ q), the CDF itself; the upper tail is 1 − grid.cdf("beta", q).')],
+        hint="first the Laplace 97.5 % quantile q = stats.norm.ppf(0.975, β̂, sd_β), with the sd (not the "
+        'variance) as the scale, then the exact probability above it, 1 − grid.cdf("beta", q).',
+    )
+    if result.passed:
+        return correct(
+            f"{result.message[:-1]}; exactly {expected:.3f}, {expected / 0.025:.0f} times the 0.025 that "
+            f"Laplace claims (q = {cut:.2f})."
+        )
+    return result
 
 
 @lru_cache(maxsize=1)
@@ -113,10 +111,12 @@ def ld50_interval(ld50_95) -> CheckResult:
     approx = _reference().approx
     delta = ld50_delta_method(approx.mode, approx.cov).interval(0.95)
     shown = f"{name} = [{value[0]:.3f}, {value[1]:.3f}]"
-    message = describe_miss(name, value, expected, rtol=0.0, atol=float(tolerance.max()))
-    if _close(value, delta, 2e-3):
-        return wrong(message, "that is the delta-method interval, a normal approximation to LD50; the exercise asks "
-                              "for the grid posterior: −α/β of grid draws (or of the grid cells, weighted by mass).")
+    names = ("lower end", "upper end")
+    if np.allclose(value, delta, rtol=0.0, atol=2e-3):  # may lie within the Monte Carlo tolerance: checked first
+        return wrong(describe_miss(name, value, expected, names=names),
+                     "that is the delta-method interval, a normal approximation to LD50; the exercise asks "
+                     "for the grid posterior: −α/β of grid draws (or of the grid cells, weighted by mass).")
+    message = describe_miss(name, value, expected, rtol=0.0, atol=tolerance, names=names)
     if np.all(np.abs(value - expected) <= tolerance):
         return correct(f"{shown}; exactly [{expected[0]:.3f}, {expected[1]:.3f}] (Monte Carlo tolerance "
                        f"± {tolerance[0]:.3f}, ± {tolerance[1]:.3f} for 1,000 draws).")

@@ -24,7 +24,6 @@ False
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -37,7 +36,19 @@ from ..data import load_bioassay, load_windshieldy
 from ..grid import GridPosterior
 from ..laplace import LaplaceApproximation, laplace
 from ..ld50_normal import ld50_normal_quantile
-from . import CheckReport, CheckResult, as_array, check_close, correct, format_answer, not_answered, report, wrong
+from . import (
+    CheckReport,
+    CheckResult,
+    as_array,
+    as_numbers,
+    as_probability,
+    check_close,
+    correct,
+    format_answer,
+    not_answered,
+    report,
+    wrong,
+)
 
 __all__ = [
     "MC_DRAWS",
@@ -125,15 +136,16 @@ def _windshield() -> tuple[np.ndarray, LaplaceApproximation]:
 def _mc_tolerance(quantile: Callable[[np.ndarray], np.ndarray], probs, n: float) -> np.ndarray:
     """``MC_Z`` Monte Carlo standard errors of sample quantiles from ``n`` independent draws.
 
-    The sample ``p``-quantile sits at the order statistic whose position has sd
-    ``sqrt(p (1 - p) / n)``; mapped through the exact quantile function, that is
-    ``(Q(p + d) - Q(p - d)) / 2`` (the rule of :func:`bda_helpers.quantile_mcse`).
+    The rule of :func:`bda_helpers.quantile_mcse`, with the exact quantile function ``Q`` in
+    place of the draws' empirical one: the sample ``p``-quantile sits at a uniform order
+    statistic whose position is Beta(n·p + 1, n·(1 − p) + 1) distributed, and that
+    distribution's ±1 sd points (its Φ(−1) and Φ(1) quantiles), mapped through ``Q``, span
+    twice the standard error. ``n`` may be an effective sample size.
     """
     probs = np.asarray(probs, dtype=float)
-    spread = np.sqrt(probs * (1 - probs) / n)
-    upper = quantile(np.minimum(probs + spread, 1 - 1e-9))
-    lower = quantile(np.maximum(probs - spread, 1e-9))
-    return MC_Z * (upper - lower) / 2
+    below, above = stats.norm.cdf([-1.0, 1.0])
+    position = stats.beta(n * probs + 1, n * (1 - probs) + 1)
+    return MC_Z * (quantile(position.ppf(above)) - quantile(position.ppf(below))) / 2
 
 
 # --- Comparing answers ------------------------------------------------------------------
@@ -187,18 +199,18 @@ def beta_negative_share(answer) -> CheckResult:
 
     Examples
     --------
-    >>> beta_negative_share(5.6).passed   # a percentage, not a share
-    False
+    >>> beta_negative_share(5.6)   # a percentage, not a share
+    ❌ Not yet: beta_negative_share = 5.6 is not a share: it must lie between 0 and 1. Hint: give a share between 0 and 1, not a percentage.
     """
     name = "beta_negative_share"
+    value = as_probability(answer, name, what="share")
+    if isinstance(value, CheckResult):
+        return value
     fit = _laplace_alpha_beta()
     share = float(stats.norm.cdf(0.0, fit.mode[1], fit.sd[1]))
     tolerance = MC_Z * np.sqrt(share * (1 - share) / MC_DRAWS)
-    if isinstance(answer, numbers.Real) and 1 < answer <= 100:
-        return wrong(f"beta_negative_share = {float(answer):.4g} is not a share.",
-                     "Give a share between 0 and 1, not a percentage.")
     return check_close(
-        answer,
+        value,
         share,
         name=name,
         rtol=0.0,
@@ -227,12 +239,9 @@ def ld50_draws(answer) -> CheckResult:
     False
     """
     name = "ld50_draws"
-    if answer is None:
-        return not_answered(name)
-    try:
-        draws = np.asarray(answer, dtype=float)
-    except (TypeError, ValueError):
-        return wrong(f"`{name}` should be a 1-D array of numbers, got {type(answer).__name__}.")
+    draws = as_numbers(answer, name, expected="a 1-D array of numbers")
+    if isinstance(draws, CheckResult):
+        return draws
     if draws.ndim != 1:
         return wrong(
             f"`{name}` has shape {draws.shape}, but it should be a 1-D array of LD50 values.",
