@@ -14,9 +14,14 @@ import warnings
 import numpy as np
 import pytest
 
-from bda_helpers import normal_model
+from bda_helpers import BioassayData, bioassay, normal_model
+from bda_helpers.bioassay import NormalPrior
 
 Y = np.array([13.357, 14.928, 14.896, 15.297, 14.82, 12.067, 14.824, 13.865, 17.447])
+DATA = BioassayData(x=[-0.86, -0.30, -0.05, 0.73], n=[5, 5, 5, 5], y=[0, 1, 3, 5])
+#: Deaths falling with the dose: at a huge beta the score in beta is -10, and beta times it overflows.
+REVERSED = BioassayData(x=[-1.0, 1.0], n=[5, 5], y=[5, 0])
+PRIOR = NormalPrior(mean=[0.0, 10.0], cov=[[4.0, 0.0], [0.0, 100.0]])
 
 CASES = [
     # --- normal_model -------------------------------------------------------------------
@@ -40,6 +45,38 @@ CASES = [
      ValueError, r"theta must be finite, got \[nan, 0\.0\]"),
     ("normal sample n_draws float", lambda: normal_model.sample_exact(Y, 10.0, np.random.default_rng(0)),
      ValueError, r"the number of draws must be a positive integer, got 10\.0"),
+    # --- bioassay in (alpha, log beta) ----------------------------------------------------------
+    ("log-beta density log_beta too large", lambda: bioassay.log_posterior_log_beta(0.0, 800.0, DATA),
+     ValueError, r"log_beta=800\.0 is too large for the log density: beta = exp\(log_beta\) overflows above "
+     r"log_beta=709\.78"),
+    ("log-beta density NaN alpha", lambda: bioassay.log_posterior_log_beta(np.nan, 1.0, DATA),
+     ValueError, r"alpha must be finite, got nan"),
+    ("log-beta density NaN in a grid", lambda: bioassay.log_posterior_log_beta(0.0, [1.0, np.nan], DATA),
+     ValueError, r"log_beta must be finite, got nan"),
+    ("log-beta density beta times x overflows", lambda: bioassay.log_posterior_log_beta(0.0, [1.0, 709.0], DATA),
+     ValueError, r"the log density overflows at alpha=0\.0, log_beta=709\.0 \(beta = exp\(log_beta\) = 8\.22e\+307\)"),
+    ("log-beta density prior overflows", lambda: bioassay.log_posterior_log_beta(0.0, 400.0, DATA, PRIOR),
+     ValueError, r"the log density overflows at alpha=0\.0, log_beta=400\.0"),
+    ("log-beta gradient log_beta too large", lambda: bioassay.gradient_log_beta([0.0, 710.0], DATA),
+     ValueError, r"log_beta=710\.0 is too large for the gradient: beta = exp\(log_beta\) overflows"),
+    ("log-beta gradient beta times score overflows", lambda: bioassay.gradient_log_beta([0.0, 709.0], REVERSED),
+     ValueError, r"the gradient overflows at alpha=0\.0, log_beta=709\.0"),
+    ("log-beta Hessian beta squared overflows", lambda: bioassay.hessian_log_beta([0.0, 650.0], DATA),
+     ValueError, r"log_beta=650\.0 is too large for the Hessian: beta² = exp\(2 log_beta\) overflows above "
+     r"log_beta=354\.89"),
+    ("log-beta Hessian NaN", lambda: bioassay.hessian_log_beta([np.nan, 1.0], DATA),
+     ValueError, r"phi must be finite, got \[nan, 1\.0\]"),
+    # --- bioassay: data and prior of the wrong type -----------------------------------------------
+    ("model_functions with no data", lambda: bioassay.model_functions(None),
+     TypeError, r"data must be a BioassayData \(e\.g\. load_bioassay\(\) .*\), got NoneType"),
+    ("laplace_fit with a str", lambda: bioassay.laplace_fit("bioassay.csv"),
+     TypeError, r"data must be a BioassayData .* got str"),
+    ("grid_posterior with a dict", lambda: bioassay.grid_posterior({"x": [0.0], "n": [5], "y": [1]}),
+     TypeError, r"data must be a BioassayData .* got dict"),
+    ("laplace_fit with a list prior", lambda: bioassay.laplace_fit(DATA, [0.0, 10.0]),
+     TypeError, r"prior must be a NormalPrior or None, got list"),
+    ("course grid is read-only", lambda: bioassay.GRID_BETA.__setitem__(0, 0.0),
+     ValueError, r"read-only"),
 ]
 
 
@@ -59,3 +96,13 @@ def test_the_table_is_unambiguous():
     assert len(set(names)) == len(names)
     for _, _, _, message in CASES:
         re.compile(message)
+
+
+def test_each_log_beta_function_works_up_to_its_own_limit():
+    # The Hessian needs beta², so it stops near log beta = 354.89; the gradient needs only
+    # beta and is finite (and huge) well beyond.
+    assert np.isfinite(bioassay.hessian_log_beta([0.0, 354.0], DATA)).all()
+    with pytest.raises(ValueError, match="too large for the Hessian"):
+        bioassay.hessian_log_beta([0.0, 355.0], DATA)
+    assert np.isfinite(bioassay.gradient_log_beta([0.0, 650.0], DATA)).all()
+    assert np.isfinite(bioassay.log_posterior_log_beta(0.0, 650.0, DATA))
