@@ -14,7 +14,7 @@ import warnings
 import numpy as np
 import pytest
 
-from bda_helpers import BioassayData, bioassay, normal_model
+from bda_helpers import BioassayData, bioassay, normal_model, quadrature_log_evidence
 from bda_helpers.bioassay import NormalPrior
 
 Y = np.array([13.357, 14.928, 14.896, 15.297, 14.82, 12.067, 14.824, 13.865, 17.447])
@@ -77,6 +77,19 @@ CASES = [
      TypeError, r"prior must be a NormalPrior or None, got list"),
     ("course grid is read-only", lambda: bioassay.GRID_BETA.__setitem__(0, 0.0),
      ValueError, r"read-only"),
+    # --- quadrature_log_evidence ----------------------------------------------------------------
+    ("evidence log density of shape (1,)", lambda: quadrature_log_evidence(lambda t: np.array([-0.5 * t**2]), 0.0),
+     ValueError, r"log_density must return a single number, got an array of shape \(1,\) at theta=0\.0"),
+    ("evidence log density returns a list", lambda: quadrature_log_evidence(lambda t: [-0.5 * t**2], 1.0),
+     ValueError, r"got an array of shape \(1,\) at theta=1\.0"),
+    ("evidence log density returns text", lambda: quadrature_log_evidence(lambda t: "-0.5", 0.0),
+     TypeError, r"log_density must return a real number"),
+    ("evidence log density NaN in the tail",
+     lambda: quadrature_log_evidence(lambda t: np.nan if t > 5 else -0.5 * t**2, 0.0),
+     ValueError, r"log_density returned nan at theta="),
+    ("evidence peak far from the maximum", lambda: quadrature_log_evidence(lambda t: -0.5 * (t - 100.0) ** 2, 0.0),
+     ValueError, r"peak=0\.0 is not near the maximum of the density: log_density\(.*\) exceeds log_density\(peak\) "
+     r"by .*; pass a point at or near the mode"),
 ]
 
 
