@@ -14,13 +14,16 @@ import warnings
 import numpy as np
 import pytest
 
-from bda_helpers import BioassayData, bioassay, normal_model, quadrature_log_evidence
+from bda_helpers import BioassayData, LaplaceApproximation, bioassay, charts, normal_model, quadrature_log_evidence
 from bda_helpers.bioassay import NormalPrior
 
 Y = np.array([13.357, 14.928, 14.896, 15.297, 14.82, 12.067, 14.824, 13.865, 17.447])
 DATA = BioassayData(x=[-0.86, -0.30, -0.05, 0.73], n=[5, 5, 5, 5], y=[0, 1, 3, 5])
 #: Deaths falling with the dose: at a huge beta the score in beta is -10, and beta times it overflows.
 REVERSED = BioassayData(x=[-1.0, 1.0], n=[5, 5], y=[5, 0])
+X = np.linspace(0.0, 1.0, 5)
+H = np.logspace(-1, -4, 4)
+APPROX = LaplaceApproximation.from_mode([0.0, 0.0], [[-1.0, 0.0], [0.0, -4.0]])
 PRIOR = NormalPrior(mean=[0.0, 10.0], cov=[[4.0, 0.0], [0.0, 100.0]])
 
 CASES = [
@@ -90,6 +93,37 @@ CASES = [
     ("evidence peak far from the maximum", lambda: quadrature_log_evidence(lambda t: -0.5 * (t - 100.0) ** 2, 0.0),
      ValueError, r"peak=0\.0 is not near the maximum of the density: log_density\(.*\) exceeds log_density\(peak\) "
      r"by .*; pass a point at or near the mode"),
+    # --- charts ------------------------------------------------------------------------------------
+    ("lines_chart no curves", lambda: charts.lines_chart(X, {}),
+     ValueError, r"curves is empty: give at least one curve to draw"),
+    ("lines_chart NaN curve", lambda: charts.lines_chart(X, {"ok": X, "gap": np.where(X > 0.5, np.nan, X)}),
+     ValueError, r"curve 'gap' must be finite, but has 2 non-finite values \(e\.g\. nan\)"),
+    ("lines_chart inf x", lambda: charts.lines_chart([0.0, np.inf], {"a": [1.0, 2.0]}),
+     ValueError, r"x must be finite, but has 1 non-finite values \(e\.g\. inf\)"),
+    ("histogram_chart no samples", lambda: charts.histogram_chart({}, X),
+     ValueError, r"values is empty: give at least one sample to draw"),
+    ("draws_chart no sources", lambda: charts.draws_chart({}),
+     ValueError, r"draws is empty: give at least one source of draws to draw"),
+    ("draws_chart 1-D draws", lambda: charts.draws_chart({"grid": np.zeros(6)}),
+     ValueError, r"draws 'grid' must have shape \(n, 2\) with n >= 1, got shape \(6,\)"),
+    ("draws_chart NaN draws", lambda: charts.draws_chart({"grid": [[0.0, 1.0], [np.nan, 2.0]]}),
+     ValueError, r"draws 'grid' must be finite"),
+    ("step_error_chart inf step", lambda: charts.step_error_chart([0.1, np.inf], {"a": [1.0, 1.0]}),
+     ValueError, r"steps must be a 1-D array of positive, finite numbers, got \[0\.1, inf\]"),
+    ("step_error_chart inf error", lambda: charts.step_error_chart(H, {"a": [1.0, 1.0, np.inf, 1.0]}),
+     ValueError, r"curve 'a' must be positive and finite for a logarithmic axis"),
+    ("step_error_chart NaN reference", lambda: charts.step_error_chart(H, {"a": H}, references={"h²": H * np.nan}),
+     ValueError, r"curve 'h²' must be positive and finite"),
+    ("step_error_chart negative mark", lambda: charts.step_error_chart(H, {"a": H}, marks={"best": -1e-3}),
+     ValueError, r"mark 'best' must be a positive, finite step for a logarithmic axis, got -0\.001"),
+    ("step_error_chart NaN mark", lambda: charts.step_error_chart(H, {"a": H}, marks={"best": np.nan}),
+     ValueError, r"mark 'best' must be a positive, finite step .*got nan"),
+    ("step_error_chart text mark", lambda: charts.step_error_chart(H, {"a": H}, marks={"best": "1e-3"}),
+     TypeError, r"mark 'best' must be a number \(a step\), got str"),
+    ("laplace_ellipses_chart given a mode", lambda: charts.laplace_ellipses_chart([0.0, 0.0]),
+     TypeError, r"approx must be a LaplaceApproximation \(e\.g\. from laplace .*\), got list"),
+    ("laplace_ellipses_chart n_points float", lambda: charts.laplace_ellipses_chart(APPROX, n_points=10.0),
+     ValueError, r"n_points must be an integer of at least 4, got 10\.0"),
 ]
 
 
@@ -119,3 +153,10 @@ def test_each_log_beta_function_works_up_to_its_own_limit():
         bioassay.hessian_log_beta([0.0, 355.0], DATA)
     assert np.isfinite(bioassay.gradient_log_beta([0.0, 650.0], DATA)).all()
     assert np.isfinite(bioassay.log_posterior_log_beta(0.0, 650.0, DATA))
+
+
+def test_laplace_ellipses_chart_takes_a_numpy_integer_n_points():
+    spec = charts.laplace_ellipses_chart(APPROX, [0.5], n_points=np.int64(5)).to_dict()
+    (rows,) = spec["datasets"].values()
+    assert [row["order"] for row in rows] == [0, 1, 2, 3, 4]
+    assert spec == charts.laplace_ellipses_chart(APPROX, [0.5], n_points=5).to_dict()
