@@ -14,7 +14,16 @@ import warnings
 import numpy as np
 import pytest
 
-from bda_helpers import BioassayData, LaplaceApproximation, bioassay, charts, normal_model, quadrature_log_evidence
+from bda_helpers import (
+    BioassayData,
+    LaplaceApproximation,
+    bioassay,
+    charts,
+    newton,
+    normal_model,
+    quadrature_log_evidence,
+)
+from bda_helpers.mode_finding import trace_table
 from bda_helpers.bioassay import NormalPrior
 
 Y = np.array([13.357, 14.928, 14.896, 15.297, 14.82, 12.067, 14.824, 13.865, 17.447])
@@ -24,6 +33,7 @@ REVERSED = BioassayData(x=[-1.0, 1.0], n=[5, 5], y=[5, 0])
 X = np.linspace(0.0, 1.0, 5)
 H = np.logspace(-1, -4, 4)
 APPROX = LaplaceApproximation.from_mode([0.0, 0.0], [[-1.0, 0.0], [0.0, -4.0]])
+TRACE = newton(lambda t: -2.0 * t, lambda t: -2.0 * np.eye(2), [1.0, -1.0]).trace
 PRIOR = NormalPrior(mean=[0.0, 10.0], cov=[[4.0, 0.0], [0.0, 100.0]])
 
 CASES = [
@@ -124,6 +134,21 @@ CASES = [
      TypeError, r"approx must be a LaplaceApproximation \(e\.g\. from laplace .*\), got list"),
     ("laplace_ellipses_chart n_points float", lambda: charts.laplace_ellipses_chart(APPROX, n_points=10.0),
      ValueError, r"n_points must be an integer of at least 4, got 10\.0"),
+    # --- trace_table ------------------------------------------------------------------------------
+    ("trace_table decimals float", lambda: trace_table(TRACE, decimals=2.5),
+     TypeError, r"decimals must be an int, got 2\.5 \(float\)"),
+    ("trace_table decimals negative", lambda: trace_table(TRACE, decimals=-1),
+     ValueError, r"decimals must not be negative, got -1"),
+    ("trace_table names a str", lambda: trace_table(TRACE, "ab"),
+     TypeError, r"names must be a sequence of str, one per parameter \(e\.g\. \['alpha', 'beta'\]\), got 'ab'"),
+    ("trace_table names not str", lambda: trace_table(TRACE, ["alpha", 2]),
+     TypeError, r"names must be strings, got 2 \(int\)"),
+    ("trace_table names a set", lambda: trace_table(TRACE, {"alpha", "beta"}),
+     TypeError, r"names must be a sequence of str"),
+    ("trace_table too many names", lambda: trace_table(TRACE, ["alpha", "beta", "gamma"]),
+     ValueError, r"names must have one name per parameter \(2\), got 3"),
+    ("trace_table noise_floor text", lambda: trace_table(TRACE, noise_floor="1e-13"),
+     TypeError, r"noise_floor must be a number, got '1e-13' \(str\)"),
 ]
 
 
