@@ -19,6 +19,8 @@ from bda_helpers import (
     LaplaceApproximation,
     bioassay,
     charts,
+    fd_hessian,
+    fd_jacobian,
     newton,
     normal_model,
     quadrature_log_evidence,
@@ -149,6 +151,17 @@ CASES = [
      ValueError, r"names must have one name per parameter \(2\), got 3"),
     ("trace_table noise_floor text", lambda: trace_table(TRACE, noise_floor="1e-13"),
      TypeError, r"noise_floor must be a number, got '1e-13' \(str\)"),
+    # --- finite differences -------------------------------------------------------------------------
+    ("fd_hessian scalar gradient", lambda: fd_hessian(lambda t: -2.0 * t[0], [1.0]),
+     ValueError, r"gradient returned shape \(\), expected \(1,\)"),
+    ("fd_hessian gradient NaN nearby", lambda: fd_hessian(lambda t: np.sqrt(t) if t[0] > 0 else t * np.nan, [1e-9], step=1e-6),
+     ValueError, r"the gradient is not finite near theta=\[1e-09\]"),
+    ("fd_jacobian 2-D output", lambda: fd_jacobian(lambda t: np.outer(t, t), [1.0, 2.0]),
+     ValueError, r"function must return 1-D arrays of one shape, got \(2, 2\) and \(2, 2\)"),
+    ("fd_jacobian inf output", lambda: fd_jacobian(lambda t: t * np.inf, [1.0, 2.0]),
+     ValueError, r"the function is not finite near theta=\[1\.0, 2\.0\]"),
+    ("fd_jacobian difference overflows", lambda: fd_jacobian(lambda t: np.array([1e308 * np.sign(t[0] - 1.0)]), [1.0]),
+     ValueError, r"the function is not finite near theta=\[1\.0\]: its differences overflow"),
 ]
 
 
