@@ -53,9 +53,8 @@ def _check_finite(values: np.ndarray, what: str) -> None:
     """Refuse NaN and inf, which would silently break a line or vanish from a chart."""
     bad = ~np.isfinite(values)
     if bad.any():
-        raise ValueError(
-            f"{what} must be finite, but has {np.count_nonzero(bad)} non-finite values (e.g. {values[bad][0]})"
-        )
+        count, example = np.count_nonzero(bad), values[bad][0]
+        raise ValueError(f"{what} must be finite, but {count} of its {values.size} values are not (e.g. {example})")
 
 
 def _course_renderer(spec: dict, **metadata) -> dict:
@@ -212,6 +211,11 @@ def draws_chart(draws: dict[str, np.ndarray], *, title: str = "", opacity: float
     title : str, optional
     opacity : float, default 0.35
 
+    Raises
+    ------
+    ValueError
+        If ``draws`` is empty, or a source's draws are not a finite array of shape ``(n, 2)``.
+
     Examples
     --------
     >>> draws = np.random.default_rng(0).normal(size=(50, 2))
@@ -265,6 +269,12 @@ def lines_chart(
     log_x, log_y : bool, default False
         Logarithmic axes (all values on that axis must then be positive).
 
+    Raises
+    ------
+    ValueError
+        If ``curves`` is empty, ``x`` or a curve is not finite, a curve's shape differs from
+        ``x``'s, or a logarithmic axis has values that are not positive.
+
     Examples
     --------
     >>> x = np.linspace(-3, 3, 61)
@@ -317,6 +327,12 @@ def histogram_chart(
     edges : array_like
         Increasing bin edges.
     x_title, title : str, optional
+
+    Raises
+    ------
+    ValueError
+        If ``values`` is empty, a sample is not a non-empty 1-D array of finite values, or
+        ``edges`` is not increasing.
 
     Examples
     --------
@@ -380,8 +396,17 @@ def laplace_ellipses_chart(approx, levels=_CREDIBLE_LEVELS, *, n_points: int = 1
     levels : sequence of float, default (0.5, 0.8, 0.95, 0.99)
         Probabilities strictly between 0 and 1.
     n_points : int, default 121
-        Points per ellipse (the first is repeated at the end to close it).
+        Points per ellipse (the first is repeated at the end to close it); a Python or
+        numpy integer.
     title : str, optional
+
+    Raises
+    ------
+    TypeError
+        If ``approx`` is not a :class:`~bda_helpers.LaplaceApproximation`.
+    ValueError
+        If it does not have two parameters, ``levels`` are not probabilities strictly
+        between 0 and 1, or ``n_points`` is not an integer of at least 4.
 
     Examples
     --------
@@ -502,6 +527,14 @@ def step_error_chart(
         Steps (positive, finite numbers) to mark with a labelled vertical rule, e.g.
         ``{"ε^(1/3)": 6.1e-6}``.
     title, x_title, y_title : str, optional
+
+    Raises
+    ------
+    ValueError
+        If ``steps``, an error or reference curve, or a mark is not positive and finite, a
+        curve's shape differs from ``steps``'s, or ``errors`` is empty.
+    TypeError
+        If a mark is not a number.
 
     Examples
     --------
