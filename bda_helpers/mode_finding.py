@@ -26,9 +26,10 @@ def _one_decimal(value: float) -> str:
 def _floor_labels(noise_floor: float) -> tuple[str, str]:
     """The labels ``< floor`` and ``< log10(floor)`` for norms below ``noise_floor``.
 
-    The floor is written in full (``1e-13``, ``5e-13``, not rounded to ``5e-13`` from
-    ``4.9e-13``), and its log10 is rounded *up* to one decimal (``-12.3`` for ``5e-13``), so
-    every norm shown as below the label really is; a decade floor keeps the short ``-13``.
+    The floor is written with all its digits (``1.5e-08``, which ``.0e`` would round to
+    ``2e-08``), and its log10 is rounded *up* to one decimal (``-12.3`` for ``5e-13``, not
+    ``-12``; ``-12.5`` for ``3e-13``, not ``-13``), so every norm shown as below a label
+    really is below it; a decade floor keeps the short ``1e-13`` and ``-13``.
     """
     floor_text = np.format_float_scientific(noise_floor, trim="-", exp_digits=2)
     tenths = math.ceil(round(math.log10(noise_floor) * 10, 6))  # round first: log10(1e-13) * 10 is not exact
@@ -67,7 +68,7 @@ def trace_table(
         Column names of the parameters, one per parameter (a list or tuple, not a single
         string); default ``theta[0]``, ``theta[1]``, ...
     decimals : int, default 6
-        Decimals (a non-negative int) for the parameters and the log density.
+        Decimals (an int) for the parameters and the log density.
     noise_floor : float, default 1e-13
         Gradient norms below this are shown as ``< noise_floor`` (and its log10, rounded
         up to one decimal: ``< -13`` for ``1e-13``, ``< -12.3`` for ``5e-13``).
@@ -80,11 +81,11 @@ def trace_table(
     Raises
     ------
     TypeError
-        If ``names`` is a single string or holds something other than strings, or
-        ``decimals`` is not an int.
+        If ``names`` is a single string or holds something other than strings,
+        ``decimals`` is not an int, or ``noise_floor`` is not a number.
     ValueError
-        If ``names`` does not have one name per parameter, ``decimals`` is negative, or
-        ``noise_floor`` is not a positive number.
+        If ``names`` does not have one name per parameter, or ``noise_floor`` is not a
+        positive number.
 
     Examples
     --------
@@ -113,8 +114,6 @@ def trace_table(
         raise ValueError(f"names must have one name per parameter ({d}), got {len(names)}: {names}")
     if isinstance(decimals, bool) or not isinstance(decimals, numbers.Integral):
         raise TypeError(f"decimals must be an int, got {decimals!r} ({type(decimals).__name__})")
-    if decimals < 0:
-        raise ValueError(f"decimals must not be negative, got {decimals}")
     if isinstance(noise_floor, bool) or not isinstance(noise_floor, numbers.Real):
         raise TypeError(f"noise_floor must be a number, got {noise_floor!r} ({type(noise_floor).__name__})")
     if not (np.isfinite(noise_floor) and noise_floor > 0):

@@ -139,8 +139,8 @@ CASES = [
     # --- trace_table ------------------------------------------------------------------------------
     ("trace_table decimals float", lambda: trace_table(TRACE, decimals=2.5),
      TypeError, r"decimals must be an int, got 2\.5 \(float\)"),
-    ("trace_table decimals negative", lambda: trace_table(TRACE, decimals=-1),
-     ValueError, r"decimals must not be negative, got -1"),
+    ("trace_table decimals text", lambda: trace_table(TRACE, decimals="6"),
+     TypeError, r"decimals must be an int, got '6' \(str\)"),
     ("trace_table names a str", lambda: trace_table(TRACE, "ab"),
      TypeError, r"names must be a sequence of str, one per parameter \(e\.g\. \['alpha', 'beta'\]\), got 'ab'"),
     ("trace_table names not str", lambda: trace_table(TRACE, ["alpha", 2]),
