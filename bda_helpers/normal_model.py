@@ -73,14 +73,10 @@ def _checked_finite(values, mu, log_sigma, y: np.ndarray, what: str) -> np.ndarr
     if finite.all():
         return values
     mu, log_sigma = np.broadcast_arrays(mu, log_sigma)
-    if mu.shape != finite.shape:  # values is one vector or matrix for one point
-        index = ()
-    else:
-        index = tuple(np.argwhere(~finite)[0])
+    # A grid of values has the points' shape; a gradient or Hessian belongs to one point.
+    index = tuple(np.argwhere(~finite)[0]) if mu.shape == finite.shape else ()
     m, t = float(mu[index]), float(log_sigma[index])
-    raise ValueError(
-        f"the {what} overflows at mu={m!r}, log_sigma={t!r}: {_overflow_reason(m, t, y)}"
-    )
+    raise ValueError(f"the {what} overflows at mu={m}, log_sigma={t}: {_overflow_reason(m, t, y)}")
 
 
 def _check_theta(theta) -> np.ndarray:

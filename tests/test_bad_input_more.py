@@ -25,8 +25,8 @@ from bda_helpers import (
     normal_model,
     quadrature_log_evidence,
 )
-from bda_helpers.mode_finding import trace_table
 from bda_helpers.bioassay import NormalPrior
+from bda_helpers.mode_finding import trace_table
 
 Y = np.array([13.357, 14.928, 14.896, 15.297, 14.82, 12.067, 14.824, 13.865, 17.447])
 DATA = BioassayData(x=[-0.86, -0.30, -0.05, 0.73], n=[5, 5, 5, 5], y=[0, 1, 3, 5])
