@@ -30,12 +30,21 @@ __all__ = [
     "model_functions",
     "laplace_fit",
     "grid_posterior",
+    "log_posterior_log_beta",
+    "gradient_log_beta",
+    "hessian_log_beta",
 ]
 
 #: The course's grid for the exact posterior: the ranges of BDA3 §3.7's demos, α ∈ [−4, 8] and
 #: β ∈ [−10, 40], with 240 × 360 points — different lengths, so an axis mix-up fails loudly.
+#: Read-only: they are the defaults of :func:`grid_posterior`, shared by every caller.
 GRID_ALPHA = np.linspace(-4.0, 8.0, 240)
 GRID_BETA = np.linspace(-10.0, 40.0, 360)
+GRID_ALPHA.flags.writeable = False
+GRID_BETA.flags.writeable = False
+
+#: log of the largest float (about 709.78): ``exp(x)`` overflows for ``x`` above it.
+_LOG_FLOAT_MAX = float(np.log(np.finfo(float).max))
 
 
 @dataclass(frozen=True)
@@ -91,6 +100,17 @@ class NormalPrior:
         d_beta = np.asarray(beta, dtype=float) - self.mean[1]
         p = self.precision
         return -0.5 * (p[0, 0] * d_alpha**2 + 2 * p[0, 1] * d_alpha * d_beta + p[1, 1] * d_beta**2)
+
+
+def _check_model(data, prior) -> None:
+    """Refuse data that is not a BioassayData and a prior that is not a NormalPrior (or None)."""
+    if not isinstance(data, BioassayData):
+        raise TypeError(
+            "data must be a BioassayData (e.g. load_bioassay() or BioassayData(x=..., n=..., y=...)), "
+            f"got {type(data).__name__}"
+        )
+    if prior is not None and not isinstance(prior, NormalPrior):
+        raise TypeError(f"prior must be a NormalPrior or None, got {type(prior).__name__}")
 
 
 def _check_theta(theta) -> np.ndarray:
@@ -238,6 +258,12 @@ class ModelFunctions:
 def model_functions(data: BioassayData, prior: NormalPrior | None = None) -> ModelFunctions:
     """Bind ``data`` (and ``prior``) into the three functions of ``theta`` an optimiser needs.
 
+    Raises
+    ------
+    TypeError
+        If ``data`` is not a :class:`~bda_helpers.BioassayData` or ``prior`` is not a
+        :class:`NormalPrior` (or ``None``).
+
     Examples
     --------
     >>> from bda_helpers import load_bioassay
@@ -245,6 +271,7 @@ def model_functions(data: BioassayData, prior: NormalPrior | None = None) -> Mod
     >>> model.gradient([0.0, 0.0]).round(3).tolist(), round(model.log_density([0.0, 0.0]), 4)
     ([-1.0, 4.4], -13.8629)
     """
+    _check_model(data, prior)
 
     def log_density(theta) -> float:
         theta = _check_theta(theta)
@@ -260,6 +287,12 @@ def model_functions(data: BioassayData, prior: NormalPrior | None = None) -> Mod
 def laplace_fit(data: BioassayData, prior: NormalPrior | None = None) -> LaplaceApproximation:
     """The Laplace approximation of the bioassay posterior: guarded Newton from (0, 0) with the
     analytic gradient and Hessian, and the log density at the mode (for the evidence).
+
+    Raises
+    ------
+    TypeError
+        If ``data`` is not a :class:`~bda_helpers.BioassayData` or ``prior`` is not a
+        :class:`NormalPrior` (or ``None``).
 
     Examples
     --------
@@ -278,6 +311,12 @@ def grid_posterior(
     """The exact bioassay posterior normalised on a grid (by default the course's
     :data:`GRID_ALPHA` × :data:`GRID_BETA`).
 
+    Raises
+    ------
+    TypeError
+        If ``data`` is not a :class:`~bda_helpers.BioassayData` or ``prior`` is not a
+        :class:`NormalPrior` (or ``None``).
+
     Examples
     --------
     >>> from bda_helpers import load_bioassay
@@ -285,6 +324,7 @@ def grid_posterior(
     >>> grid.mass.shape, round(float(grid.mean()[1]), 2)
     ((240, 360), 11.61)
     """
+    _check_model(data, prior)
     return GridPosterior.from_log_density(lambda a, b: log_posterior(a, b, data, prior), alpha, beta)
 
 
@@ -293,19 +333,50 @@ def grid_posterior(
 # With phi = log beta, beta = e^phi > 0 and |d beta / d phi| = e^phi = beta, so
 #     log p(alpha, phi | y) = log p(alpha, beta = e^phi | y) + phi.
 # The derivatives follow from those in (alpha, beta) by the chain rule.
+#
+# Each function refuses a log beta too large for its own arithmetic: the density and the
+# gradient need beta = e^phi (finite up to phi ≈ 709.78), the Hessian needs beta² (up to
+# phi ≈ 354.89); and a result that still overflows (beta · x_i, beta · g_beta, the prior at
+# a huge beta) is refused too, naming the point, rather than returned as inf or nan.
 
-__all__ += ["log_posterior_log_beta", "gradient_log_beta", "hessian_log_beta"]
+#: The largest log beta each function can take: where beta, resp. beta², overflows.
+_LOG_BETA_LIMITS = {
+    "log density": (_LOG_FLOAT_MAX, "beta = exp(log_beta) overflows"),
+    "gradient": (_LOG_FLOAT_MAX, "beta = exp(log_beta) overflows"),
+    "Hessian": (_LOG_FLOAT_MAX / 2, "beta² = exp(2 log_beta) overflows"),
+}
 
 
-def _check_phi(phi) -> np.ndarray:
+def _check_log_beta_limit(log_beta: np.ndarray, what: str) -> None:
+    limit, reason = _LOG_BETA_LIMITS[what]
+    too_large = log_beta > limit
+    if np.any(too_large):
+        value = float(np.asarray(log_beta)[too_large].ravel()[0])
+        raise ValueError(f"log_beta={value} is too large for the {what}: {reason} above log_beta={limit:.2f}")
+
+
+def _check_phi(phi, what: str) -> np.ndarray:
     phi = np.asarray(phi, dtype=float)
     if phi.shape != (2,):
         raise ValueError(f"phi must be (alpha, log_beta) with shape (2,), got shape {phi.shape}")
     if not np.isfinite(phi).all():
         raise ValueError(f"phi must be finite, got {phi.tolist()}")
-    if phi[1] > 700:
-        raise ValueError(f"log_beta={phi[1]} is too large: beta = exp(log_beta) overflows")
+    _check_log_beta_limit(phi[1], what)
     return phi
+
+
+def _refuse_overflow(values: np.ndarray, alpha, log_beta, what: str) -> np.ndarray:
+    """Return ``values`` if all finite, else raise naming the first point where they are not."""
+    finite = np.isfinite(values)
+    if finite.all():
+        return values
+    alpha, log_beta = np.broadcast_arrays(np.asarray(alpha, dtype=float), np.asarray(log_beta, dtype=float))
+    index = tuple(np.argwhere(~finite)[0]) if alpha.shape == finite.shape else ()
+    a, phi = float(alpha[index]), float(log_beta[index])
+    raise ValueError(
+        f"the {what} overflows at alpha={a}, log_beta={phi} (beta = exp(log_beta) = {np.exp(phi):.3g}): "
+        "the logits alpha + beta * x_i, their products with beta, or the prior are too large for floating point"
+    )
 
 
 def log_posterior_log_beta(alpha, log_beta, data: BioassayData, prior: NormalPrior | None = None) -> np.ndarray:
@@ -325,6 +396,13 @@ def log_posterior_log_beta(alpha, log_beta, data: BioassayData, prior: NormalPri
         A normal prior on (alpha, beta) (not on log beta); ``None`` is the uniform prior
         on (alpha, beta) of BDA3 §3.7.
 
+    Raises
+    ------
+    ValueError
+        If ``alpha`` or ``log_beta`` is not finite, ``log_beta`` exceeds about 709.78 (where
+        ``beta = exp(log_beta)`` overflows), or the density overflows at some point; the
+        message names the first such value.
+
     Examples
     --------
     >>> from bda_helpers import load_bioassay
@@ -333,8 +411,15 @@ def log_posterior_log_beta(alpha, log_beta, data: BioassayData, prior: NormalPri
     >>> bool(np.isclose(value, log_posterior(0.8466, 7.7488, data) + np.log(7.7488)))
     True
     """
+    alpha = np.asarray(alpha, dtype=float)
     log_beta = np.asarray(log_beta, dtype=float)
-    return log_posterior(alpha, np.exp(log_beta), data, prior) + log_beta
+    for name, value in (("alpha", alpha), ("log_beta", log_beta)):
+        if not np.isfinite(value).all():
+            raise ValueError(f"{name} must be finite, got {float(value[~np.isfinite(value)].ravel()[0])}")
+    _check_log_beta_limit(log_beta, "log density")
+    with np.errstate(over="ignore", invalid="ignore"):
+        value = log_posterior(alpha, np.exp(log_beta), data, prior) + log_beta
+    return _refuse_overflow(value, alpha, log_beta, "log density")
 
 
 def gradient_log_beta(phi, data: BioassayData, prior: NormalPrior | None = None) -> np.ndarray:
@@ -343,16 +428,24 @@ def gradient_log_beta(phi, data: BioassayData, prior: NormalPrior | None = None)
     With ``g`` the gradient in (alpha, beta): ``(g_alpha, beta * g_beta + 1)``; the ``+ 1``
     is the derivative of the log-Jacobian ``log beta``.
 
+    Raises
+    ------
+    ValueError
+        If ``phi`` is not a finite pair, ``log beta`` exceeds about 709.78 (where
+        ``beta = exp(log_beta)`` overflows), or ``beta * g_beta`` overflows.
+
     Examples
     --------
     >>> from bda_helpers import load_bioassay
     >>> gradient_log_beta([0.0, 0.0], load_bioassay()).round(3).tolist()   # beta = 1
     [-0.426, 3.776]
     """
-    phi = _check_phi(phi)
+    phi = _check_phi(phi, "gradient")
     beta = np.exp(phi[1])
-    g_alpha, g_beta = gradient([phi[0], beta], data, prior)
-    return np.array([g_alpha, beta * g_beta + 1.0])
+    with np.errstate(over="ignore", invalid="ignore"):
+        g_alpha, g_beta = gradient([phi[0], beta], data, prior)
+        grad = np.array([g_alpha, beta * g_beta + 1.0])
+    return _refuse_overflow(grad, phi[0], phi[1], "gradient")
 
 
 def hessian_log_beta(phi, data: BioassayData, prior: NormalPrior | None = None) -> np.ndarray:
@@ -362,17 +455,25 @@ def hessian_log_beta(phi, data: BioassayData, prior: NormalPrior | None = None) 
     ``[[H_aa, beta H_ab], [beta H_ab, beta² H_bb + beta g_b]]`` (the Jacobian term is
     linear in log beta, so it adds nothing here).
 
+    Raises
+    ------
+    ValueError
+        If ``phi`` is not a finite pair, ``log beta`` exceeds about 354.89 (where
+        ``beta² = exp(2 log_beta)`` overflows), or a term still overflows.
+
     Examples
     --------
     >>> from bda_helpers import load_bioassay
     >>> hessian_log_beta([0.0, 0.0], load_bioassay()).round(4).tolist()
     [[-4.6134, 0.5266], [0.5266, 1.3053]]
     """
-    phi = _check_phi(phi)
+    phi = _check_phi(phi, "Hessian")
     beta = np.exp(phi[1])
     theta = np.array([phi[0], beta])
-    g_beta = gradient(theta, data, prior)[1]
-    hess = hessian(theta, data, prior)
-    return np.array(
-        [[hess[0, 0], beta * hess[0, 1]], [beta * hess[0, 1], beta**2 * hess[1, 1] + beta * g_beta]]
-    )
+    with np.errstate(over="ignore", invalid="ignore"):
+        g_beta = gradient(theta, data, prior)[1]
+        hess = hessian(theta, data, prior)
+        result = np.array(
+            [[hess[0, 0], beta * hess[0, 1]], [beta * hess[0, 1], beta**2 * hess[1, 1] + beta * g_beta]]
+        )
+    return _refuse_overflow(result, phi[0], phi[1], "Hessian")

@@ -15,6 +15,8 @@ are named, so the same chart gives the same spec on every run.
 
 from __future__ import annotations
 
+import numbers
+
 import altair as alt
 import numpy as np
 import pandas as pd
@@ -22,6 +24,7 @@ import vl_convert
 
 from .data import BioassayData
 from .grid import GridPosterior
+from .laplace import LaplaceApproximation
 
 __all__ = [
     "use_course_renderer",
@@ -38,6 +41,20 @@ __all__ = [
 
 _VEGALITE_VERSION = alt.SCHEMA_VERSION.lstrip("v").rsplit(".", 1)[0]  # "5.20" for Altair 5.5
 _CREDIBLE_LEVELS = (0.5, 0.8, 0.95, 0.99)
+
+
+def _check_not_empty(entries: dict, name: str, entry: str) -> None:
+    """Refuse an empty dict of things to draw: there would be no chart to make."""
+    if len(entries) == 0:
+        raise ValueError(f"{name} is empty: give at least one {entry} to draw")
+
+
+def _check_finite(values: np.ndarray, what: str) -> None:
+    """Refuse NaN and inf, which would silently break a line or vanish from a chart."""
+    bad = ~np.isfinite(values)
+    if bad.any():
+        count, example = np.count_nonzero(bad), values[bad][0]
+        raise ValueError(f"{what} must be finite, but {count} of its {values.size} values are not (e.g. {example})")
 
 
 def _course_renderer(spec: dict, **metadata) -> dict:
@@ -194,6 +211,11 @@ def draws_chart(draws: dict[str, np.ndarray], *, title: str = "", opacity: float
     title : str, optional
     opacity : float, default 0.35
 
+    Raises
+    ------
+    ValueError
+        If ``draws`` is empty, or a source's draws are not a finite array of shape ``(n, 2)``.
+
     Examples
     --------
     >>> draws = np.random.default_rng(0).normal(size=(50, 2))
@@ -201,10 +223,16 @@ def draws_chart(draws: dict[str, np.ndarray], *, title: str = "", opacity: float
     >>> spec["params"][0]["name"]   # an explicit name keeps the spec the same on every run
     'zoom_draws'
     """
-    frames = [
-        pd.DataFrame({"alpha": round_significant(d[:, 0]), "beta": round_significant(d[:, 1]), "source": name})
-        for name, d in draws.items()
-    ]
+    _check_not_empty(draws, "draws", "source of draws")
+    frames = []
+    for name, d in draws.items():
+        d = np.asarray(d, dtype=float)
+        if d.ndim != 2 or d.shape[1] != 2 or d.shape[0] == 0:
+            raise ValueError(f"draws {name!r} must have shape (n, 2) with n >= 1, got shape {d.shape}")
+        _check_finite(d, f"draws {name!r}")
+        frames.append(
+            pd.DataFrame({"alpha": round_significant(d[:, 0]), "beta": round_significant(d[:, 1]), "source": name})
+        )
     zoom = alt.selection_interval(bind="scales", name="zoom_draws")
     return (
         alt.Chart(pd.concat(frames, ignore_index=True), title=title)
@@ -235,10 +263,17 @@ def lines_chart(
     ----------
     x : array_like, shape (m,)
     curves : dict of str to array_like of shape (m,)
-        One line per entry, coloured and listed in the legend in the dict's order.
+        One line per entry (at least one), coloured and listed in the legend in the dict's
+        order. Values must be finite: a NaN would silently break the line.
     x_title, y_title, title : str, optional
     log_x, log_y : bool, default False
         Logarithmic axes (all values on that axis must then be positive).
+
+    Raises
+    ------
+    ValueError
+        If ``curves`` is empty, ``x`` or a curve is not finite, a curve's shape differs from
+        ``x``'s, or a logarithmic axis has values that are not positive.
 
     Examples
     --------
@@ -250,11 +285,14 @@ def lines_chart(
     x = np.asarray(x, dtype=float)
     if x.ndim != 1:
         raise ValueError(f"x must be 1-D, got shape {x.shape}")
+    _check_finite(x, "x")
+    _check_not_empty(curves, "curves", "curve")
     frames = []
     for name, y in curves.items():
         y = np.asarray(y, dtype=float)
         if y.shape != x.shape:
             raise ValueError(f"curve {name!r} has shape {y.shape}, but x has shape {x.shape}")
+        _check_finite(y, f"curve {name!r}")
         frames.append(pd.DataFrame({"x": round_significant(x), "y": round_significant(y), "curve": name}))
     for axis, values, log in (("x", x, log_x), ("y", np.concatenate([f["y"] for f in frames]), log_y)):
         if log and not (values > 0).all():
@@ -285,10 +323,16 @@ def histogram_chart(
     Parameters
     ----------
     values : dict of str to array_like, 1-D
-        One sample per entry, e.g. ``{"grid": ld50_grid, "Laplace": ld50_laplace}``.
+        One sample per entry (at least one), e.g. ``{"grid": ld50_grid, "Laplace": ld50_laplace}``.
     edges : array_like
         Increasing bin edges.
     x_title, title : str, optional
+
+    Raises
+    ------
+    ValueError
+        If ``values`` is empty, a sample is not a non-empty 1-D array of finite values, or
+        ``edges`` is not increasing.
 
     Examples
     --------
@@ -300,6 +344,7 @@ def histogram_chart(
     edges = np.asarray(edges, dtype=float)
     if edges.ndim != 1 or edges.size < 2 or not (np.diff(edges) > 0).all():
         raise ValueError("edges must be a 1-D increasing array of at least two values")
+    _check_not_empty(values, "values", "sample")
     frames, outside = [], []
     for name, sample in values.items():
         sample = np.asarray(sample, dtype=float)
@@ -351,8 +396,17 @@ def laplace_ellipses_chart(approx, levels=_CREDIBLE_LEVELS, *, n_points: int = 1
     levels : sequence of float, default (0.5, 0.8, 0.95, 0.99)
         Probabilities strictly between 0 and 1.
     n_points : int, default 121
-        Points per ellipse (the first is repeated at the end to close it).
+        Points per ellipse (the first is repeated at the end to close it); a Python or
+        numpy integer.
     title : str, optional
+
+    Raises
+    ------
+    TypeError
+        If ``approx`` is not a :class:`~bda_helpers.LaplaceApproximation`.
+    ValueError
+        If it does not have two parameters, ``levels`` are not probabilities strictly
+        between 0 and 1, or ``n_points`` is not an integer of at least 4.
 
     Examples
     --------
@@ -365,14 +419,20 @@ def laplace_ellipses_chart(approx, levels=_CREDIBLE_LEVELS, *, n_points: int = 1
 
     The 50 % radius is ``sqrt(2 log 2) ≈ 1.177`` sds; beta's sd is 1/2.
     """
+    if not isinstance(approx, LaplaceApproximation):
+        raise TypeError(
+            "approx must be a LaplaceApproximation (e.g. from laplace or LaplaceApproximation.from_mode), "
+            f"got {type(approx).__name__}"
+        )
     mode = np.asarray(approx.mode, dtype=float)
     if mode.shape != (2,):
         raise ValueError(f"the approximation must have two parameters (alpha, beta), got {mode.size}")
     levels = np.asarray(levels, dtype=float)
     if levels.ndim != 1 or levels.size == 0 or np.any(~((levels > 0) & (levels < 1))):
         raise ValueError(f"levels must be probabilities strictly between 0 and 1, got {levels.tolist()}")
-    if isinstance(n_points, bool) or not isinstance(n_points, int) or n_points < 4:
+    if isinstance(n_points, bool) or not isinstance(n_points, numbers.Integral) or n_points < 4:
         raise ValueError(f"n_points must be an integer of at least 4, got {n_points!r}")
+    n_points = int(n_points)
     angle = np.linspace(0.0, 2 * np.pi, n_points)
     angle[-1] = 0.0  # close the ellipse exactly
     circle = np.column_stack([np.cos(angle), np.sin(angle)])
@@ -438,6 +498,8 @@ def draws_with_points_chart(
     crosses = marked.mark_point(shape="cross", size=220, color="black", filled=True, opacity=1)
     labels = marked.mark_text(align="left", dx=10, dy=-8, fontWeight="bold").encode(text="point:N")
     return alt.layer(scatter, crosses, labels, title=title)
+
+
 def step_error_chart(
     steps,
     errors: dict[str, np.ndarray],
@@ -453,17 +515,26 @@ def step_error_chart(
     Parameters
     ----------
     steps : array_like, shape (m,)
-        Positive steps, e.g. ``np.logspace(-1, -10, 37)``.
+        Positive, finite steps, e.g. ``np.logspace(-1, -10, 37)``.
     errors : dict of str to array_like of shape (m,)
-        Measured errors (positive), drawn as solid lines with points.
+        Measured errors (positive and finite), drawn as solid lines with points.
     references : dict of str to array_like of shape (m,), optional
         Reference curves such as ``c * h**2`` or ``eps / h``, drawn dashed (name them so
         the legend says what they are, e.g. ``"∝ h² (truncation)"``). Only their
         points within a factor of 10 of the measured errors' range are drawn, so a
         reference line does not stretch the axis.
     marks : dict of str to float, optional
-        Steps to mark with a labelled vertical rule, e.g. ``{"ε^(1/3)": 6.1e-6}``.
+        Steps (positive, finite numbers) to mark with a labelled vertical rule, e.g.
+        ``{"ε^(1/3)": 6.1e-6}``.
     title, x_title, y_title : str, optional
+
+    Raises
+    ------
+    ValueError
+        If ``steps``, an error or reference curve, or a mark is not positive and finite, a
+        curve's shape differs from ``steps``'s, or ``errors`` is empty.
+    TypeError
+        If a mark is not a number.
 
     Examples
     --------
@@ -474,18 +545,23 @@ def step_error_chart(
     ['line', 'line', 'rule', 'text']
     """
     steps = np.asarray(steps, dtype=float)
-    if steps.ndim != 1 or not (steps > 0).all():
-        raise ValueError("steps must be a 1-D array of positive numbers")
+    if steps.ndim != 1 or not (np.isfinite(steps) & (steps > 0)).all():
+        raise ValueError(f"steps must be a 1-D array of positive, finite numbers, got {steps.tolist()}")
     references = references or {}
     marks = marks or {}
+    for label, value in marks.items():
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise TypeError(f"mark {label!r} must be a number (a step), got {type(value).__name__}")
+        if not (np.isfinite(value) and value > 0):
+            raise ValueError(f"mark {label!r} must be a positive, finite step for a logarithmic axis, got {value}")
     frames = []
     for kind, curves in (("measured", errors), ("reference", references)):
         for name, values in curves.items():
             values = np.asarray(values, dtype=float)
             if values.shape != steps.shape:
                 raise ValueError(f"curve {name!r} has shape {values.shape}, but steps has shape {steps.shape}")
-            if not (values > 0).all():
-                raise ValueError(f"curve {name!r} must be positive for a logarithmic axis")
+            if not (np.isfinite(values) & (values > 0)).all():
+                raise ValueError(f"curve {name!r} must be positive and finite for a logarithmic axis")
             frames.append(pd.DataFrame({"h": steps, "error": values, "curve": name, "kind": kind}))
     if not errors:
         raise ValueError("errors must hold at least one measured curve")

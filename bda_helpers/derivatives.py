@@ -35,11 +35,38 @@ def _steps(theta, step, default_power: float) -> tuple[np.ndarray, np.ndarray]:
     return theta, h
 
 
+def _central_differences(
+    function: Callable[[np.ndarray], np.ndarray], theta: np.ndarray, h: np.ndarray, name: str
+) -> np.ndarray:
+    """The central-difference Jacobian of ``function`` at ``theta`` with steps ``h``.
+
+    The one loop behind :func:`fd_jacobian` and :func:`fd_hessian`; ``name`` names
+    ``function`` in the error messages.
+    """
+    columns = []
+    for j in range(theta.size):
+        offset = np.zeros(theta.size)
+        offset[j] = h[j]
+        upper = np.atleast_1d(np.asarray(function(theta + offset), dtype=float))
+        lower = np.atleast_1d(np.asarray(function(theta - offset), dtype=float))
+        if upper.ndim != 1 or upper.shape != lower.shape or (columns and upper.shape != columns[0].shape):
+            raise ValueError(f"{name} must return 1-D arrays of one shape, got {upper.shape} and {lower.shape}")
+        if not (np.isfinite(upper).all() and np.isfinite(lower).all()):
+            raise ValueError(f"the {name} is not finite near theta={theta.tolist()}")
+        with np.errstate(over="ignore"):  # a difference too large for a float is refused below
+            columns.append((upper - lower) / (2.0 * h[j]))
+    jacobian = np.column_stack(columns)
+    if not np.isfinite(jacobian).all():
+        raise ValueError(f"the {name} is not finite near theta={theta.tolist()}: its differences overflow")
+    return jacobian
+
+
 def fd_hessian(gradient: Callable[[np.ndarray], np.ndarray], theta, step=None) -> np.ndarray:
     """Hessian by central differences of the gradient, symmetrised.
 
     Column ``j`` is ``(g(theta + h_j e_j) - g(theta - h_j e_j)) / (2 h_j)``; the result is
-    ``(H + H.T) / 2``.
+    ``(H + H.T) / 2``: :func:`fd_jacobian` of the gradient, symmetrised, after checking
+    that the gradient has one entry per parameter.
 
     Parameters
     ----------
@@ -54,6 +81,12 @@ def fd_hessian(gradient: Callable[[np.ndarray], np.ndarray], theta, step=None) -
     -------
     numpy.ndarray, shape (d, d)
 
+    Raises
+    ------
+    ValueError
+        If ``theta`` or ``step`` is invalid, ``gradient`` does not return arrays of shape
+        ``(d,)``, or a value is not finite.
+
     Examples
     --------
     >>> grad = lambda t: np.array([-2 * t[0] + t[1], t[0] - 4 * t[1] ** 3])
@@ -62,17 +95,14 @@ def fd_hessian(gradient: Callable[[np.ndarray], np.ndarray], theta, step=None) -
     """
     theta, h = _steps(theta, step, 1.0 / 3.0)
     d = theta.size
-    hess = np.empty((d, d))
-    for j in range(d):
-        offset = np.zeros(d)
-        offset[j] = h[j]
-        upper = np.asarray(gradient(theta + offset), dtype=float)
-        lower = np.asarray(gradient(theta - offset), dtype=float)
-        if upper.shape != (d,) or lower.shape != (d,):
-            raise ValueError(f"gradient returned shape {upper.shape}, expected ({d},)")
-        hess[:, j] = (upper - lower) / (2.0 * h[j])
-    if not np.isfinite(hess).all():
-        raise ValueError(f"the gradient is not finite near theta={theta.tolist()}")
+
+    def checked_gradient(point: np.ndarray) -> np.ndarray:
+        value = np.asarray(gradient(point), dtype=float)
+        if value.shape != (d,):
+            raise ValueError(f"gradient returned shape {value.shape}, expected ({d},)")
+        return value
+
+    hess = _central_differences(checked_gradient, theta, h, "gradient")
     return 0.5 * (hess + hess.T)
 
 
@@ -159,19 +189,7 @@ def fd_jacobian(function: Callable[[np.ndarray], np.ndarray], theta, step=None) 
     [[2.0, 0.0], [0.0, 12.0], [1.0, 0.0]]
     """
     theta, h = _steps(theta, step, 1.0 / 3.0)
-    columns = []
-    for j in range(theta.size):
-        offset = np.zeros(theta.size)
-        offset[j] = h[j]
-        upper = np.atleast_1d(np.asarray(function(theta + offset), dtype=float))
-        lower = np.atleast_1d(np.asarray(function(theta - offset), dtype=float))
-        if upper.ndim != 1 or upper.shape != lower.shape or (columns and upper.shape != columns[0].shape):
-            raise ValueError(f"function must return 1-D arrays of one shape, got {upper.shape} and {lower.shape}")
-        columns.append((upper - lower) / (2.0 * h[j]))
-    jacobian = np.column_stack(columns)
-    if not np.isfinite(jacobian).all():
-        raise ValueError(f"the function is not finite near theta={theta.tolist()}")
-    return jacobian
+    return _central_differences(function, theta, h, "function")
 
 
 @dataclass(frozen=True)

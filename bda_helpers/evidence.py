@@ -15,6 +15,25 @@ from scipy import integrate
 
 __all__ = ["quadrature_log_evidence"]
 
+#: How far (in log units) the log density may rise above its value at ``peak``. Beyond
+#: e^300 the rescaled integrand heads for overflow: ``peak`` is then nowhere near the maximum.
+_MAX_RISE_ABOVE_PEAK = 300.0
+
+
+def _log_density_value(log_density: Callable[[float], float], theta: float) -> float:
+    """``log_density(theta)`` as a float, refusing arrays with more than one value and NaN."""
+    value = np.asarray(log_density(theta))
+    if value.shape != ():
+        raise ValueError(
+            f"log_density must return a single number, got an array of shape {value.shape} at theta={theta}"
+        )
+    if not np.issubdtype(value.dtype, np.number) or np.issubdtype(value.dtype, np.complexfloating):
+        raise TypeError(f"log_density must return a real number, got {value.dtype} at theta={theta}")
+    value = float(value)
+    if np.isnan(value):
+        raise ValueError(f"log_density returned nan at theta={theta}")
+    return value
+
 
 def quadrature_log_evidence(
     log_density: Callable[[float], float],
@@ -51,9 +70,11 @@ def quadrature_log_evidence(
     ------
     ValueError
         If ``peak`` is not finite or not inside the range, ``log_density(peak)`` is not
-        finite, the integral is not finite and positive, or the quadrature reports trouble
-        (a warning from scipy or an error estimate above ``rtol``): then the result would
-        not be a trustworthy reference.
+        finite, ``log_density`` returns an array rather than one number or returns NaN,
+        the log density rises more than 300 above its value at ``peak`` (``peak`` is then
+        far from the maximum and the rescaled integrand would overflow), the integral is not
+        finite and positive, or the quadrature reports trouble (a warning from scipy or an
+        error estimate above ``rtol``): then the result would not be a trustworthy reference.
 
     Examples
     --------
@@ -74,12 +95,18 @@ def quadrature_log_evidence(
         raise ValueError(f"peak={peak} must lie strictly inside (lower, upper) = ({lower}, {upper})")
     if not (np.isfinite(rtol) and rtol > 0):
         raise ValueError(f"rtol must be a positive number, got {rtol}")
-    offset = float(log_density(peak))
+    offset = _log_density_value(log_density, peak)
     if not np.isfinite(offset):
         raise ValueError(f"log_density(peak) must be finite, got {offset} at peak={peak}")
 
     def integrand(theta: float) -> float:
-        return np.exp(float(log_density(theta)) - offset)
+        rise = _log_density_value(log_density, theta) - offset
+        if rise > _MAX_RISE_ABOVE_PEAK:
+            raise ValueError(
+                f"peak={peak} is not near the maximum of the density: log_density({theta:.6g}) exceeds "
+                f"log_density(peak) by {rise:.4g}; pass a point at or near the mode (e.g. from newton)"
+            )
+        return np.exp(rise)
 
     total = error = 0.0
     with warnings.catch_warnings(record=True) as caught:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import numbers
 from collections.abc import Sequence
 
 import numpy as np
@@ -19,6 +21,20 @@ def _scientific(value: float) -> str:
 def _one_decimal(value: float) -> str:
     text = f"{value:.1f}"
     return "0.0" if text == "-0.0" else text
+
+
+def _floor_labels(noise_floor: float) -> tuple[str, str]:
+    """The labels ``< floor`` and ``< log10(floor)`` for norms below ``noise_floor``.
+
+    The floor is written with all its digits (``1.5e-08``, which ``.0e`` would round to
+    ``2e-08``), and its log10 is rounded *up* to one decimal (``-12.3`` for ``5e-13``, not
+    ``-12``; ``-12.5`` for ``3e-13``, not ``-13``), so every norm shown as below a label
+    really is below it; a decade floor keeps the short ``1e-13`` and ``-13``.
+    """
+    floor_text = np.format_float_scientific(noise_floor, trim="-", exp_digits=2)
+    tenths = math.ceil(round(math.log10(noise_floor) * 10, 6))  # round first: log10(1e-13) * 10 is not exact
+    log_floor_text = f"{tenths // 10}" if tenths % 10 == 0 else f"{tenths / 10:.1f}"
+    return f"< {floor_text}", f"< {log_floor_text}"
 
 
 def trace_table(
@@ -49,11 +65,13 @@ def trace_table(
         ``result.trace`` of :func:`~bda_helpers.newton`, or ``error.trace`` of its
         :class:`~bda_helpers.ConvergenceError`.
     names : sequence of str, optional
-        Column names of the parameters; default ``theta[0]``, ``theta[1]``, ...
+        Column names of the parameters, one per parameter (a list or tuple, not a single
+        string); default ``theta[0]``, ``theta[1]``, ...
     decimals : int, default 6
-        Decimals for the parameters and the log density.
+        Decimals (an int) for the parameters and the log density.
     noise_floor : float, default 1e-13
-        Gradient norms below this are shown as ``< noise_floor``.
+        Gradient norms below this are shown as ``< noise_floor`` (and its log10, rounded
+        up to one decimal: ``< -13`` for ``1e-13``, ``< -12.3`` for ``5e-13``).
 
     Returns
     -------
@@ -62,8 +80,12 @@ def trace_table(
 
     Raises
     ------
+    TypeError
+        If ``names`` is a single string or holds something other than strings,
+        ``decimals`` is not an int, or ``noise_floor`` is not a number.
     ValueError
-        If ``names`` does not have one name per parameter, or ``noise_floor`` is not positive.
+        If ``names`` does not have one name per parameter, or ``noise_floor`` is not a
+        positive number.
 
     Examples
     --------
@@ -77,13 +99,26 @@ def trace_table(
     """
     theta = np.asarray(trace.theta, dtype=float)
     d = theta.shape[1]
-    names = [f"theta[{j}]" for j in range(d)] if names is None else list(names)
+    if names is None:
+        names = [f"theta[{j}]" for j in range(d)]
+    else:
+        if isinstance(names, str) or not isinstance(names, (Sequence, np.ndarray, pd.Index)):
+            raise TypeError(
+                f"names must be a sequence of str, one per parameter (e.g. ['alpha', 'beta']), got {names!r}"
+            )
+        names = list(names)
+        not_str = [name for name in names if not isinstance(name, str)]
+        if not_str:
+            raise TypeError(f"names must be strings, got {not_str[0]!r} ({type(not_str[0]).__name__})")
     if len(names) != d:
         raise ValueError(f"names must have one name per parameter ({d}), got {len(names)}: {names}")
+    if isinstance(decimals, bool) or not isinstance(decimals, numbers.Integral):
+        raise TypeError(f"decimals must be an int, got {decimals!r} ({type(decimals).__name__})")
+    if isinstance(noise_floor, bool) or not isinstance(noise_floor, numbers.Real):
+        raise TypeError(f"noise_floor must be a number, got {noise_floor!r} ({type(noise_floor).__name__})")
     if not (np.isfinite(noise_floor) and noise_floor > 0):
         raise ValueError(f"noise_floor must be a positive number, got {noise_floor}")
-    floor_text = f"< {noise_floor:.0e}"
-    log_floor_text = f"< {np.log10(noise_floor):.0f}"
+    floor_text, log_floor_text = _floor_labels(float(noise_floor))
     # Adding 0.0 turns the -0.0 that rounding leaves for tiny negative numbers into 0.0.
     table = pd.DataFrame({name: theta[:, j].round(decimals) + 0.0 for j, name in enumerate(names)})
     if not np.isnan(trace.log_density).all():

@@ -190,6 +190,30 @@ def test_trace_table_shows_shifts_and_halvings():
 
 
 @pytest.mark.parametrize(
+    ("noise_floor", "norm_label", "log_label"),
+    [
+        (1e-13, "< 1e-13", "< -13"),
+        (1e-9, "< 1e-09", "< -9"),
+        (5e-13, "< 5e-13", "< -12.3"),  # log10(5e-13) = -12.30..., rounded up, not "< -12"
+        (3e-13, "< 3e-13", "< -12.5"),  # log10(3e-13) = -12.52..., not "< -13"
+        (1.5e-8, "< 1.5e-08", "< -7.8"),  # the floor in full, not rounded to "2e-08"
+    ],
+)
+def test_trace_table_floor_labels_bound_the_norms_below_them(noise_floor, norm_label, log_label):
+    table = trace_table(bimodal_result().trace, ["theta"], noise_floor=noise_floor)
+    below = bimodal_result().trace.grad_norm < noise_floor
+    assert below.any()
+    assert set(table["gradient norm"][below]) == {norm_label}
+    assert set(table["log10 gradient norm"][below]) == {log_label}
+
+
+def test_trace_table_takes_names_as_a_tuple_or_array():
+    trace = bimodal_result().trace
+    for names in (("theta",), np.array(["theta"])):
+        assert list(trace_table(trace, names).columns[:1]) == ["theta"]
+
+
+@pytest.mark.parametrize(
     ("kwargs", "message"),
     [({"names": ["a", "b"]}, "one name per parameter"), ({"noise_floor": 0.0}, "noise_floor must be a positive number")],
 )
