@@ -153,6 +153,7 @@ def log_likelihood(alpha, beta, data: BioassayData) -> np.ndarray:
     >>> float(log_likelihood(1e6, -1e6, data)) < 0   # extreme logits stay finite
     True
     """
+    _check_model(data, None)
     alpha = np.asarray(alpha, dtype=float)
     beta = np.asarray(beta, dtype=float)
     total = np.zeros(np.broadcast_shapes(alpha.shape, beta.shape))
@@ -188,6 +189,7 @@ def log_posterior(alpha, beta, data: BioassayData, prior: NormalPrior | None = N
     >>> log_posterior(alpha[:, None], beta, data).shape   # a 3 x 5 grid in one call
     (3, 5)
     """
+    _check_model(data, prior)
     result = log_likelihood(alpha, beta, data)
     if prior is not None:
         result = result + prior.log_density(alpha, beta)
@@ -206,6 +208,7 @@ def gradient(theta, data: BioassayData, prior: NormalPrior | None = None) -> np.
     >>> gradient([0.0, 0.0], load_bioassay()).round(3).tolist()
     [-1.0, 4.4]
     """
+    _check_model(data, prior)
     theta = _check_theta(theta)
     residual = data.y - data.n * expit(theta[0] + theta[1] * data.x)
     grad = np.array([residual.sum(), residual @ data.x])
@@ -227,6 +230,7 @@ def hessian(theta, data: BioassayData, prior: NormalPrior | None = None) -> np.n
     >>> hessian([0.0, 0.0], load_bioassay()).round(4).tolist()
     [[-5.0, 0.6], [0.6, -1.7062]]
     """
+    _check_model(data, prior)
     theta = _check_theta(theta)
     p = expit(theta[0] + theta[1] * data.x)
     weight = data.n * p * (1.0 - p)
