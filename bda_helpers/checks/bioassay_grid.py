@@ -30,7 +30,7 @@ COARSE_POINTS = (30, 45)
 TRUNCATED_BETA = (float(bioassay.GRID_BETA[0]), 20.0)
 
 _PROBS = (0.025, 0.975)
-_RTOL = 1e-3
+_RTOL = 1e-6  # the answers are exact grid computations: only rounding differs
 # The course grid (bioassay.GRID_ALPHA × bioassay.GRID_BETA): its ranges and point counts.
 _ALPHA_RANGE = (float(bioassay.GRID_ALPHA[0]), float(bioassay.GRID_ALPHA[-1]))
 _BETA_RANGE = (float(bioassay.GRID_BETA[0]), float(bioassay.GRID_BETA[-1]))
@@ -98,7 +98,7 @@ def truncated_grid_beta(truncated_beta_q975, truncated_beta_high_edge) -> CheckR
         'grid.quantile("beta", 0.975).',
     )
     edge = check_close(
-        truncated_beta_high_edge, truncated.edge_mass().beta_high, name="truncated_beta_high_edge", rtol=0.01,
+        truncated_beta_high_edge, truncated.edge_mass().beta_high, name="truncated_beta_high_edge", rtol=_RTOL,
         mistakes=[(full.edge_mass().beta_high,
                    f"That is the edge mass of the full grid, up to β = {_BETA_RANGE[1]:g}.")],
         hint=f"edge_mass().beta_high of the cut grid: the mass in its last column of cells, β = {high}.",
