@@ -10,15 +10,6 @@ from scipy import stats
 from bda_helpers.checks import format_answer
 from bda_helpers.checks import quantiles_ld50 as check_06
 
-FINE_ALPHA = np.linspace(-4, 8, 960)
-FINE_BETA = np.linspace(-10, 40, 1440)
-
-
-@pytest.fixture(scope="module")
-def fine(ref):
-    log_density = ref.log_likelihood(FINE_ALPHA[:, None], FINE_BETA[None, :])
-    mass = np.exp(log_density - log_density.max())
-    return mass / mass.sum()
 
 
 def test_placeholders_are_not_answered():
@@ -26,10 +17,10 @@ def test_placeholders_are_not_answered():
     assert check_06.ld50_interval(None).passed is None
 
 
-def test_beta_tail_beyond_laplace(fine, posterior_mode, assert_no_leak):
+def test_beta_tail_beyond_laplace(fine_grid, posterior_mode, assert_no_leak):
     mode, var = posterior_mode.mode[1], posterior_mode.cov[1, 1]
     cut = stats.norm.ppf(0.975, mode, np.sqrt(var))
-    right = fine[:, FINE_BETA > cut].sum()  # finer grid, cell centres: within 1e-3 of the check's CDF
+    right = fine_grid.mass[:, fine_grid.beta > cut].sum()  # finer grid, cell centres: within 1e-3 of the check's CDF
     assert check_06.beta_tail_beyond_laplace(right).passed is True
     assert "times the 0.025" in check_06.beta_tail_beyond_laplace(right).message
     cases = {
@@ -50,12 +41,12 @@ def test_beta_tail_beyond_laplace(fine, posterior_mode, assert_no_leak):
     assert "your quantile q is far out" not in check_06.beta_tail_beyond_laplace(0.0).message
 
 
-def test_ld50_interval_from_grid_draws_passes(fine):
+def test_ld50_interval_from_grid_draws_passes(fine_grid):
     """Draws from the finer grid (own sampler) give an interval the check accepts."""
     rng = np.random.default_rng(66)
-    cells = rng.choice(fine.size, size=4000, p=fine.ravel())
-    i, j = np.unravel_index(cells, fine.shape)
-    alpha, beta = FINE_ALPHA[i], FINE_BETA[j]
+    cells = rng.choice(fine_grid.mass.size, size=4000, p=fine_grid.mass.ravel())
+    i, j = np.unravel_index(cells, fine_grid.mass.shape)
+    alpha, beta = fine_grid.alpha[i], fine_grid.beta[j]
     assert (beta > 0).all()
     interval = np.quantile(-alpha / beta, [0.025, 0.975])
     result = check_06.ld50_interval(interval)

@@ -18,15 +18,6 @@ from bda_helpers import GridPosterior, LaplaceApproximation, bioassay, charts, l
 
 ALPHA = np.linspace(-4, 8, 240)
 BETA = np.linspace(-10, 40, 360)
-FINE_ALPHA = np.linspace(-4, 8, 1200)
-FINE_BETA = np.linspace(-10, 40, 1800)
-
-
-@pytest.fixture(scope="module")
-def fine_mass(ref):
-    log_density = ref.log_likelihood(FINE_ALPHA[:, None], FINE_BETA[None, :])
-    weights = np.exp(log_density - log_density.max())
-    return weights / weights.sum()
 
 
 @pytest.fixture(scope="module")
@@ -64,25 +55,25 @@ def test_laplace_draws_hit_negative_beta_at_the_normal_rate(approx, posterior_mo
     assert abs(share - tail) < 4 * np.sqrt(tail * (1 - tail) / draws.shape[0])
 
 
-def test_exact_posterior_has_almost_no_mass_below_beta_zero(fine_mass, grid):
-    below = fine_mass[:, FINE_BETA < 0].sum()
+def test_exact_posterior_has_almost_no_mass_below_beta_zero(fine_grid, grid):
+    below = fine_grid.mass[:, fine_grid.beta < 0].sum()
     assert below < 1e-5
     assert grid.cdf("beta", 0.0) == pytest.approx(below, rel=0.3)  # the coarse grid's CDF, same order
 
 
-def test_grid_mean_against_the_finer_grid(fine_mass, grid):
-    fine_mean = np.array([fine_mass.sum(axis=1) @ FINE_ALPHA, fine_mass.sum(axis=0) @ FINE_BETA])
+def test_grid_mean_against_the_finer_grid(fine_grid, grid):
+    fine_mean = np.array([fine_grid.mass.sum(axis=1) @ fine_grid.alpha, fine_grid.mass.sum(axis=0) @ fine_grid.beta])
     np.testing.assert_allclose(fine_mean, [1.313, 11.613], atol=3e-3)
     np.testing.assert_allclose(grid.mean(), fine_mean, atol=3e-3)
 
 
-def test_exact_mass_inside_the_laplace_ellipses(fine_mass, posterior_mode):
+def test_exact_mass_inside_the_laplace_ellipses(fine_grid, posterior_mode):
     """Notebook 05 section 4: the Laplace 95 % ellipse holds ~83.6 % of the exact posterior."""
     precision = np.linalg.inv(posterior_mode.cov)
-    d_alpha = FINE_ALPHA[:, None] - posterior_mode.mode[0]
-    d_beta = FINE_BETA[None, :] - posterior_mode.mode[1]
+    d_alpha = fine_grid.alpha[:, None] - posterior_mode.mode[0]
+    d_beta = fine_grid.beta[None, :] - posterior_mode.mode[1]
     mahalanobis2 = precision[0, 0] * d_alpha**2 + 2 * precision[0, 1] * d_alpha * d_beta + precision[1, 1] * d_beta**2
-    held = [fine_mass[mahalanobis2 <= stats.chi2.ppf(level, 2)].sum() for level in (0.5, 0.95, 0.99)]
+    held = [fine_grid.mass[mahalanobis2 <= stats.chi2.ppf(level, 2)].sum() for level in (0.5, 0.95, 0.99)]
     np.testing.assert_allclose(held, [0.444, 0.836, 0.912], atol=3e-3)
 
 

@@ -19,15 +19,6 @@ from bda_helpers.summaries import ld50_unconditioned, quantile_mcse, quantile_ta
 PROBS = np.array([0.025, 0.25, 0.75, 0.975])
 ALPHA = np.linspace(-4, 8, 240)
 BETA = np.linspace(-10, 40, 360)
-FINE_ALPHA = np.linspace(-4, 8, 1200)
-FINE_BETA = np.linspace(-10, 40, 1800)
-
-
-@pytest.fixture(scope="module")
-def fine(ref):
-    log_density = ref.log_likelihood(FINE_ALPHA[:, None], FINE_BETA[None, :])
-    mass = np.exp(log_density - log_density.max())
-    return mass / mass.sum()
 
 
 @pytest.fixture(scope="module")
@@ -57,24 +48,25 @@ def test_laplace_quantiles_are_scipy_normal_quantiles(data, posterior_mode):
     np.testing.assert_allclose(beta_95, [-1.80, 17.30], atol=5e-3)
 
 
-def test_grid_quantiles_against_the_finer_grid(grid, fine):
-    for name, centres, axis in (("alpha", FINE_ALPHA, 1), ("beta", FINE_BETA, 0)):
-        reference = fine_quantiles(centres, fine.sum(axis=axis), PROBS)
+def test_grid_quantiles_against_the_finer_grid(grid, fine_grid):
+    for name, centres, axis in (("alpha", fine_grid.alpha, 1), ("beta", fine_grid.beta, 0)):
+        reference = fine_quantiles(centres, fine_grid.mass.sum(axis=axis), PROBS)
         np.testing.assert_allclose(grid.quantile(name, PROBS), reference, atol=0.02)
-    np.testing.assert_allclose(fine_quantiles(FINE_BETA, fine.sum(axis=0), [0.025, 0.975]), [3.45, 25.30], atol=0.01)
+    beta_95 = fine_quantiles(fine_grid.beta, fine_grid.mass.sum(axis=0), [0.025, 0.975])
+    np.testing.assert_allclose(beta_95, [3.45, 25.30], atol=0.01)
 
 
-def test_laplace_interval_coverage_under_the_exact_posterior(grid, fine, posterior_mode):
+def test_laplace_interval_coverage_under_the_exact_posterior(grid, fine_grid, posterior_mode):
     """Notebook 06 section 3: Laplace 50 % intervals hold ~48 % / 46 %, the 95 % ones 91 % / 85 %,
     β's 95 % interval missing 15.4 % above and nothing below."""
     expected = {("alpha", 0.5): 0.477, ("alpha", 0.95): 0.908, ("beta", 0.5): 0.464, ("beta", 0.95): 0.846}
     for (name, level), inside in expected.items():
         index = 0 if name == "alpha" else 1
-        centres, axis = (FINE_ALPHA, 1) if name == "alpha" else (FINE_BETA, 0)
+        centres, axis = (fine_grid.alpha, 1) if name == "alpha" else (fine_grid.beta, 0)
         lower, upper = stats.norm(posterior_mode.mode[index], np.sqrt(posterior_mode.cov[index, index])).ppf(
             [(1 - level) / 2, (1 + level) / 2]
         )
-        below, to_upper = fine_cdf(centres, fine.sum(axis=axis), [lower, upper])
+        below, to_upper = fine_cdf(centres, fine_grid.mass.sum(axis=axis), [lower, upper])
         assert to_upper - below == pytest.approx(inside, abs=2e-3)
         np.testing.assert_allclose(grid.cdf(name, [lower, upper]), [below, to_upper], atol=2e-3)
         if (name, level) == ("beta", 0.95):
@@ -82,10 +74,10 @@ def test_laplace_interval_coverage_under_the_exact_posterior(grid, fine, posteri
 
 
 @pytest.fixture(scope="module")
-def fine_ld50(fine):
-    alpha, beta = np.meshgrid(FINE_ALPHA, FINE_BETA, indexing="ij")
+def fine_ld50(fine_grid):
+    alpha, beta = np.meshgrid(fine_grid.alpha, fine_grid.beta, indexing="ij")
     positive = beta > 0
-    return -alpha[positive] / beta[positive], fine[positive] / fine[positive].sum()
+    return -alpha[positive] / beta[positive], fine_grid.mass[positive] / fine_grid.mass[positive].sum()
 
 
 def test_ld50_quantiles_against_a_root_of_the_finer_grid_cdf(grid, fine_ld50):
