@@ -122,6 +122,24 @@ def _check_theta(theta) -> np.ndarray:
     return theta
 
 
+def _check_theta_batch(theta) -> np.ndarray:
+    """Like :func:`_check_theta`, but also accept points stacked along leading axes, (..., 2).
+
+    A single point gets exactly :func:`_check_theta`'s messages; a batch's messages name its
+    shape, or the first point that is not finite.
+    """
+    theta = np.asarray(theta, dtype=float)
+    if theta.ndim <= 1:
+        return _check_theta(theta)
+    if theta.shape[-1] != 2:
+        raise ValueError(f"theta must be points (alpha, beta) with shape (..., 2), got shape {theta.shape}")
+    bad = ~np.isfinite(theta).all(axis=-1)
+    if bad.any():
+        index = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise ValueError(f"theta must be finite, got {theta[index].tolist()} at index {index}")
+    return theta
+
+
 def log_likelihood(alpha, beta, data: BioassayData) -> np.ndarray:
     """Binomial log-likelihood of (alpha, beta), up to a constant, broadcasting over arrays.
 
@@ -202,18 +220,33 @@ def gradient(theta, data: BioassayData, prior: NormalPrior | None = None) -> np.
     ``sum_i (y_i - n_i p_i) (1, x_i)`` with ``p_i = logit⁻¹(alpha + beta x_i)``, minus
     ``prior.precision @ (theta - prior.mean)`` when there is a prior.
 
+    Parameters
+    ----------
+    theta : array_like, shape (2,) or (..., 2)
+        One point (alpha, beta), or points stacked along leading axes (e.g. ``(S, 2)``
+        draws), each of which gets its own gradient.
+    data : BioassayData
+    prior : NormalPrior, optional
+
+    Returns
+    -------
+    numpy.ndarray, the shape of ``theta``
+
     Examples
     --------
     >>> from bda_helpers import load_bioassay
     >>> gradient([0.0, 0.0], load_bioassay()).round(3).tolist()
     [-1.0, 4.4]
+    >>> gradient([[0.0, 0.0], [0.8466, 7.7488]], load_bioassay()).round(3).tolist()   # two points
+    [[-1.0, 4.4], [-0.0, 0.0]]
     """
     _check_model(data, prior)
-    theta = _check_theta(theta)
-    residual = data.y - data.n * expit(theta[0] + theta[1] * data.x)
-    grad = np.array([residual.sum(), residual @ data.x])
+    theta = _check_theta_batch(theta)
+    eta = theta[..., 0, None] + theta[..., 1, None] * data.x  # (..., groups)
+    residual = data.y - data.n * expit(eta)
+    grad = np.stack([residual.sum(axis=-1), residual @ data.x], axis=-1)
     if prior is not None:
-        grad -= prior.precision @ (theta - prior.mean)
+        grad -= (prior.precision @ (theta - prior.mean)[..., None])[..., 0]
     return grad
 
 

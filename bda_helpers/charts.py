@@ -37,6 +37,7 @@ __all__ = [
     "laplace_ellipses_chart",
     "draws_with_points_chart",
     "step_error_chart",
+    "gaussian_ellipses_chart",
 ]
 
 _VEGALITE_VERSION = alt.SCHEMA_VERSION.lstrip("v").rsplit(".", 1)[0]  # "5.20" for Altair 5.5
@@ -379,6 +380,30 @@ def histogram_chart(
     )
 
 
+def _check_ellipse_points(n_points) -> int:
+    """``n_points`` as an int if it is an integer of at least 4 (a closed ellipse needs 3 + 1)."""
+    if isinstance(n_points, bool) or not isinstance(n_points, numbers.Integral) or n_points < 4:
+        raise ValueError(f"n_points must be an integer of at least 4, got {n_points!r}")
+    return int(n_points)
+
+
+def _ellipse_frame(mean: np.ndarray, cholesky: np.ndarray, level: float, n_points: int) -> pd.DataFrame:
+    """The ``level`` highest-density ellipse of N(mean, L Lᵀ) as ``n_points`` rounded (alpha, beta)
+    rows in drawing order, the first repeated at the end.
+
+    It is ``mean + L (r cos t, r sin t)`` with Mahalanobis radius ``r = sqrt(chi2.ppf(level, 2))
+    = sqrt(-2 log(1 - level))``.
+    """
+    angle = np.linspace(0.0, 2 * np.pi, n_points)
+    angle[-1] = 0.0  # close the ellipse exactly
+    circle = np.column_stack([np.cos(angle), np.sin(angle)])
+    radius = np.sqrt(-2.0 * np.log1p(-level))  # chi2.ppf(level, 2), in closed form
+    points = mean + radius * circle @ np.asarray(cholesky).T
+    return pd.DataFrame(
+        {"alpha": round_significant(points[:, 0]), "beta": round_significant(points[:, 1]), "order": np.arange(n_points)}
+    )
+
+
 def laplace_ellipses_chart(approx, levels=_CREDIBLE_LEVELS, *, n_points: int = 121, title: str = "") -> alt.Chart:
     """The highest-density ellipses of a two-parameter normal (Laplace) approximation.
 
@@ -430,27 +455,11 @@ def laplace_ellipses_chart(approx, levels=_CREDIBLE_LEVELS, *, n_points: int = 1
     levels = np.asarray(levels, dtype=float)
     if levels.ndim != 1 or levels.size == 0 or np.any(~((levels > 0) & (levels < 1))):
         raise ValueError(f"levels must be probabilities strictly between 0 and 1, got {levels.tolist()}")
-    if isinstance(n_points, bool) or not isinstance(n_points, numbers.Integral) or n_points < 4:
-        raise ValueError(f"n_points must be an integer of at least 4, got {n_points!r}")
-    n_points = int(n_points)
-    angle = np.linspace(0.0, 2 * np.pi, n_points)
-    angle[-1] = 0.0  # close the ellipse exactly
-    circle = np.column_stack([np.cos(angle), np.sin(angle)])
-    frames = []
-    for level in levels:
-        radius = np.sqrt(-2.0 * np.log1p(-level))  # chi2.ppf(level, 2), in closed form
-        points = mode + radius * circle @ np.asarray(approx.cholesky).T
-        frames.append(
-            pd.DataFrame(
-                {
-                    "alpha": round_significant(points[:, 0]),
-                    "beta": round_significant(points[:, 1]),
-                    "order": np.arange(n_points),
-                    "level": f"{level:.0%}",
-                    "curve": "Laplace ellipses",
-                }
-            )
-        )
+    n_points = _check_ellipse_points(n_points)
+    frames = [
+        _ellipse_frame(mode, approx.cholesky, level, n_points).assign(level=f"{level:.0%}", curve="Laplace ellipses")
+        for level in levels
+    ]
     return (
         alt.Chart(pd.concat(frames, ignore_index=True), title=title)
         .mark_line(color="black", strokeWidth=1.2, clip=True)
@@ -599,3 +608,84 @@ def step_error_chart(
         .encode(x="h:Q", y=alt.Y("row:Q", scale=None), text="label:N")
     )
     return alt.layer(measured_lines, reference_lines, rules, labels, title=title).properties(width=420, height=300)
+
+
+def gaussian_ellipses_chart(
+    gaussians: dict[str, tuple], *, level: float = 0.95, n_points: int = 121, title: str = ""
+) -> alt.Chart:
+    """One highest-density ellipse per named two-parameter normal, in its own colour.
+
+    To compare several normal approximations (Laplace, variational, ...) with each other
+    and with the exact posterior: ``posterior_region_chart(grid) + gaussian_ellipses_chart(
+    {"Laplace": (approx.mode, approx.cov), "full-rank VI": (fit.mean, fit.cov)})``. The
+    ellipse of N(mean, cov) at ``level`` is the one :func:`laplace_ellipses_chart` draws. The
+    colours go on the ``stroke`` channel, so they do not mix with the region chart's fill.
+
+    Parameters
+    ----------
+    gaussians : dict of str to (mean, cov)
+        Mean of shape (2,) and covariance of shape (2, 2) (symmetric positive definite) of
+        (alpha, beta); the legend keeps the dict's order.
+    level : float, default 0.95
+        Probability of each ellipse, strictly between 0 and 1.
+    n_points : int, default 121
+        Points per ellipse (the first is repeated at the end to close it); at least 4.
+    title : str, optional
+
+    Raises
+    ------
+    ValueError
+        If ``gaussians`` is empty, a mean or covariance has the wrong shape, is not finite,
+        or the covariance is not symmetric positive definite (the message names the entry),
+        ``level`` is not strictly between 0 and 1, or ``n_points`` is not an integer of at
+        least 4.
+    TypeError
+        If ``level`` is not a number.
+
+    Examples
+    --------
+    >>> spec = gaussian_ellipses_chart({"wide": ([0.0, 0.0], [[4.0, 0.0], [0.0, 1.0]]),
+    ...                                 "narrow": ([1.0, 0.0], [[1.0, 0.0], [0.0, 1.0]])},
+    ...                                level=0.5, n_points=5).to_dict()
+    >>> rows = next(iter(spec["datasets"].values()))
+    >>> [(row["gaussian"], row["alpha"]) for row in rows if row["order"] == 0]   # 50 %: 1.177 sds
+    [('wide', 2.355), ('narrow', 2.177)]
+    >>> spec["encoding"]["stroke"]["scale"]["domain"]
+    ['wide', 'narrow']
+    """
+    _check_not_empty(gaussians, "gaussians", "(mean, cov) pair")
+    if isinstance(level, bool) or not isinstance(level, numbers.Real):
+        raise TypeError(f"level must be a number, got {type(level).__name__}")
+    if not 0 < level < 1:
+        raise ValueError(f"level must be a probability strictly between 0 and 1, got {level}")
+    n_points = _check_ellipse_points(n_points)
+    frames = []
+    for name, (mean, cov) in gaussians.items():
+        mean, cov = np.asarray(mean, dtype=float), np.asarray(cov, dtype=float)
+        if mean.shape != (2,) or cov.shape != (2, 2):
+            raise ValueError(
+                f"gaussian {name!r} must have a mean of shape (2,) and a cov of shape (2, 2), got {mean.shape} and {cov.shape}"
+            )
+        try:
+            normal = LaplaceApproximation(mode=mean, cov=cov)  # checks: finite, symmetric, positive definite
+        except ValueError as error:
+            raise ValueError(f"gaussian {name!r}: {error}") from None
+        frames.append(_ellipse_frame(normal.mode, normal.cholesky, float(level), n_points).assign(gaussian=name))
+    names = list(gaussians)
+    return (
+        alt.Chart(pd.concat(frames, ignore_index=True), title=title)
+        .mark_line(strokeWidth=2, clip=True)
+        .encode(
+            x=alt.X("alpha:Q", title="α"),
+            y=alt.Y("beta:Q", title="β"),
+            order="order:Q",
+            stroke=alt.Stroke(
+                "gaussian:N",
+                title=f"{level:.0%} ellipse",
+                sort=names,
+                scale=alt.Scale(domain=names, scheme="category10"),
+            ),
+            tooltip=[alt.Tooltip("gaussian:N", title="normal")],
+        )
+        .properties(width=360, height=360)
+    )
