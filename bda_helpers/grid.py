@@ -55,6 +55,31 @@ def _check_axis(values, name: str) -> np.ndarray:
     return values
 
 
+def _segment_cdf(knots: np.ndarray, segment_mass: np.ndarray, values) -> np.ndarray:
+    """The CDF that rises linearly by ``segment_mass[k]`` across ``[knots[k], knots[k + 1]]``.
+
+    Normalised to end at exactly 1; 0 below ``knots[0]`` and 1 above ``knots[-1]``. Shared
+    by the grid's cells and by :mod:`bda_helpers.marginal_laplace`'s trapezoid segments.
+    """
+    cumulative = np.concatenate([[0.0], np.cumsum(segment_mass)])
+    return np.interp(values, knots, cumulative / cumulative[-1])
+
+
+def _segment_quantile(knots: np.ndarray, segment_mass: np.ndarray, q) -> np.ndarray:
+    """The inverse of :func:`_segment_cdf` at probabilities ``q`` in [0, 1].
+
+    ``segment_mass`` must sum to 1 (up to rounding) and hold some positive mass.
+    """
+    cum = np.cumsum(segment_mass)
+    # Clip to the segments that hold mass: segments at the ends whose mass underflowed to 0
+    # would otherwise be picked for q = 0 (or q = 1) and divide by zero below.
+    positive = np.flatnonzero(segment_mass > 0)
+    segment = np.clip(np.searchsorted(cum, q, side="left"), positive[0], positive[-1])
+    before = np.where(segment > 0, cum[segment - 1], 0.0)
+    fraction = np.clip((q - before) / segment_mass[segment], 0.0, 1.0)
+    return knots[segment] + fraction * (knots[segment + 1] - knots[segment])
+
+
 @dataclass(frozen=True)
 class GridPosterior:
     """A posterior of (alpha, beta) normalised on an evenly spaced grid.
@@ -157,6 +182,12 @@ class GridPosterior:
             raise ValueError(f"parameter must be 'alpha' or 'beta', got {name!r}")
         return _NAMES.index(name)
 
+    def _edges(self, axis: int) -> np.ndarray:
+        """The cell edges along ``axis``: one more than the cell centres."""
+        centres = (self.alpha, self.beta)[axis]
+        half = self.step[axis] / 2
+        return np.concatenate([[centres[0] - half], centres + half])
+
     @property
     def density(self) -> np.ndarray:
         """Probability density per unit area in each cell, shape ``(m, k)``."""
@@ -194,16 +225,7 @@ class GridPosterior:
         q = np.asarray(q, dtype=float)
         if np.any(~np.isfinite(q)) or np.any((q < 0) | (q > 1)):
             raise ValueError(f"quantile probabilities must lie in [0, 1], got {q.tolist()}")
-        centres = (self.alpha, self.beta)[axis]
-        cell_mass = self.marginal(name)
-        cum = np.cumsum(cell_mass)
-        # Clip to the cells that hold mass: cells at the ends whose mass underflowed to 0
-        # would otherwise be picked for q = 0 (or q = 1) and divide by zero below.
-        positive = np.flatnonzero(cell_mass > 0)
-        cell = np.clip(np.searchsorted(cum, q, side="left"), positive[0], positive[-1])
-        before = np.where(cell > 0, cum[cell - 1], 0.0)
-        fraction = np.clip((q - before) / cell_mass[cell], 0.0, 1.0)
-        return centres[cell] + (fraction - 0.5) * self.step[axis]
+        return _segment_quantile(self._edges(axis), self.marginal(name), q)
 
     def central_interval(self, name: str, level: float = 0.95) -> np.ndarray:
         """The central ``level`` interval of ``name``'s marginal, as ``[lower, upper]``.
@@ -336,8 +358,4 @@ class GridPosterior:
         values = np.asarray(values, dtype=float)
         if not np.isfinite(values).all():
             raise ValueError(f"values must be finite, got {values.tolist()}")
-        centres = (self.alpha, self.beta)[axis]
-        half = self.step[axis] / 2
-        edges = np.concatenate([[centres[0] - half], centres + half])
-        cumulative = np.concatenate([[0.0], np.cumsum(self.marginal(name))])
-        return np.interp(values, edges, cumulative / cumulative[-1])  # exactly 1 above the grid
+        return _segment_cdf(self._edges(axis), self.marginal(name), values)
