@@ -1,0 +1,736 @@
+"""When is the Laplace approximation good enough? Two measurements on the bioassay model.
+
+* **Large samples (BDA3 §4.2).** Replicate the data ``k`` times (same doses and death
+  proportions, ``k`` times the animals) and compare the exact posterior, on a grid, with
+  its Laplace approximation: :func:`laplace_grid_distance` for one data set,
+  :func:`large_sample_study` for a sequence of ``k``. The posterior contracts like
+  ``1/sqrt(k)`` and its skewness fades at the same rate, so the total variation distance
+  and the quantile errors in posterior sds fall like ``1/sqrt(k)``.
+* **Frequency coverage (BDA3 §4.4).** Simulate many data sets from a fixed true
+  ``(alpha, beta)`` and count how often the 50 % and 95 % central intervals of beta and of
+  LD50 = −alpha/beta, from the Laplace approximation and from the exact grid posterior,
+  contain the truth: :func:`coverage_study`.
+
+The grids follow the posterior: :func:`laplace_grid_distance` centres its grid on the
+Laplace mode and spans a fixed number of Laplace sds, so it keeps its resolution however
+far the posterior contracts; :func:`coverage_study` shares one grid between all
+replications of a design, the union of every replication's Laplace box.
+"""
+
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import special, stats
+
+from .bioassay import NormalPrior, grid_posterior, laplace_fit
+from .data import BioassayData
+from .grid import GridPosterior
+from .laplace import LaplaceApproximation
+from .ld50_normal import ld50_normal_quantile
+from .random import check_generator
+from .summaries import ld50, weighted_quantiles
+
+__all__ = [
+    "QUANTILE_PROBS",
+    "DEFAULT_KS",
+    "WEAK_PRIOR",
+    "replicate",
+    "total_variation",
+    "LaplaceGridDistance",
+    "laplace_grid_distance",
+    "LargeSampleStudy",
+    "large_sample_study",
+    "is_separable",
+    "grid_log_posteriors",
+    "CoverageStudy",
+    "coverage_study",
+]
+
+#: The quantiles of beta compared in the large-sample study: the ends of the central 95 % interval.
+QUANTILE_PROBS = (0.025, 0.975)
+
+#: The replication factors of the large-sample study.
+DEFAULT_KS = (1, 2, 4, 8, 16, 32, 64)
+
+#: The weakly informative prior of the coverage study: alpha ~ N(0, 5²), beta ~ N(0, 20²),
+#: independent. It is wide against the bioassay posterior (sds 1.0 and 4.9) but keeps the
+#: posterior proper when a simulated data set is separable (e.g. y = (0, 0, 5, 5)), where
+#: the flat prior's posterior is improper and has no finite mode.
+WEAK_PRIOR = NormalPrior(mean=[0.0, 0.0], cov=[[5.0**2, 0.0], [0.0, 20.0**2]])
+
+#: The grid of :func:`laplace_grid_distance`: from 8 Laplace sds below the mode to 14 above
+#: (the k = 1 posterior of beta is skewed and reaches 6–7 sds above the mode), 400 points
+#: in each parameter (0.055 sd apart).
+_SPAN = (-8.0, 14.0)
+_POINTS = 400
+
+#: Replications whose grid log posteriors are computed in one matrix product; bounds the
+#: temporary arrays at this many grid-sized rows.
+_CHUNK = 32
+
+_QUANTITIES = ("beta", "LD50")
+_METHODS = ("Laplace", "grid")
+
+
+def _check_positive_int(value, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def _check_data(data) -> None:
+    if not isinstance(data, BioassayData):
+        raise TypeError(f"data must be a BioassayData, got {type(data).__name__}")
+
+
+def _check_span(span) -> tuple[float, float]:
+    span = np.asarray(span, dtype=float)
+    if span.shape != (2,) or not np.isfinite(span).all() or not span[0] < 0 < span[1]:
+        raise ValueError(f"span must be (lower, upper) in Laplace sds with lower < 0 < upper, got {span.tolist()}")
+    return float(span[0]), float(span[1])
+
+
+def _check_points(points) -> int:
+    if isinstance(points, bool) or not isinstance(points, numbers.Integral) or points < 10:
+        raise ValueError(f"points must be an integer of at least 10, got {points!r}")
+    return int(points)
+
+
+def _read_only(array) -> np.ndarray:
+    array = np.array(array)
+    array.flags.writeable = False
+    return array
+
+
+def _log_log_slope(ks: np.ndarray, values: np.ndarray) -> float:
+    """Least-squares slope of log |values| against log ks."""
+    values = np.abs(values)
+    if np.any(values == 0):
+        raise ValueError("cannot fit a log-log slope: a value is exactly 0")
+    return float(np.polyfit(np.log(ks), np.log(values), 1)[0])
+
+
+# --- A. Large samples ------------------------------------------------------------------------
+
+
+def replicate(data: BioassayData, k: int) -> BioassayData:
+    """The bioassay data repeated ``k`` times: the same doses, ``k·n`` animals and ``k·y`` deaths.
+
+    Parameters
+    ----------
+    data : BioassayData
+    k : int
+        Positive replication factor.
+
+    Returns
+    -------
+    BioassayData
+
+    Raises
+    ------
+    TypeError
+        If ``data`` is not a :class:`~bda_helpers.BioassayData`.
+    ValueError
+        If ``k`` is not a positive integer.
+
+    Examples
+    --------
+    >>> from bda_helpers import load_bioassay
+    >>> replicate(load_bioassay(), 4).y.tolist()
+    [0, 4, 12, 20]
+    """
+    _check_data(data)
+    k = _check_positive_int(k, "k")
+    return BioassayData(x=data.x, n=k * data.n, y=k * data.y)
+
+
+def total_variation(p: GridPosterior, q: GridPosterior) -> float:
+    """Total variation distance ½ Σ |p − q| of two posteriors normalised on the same grid.
+
+    The sum over cells approximates ½ ∫ |p − q|; both are evaluated at the cell centres and
+    normalised on the grid, so they are on the same footing.
+
+    Raises
+    ------
+    TypeError
+        If ``p`` or ``q`` is not a :class:`~bda_helpers.GridPosterior`.
+    ValueError
+        If their grids differ.
+
+    Examples
+    --------
+    Two unit normals one sd apart: ½ ∫ |p − q| = 2Φ(1/2) − 1 = 0.3829.
+
+    >>> axis = np.linspace(-8, 9, 341)
+    >>> p = GridPosterior.from_log_density(lambda a, b: -0.5 * (a**2 + b**2), axis, axis)
+    >>> q = GridPosterior.from_log_density(lambda a, b: -0.5 * ((a - 1)**2 + b**2), axis, axis)
+    >>> round(total_variation(p, q), 4)
+    0.3829
+    """
+    for name, value in (("p", p), ("q", q)):
+        if not isinstance(value, GridPosterior):
+            raise TypeError(f"{name} must be a GridPosterior, got {type(value).__name__}")
+    if not (np.array_equal(p.alpha, q.alpha) and np.array_equal(p.beta, q.beta)):
+        raise ValueError("p and q must be normalised on the same grid (equal alpha and beta axes)")
+    return float(0.5 * np.abs(p.mass - q.mass).sum())
+
+
+@dataclass(frozen=True)
+class LaplaceGridDistance:
+    """How far the Laplace approximation is from the exact (grid) posterior of one data set.
+
+    Attributes
+    ----------
+    total_variation : float
+        ½ Σ |p − q| over the grid's cells, p the exact posterior and q the Laplace normal,
+        both evaluated at the cell centres and normalised on the grid.
+    probs : numpy.ndarray, shape (2,)
+        The quantile probabilities, :data:`QUANTILE_PROBS`.
+    beta_quantile_laplace : numpy.ndarray, shape (2,)
+        Beta's quantiles under the Laplace normal (exact normal quantiles).
+    beta_quantile_grid : numpy.ndarray, shape (2,)
+        Beta's exact quantiles, from the grid's piecewise-linear CDF.
+    beta_sd_grid : float
+        The exact posterior sd of beta (from the grid).
+    edge_mass : float
+        The largest exact posterior mass in an outermost row or column of the grid: near 0
+        when the grid holds the whole posterior.
+    laplace : LaplaceApproximation
+        The Laplace approximation the grid is centred on.
+    """
+
+    total_variation: float
+    probs: np.ndarray
+    beta_quantile_laplace: np.ndarray
+    beta_quantile_grid: np.ndarray
+    beta_sd_grid: float
+    edge_mass: float
+    laplace: LaplaceApproximation
+
+    def __post_init__(self) -> None:
+        for name in ("probs", "beta_quantile_laplace", "beta_quantile_grid"):
+            object.__setattr__(self, name, _read_only(np.asarray(getattr(self, name), dtype=float)))
+
+    @property
+    def beta_quantile_error(self) -> np.ndarray:
+        """Laplace quantile minus exact quantile of beta, in units of beta."""
+        return self.beta_quantile_laplace - self.beta_quantile_grid
+
+    @property
+    def beta_quantile_error_sd(self) -> np.ndarray:
+        """:attr:`beta_quantile_error` in exact posterior sds of beta."""
+        return self.beta_quantile_error / self.beta_sd_grid
+
+
+def laplace_grid_distance(
+    data: BioassayData, prior: NormalPrior | None = None, *, span=_SPAN, points: int = _POINTS
+) -> LaplaceGridDistance:
+    """Compare the bioassay posterior with its Laplace approximation on a grid centred on the mode.
+
+    The grid runs from ``mode + span[0]·sd`` to ``mode + span[1]·sd`` in each parameter
+    (``sd`` the Laplace sds), with ``points`` points in each: it follows the posterior as it
+    contracts, so the same settings serve every sample size.
+
+    Parameters
+    ----------
+    data : BioassayData
+    prior : NormalPrior, optional
+        ``None`` (the default) is the flat prior of BDA3 §3.7.
+    span : (float, float), default (-8, 14)
+        Grid limits in Laplace sds from the mode, lower < 0 < upper. The default leaves
+        less than 1e-7 of the k = 1 bioassay posterior in the outermost cells.
+    points : int, default 400
+        Grid points per parameter (at least 10).
+
+    Returns
+    -------
+    LaplaceGridDistance
+
+    Raises
+    ------
+    TypeError
+        If ``data`` is not a :class:`~bda_helpers.BioassayData` or ``prior`` not a
+        :class:`~bda_helpers.bioassay.NormalPrior` (or ``None``).
+    ValueError
+        If ``span`` or ``points`` is invalid.
+    ConvergenceError
+        If Newton's method finds no mode (e.g. separable data under the flat prior).
+
+    Examples
+    --------
+    >>> from bda_helpers import load_bioassay
+    >>> result = laplace_grid_distance(load_bioassay())
+    >>> round(result.total_variation, 3), result.beta_quantile_error_sd.round(2).tolist()
+    (0.233, [-0.91, -1.41])
+    """
+    _check_data(data)
+    span = _check_span(span)
+    points = _check_points(points)
+    approx = laplace_fit(data, prior)
+    alpha, beta = (
+        np.linspace(mode + span[0] * sd, mode + span[1] * sd, points) for mode, sd in zip(approx.mode, approx.sd)
+    )
+    exact = grid_posterior(data, prior, alpha=alpha, beta=beta)
+    theta = np.stack(np.meshgrid(alpha, beta, indexing="ij"), axis=-1)
+    normal = GridPosterior.from_log_density(approx.logpdf(theta), alpha, beta)
+    probs = np.array(QUANTILE_PROBS)
+    return LaplaceGridDistance(
+        total_variation=total_variation(exact, normal),
+        probs=probs,
+        beta_quantile_laplace=stats.norm.ppf(probs, approx.mode[1], approx.sd[1]),
+        beta_quantile_grid=exact.quantile("beta", probs),
+        beta_sd_grid=float(np.sqrt(exact.cov()[1, 1])),
+        edge_mass=exact.edge_mass().largest,
+        laplace=approx,
+    )
+
+
+@dataclass(frozen=True)
+class LargeSampleStudy:
+    """:func:`laplace_grid_distance` for the data replicated ``k`` times, for several ``k``.
+
+    Attributes
+    ----------
+    ks : numpy.ndarray of int, shape (m,)
+        Replication factors, increasing.
+    total_variation : numpy.ndarray, shape (m,)
+    beta_quantile_error : numpy.ndarray, shape (m, 2)
+        Laplace minus exact quantile of beta at :data:`QUANTILE_PROBS`, in units of beta.
+    beta_quantile_error_sd : numpy.ndarray, shape (m, 2)
+        The same in exact posterior sds of beta.
+    beta_sd_grid : numpy.ndarray, shape (m,)
+        Exact posterior sd of beta.
+    edge_mass : numpy.ndarray, shape (m,)
+        Largest exact posterior mass in an outermost grid row or column.
+    slope_total_variation : float
+        Least-squares slope of log TV against log k, over all k (theory: −1/2).
+    slope_error : numpy.ndarray, shape (2,)
+        Slopes of log |beta_quantile_error| (theory: −1).
+    slope_error_sd : numpy.ndarray, shape (2,)
+        Slopes of log |beta_quantile_error_sd| (theory: −1/2).
+    """
+
+    ks: np.ndarray
+    total_variation: np.ndarray
+    beta_quantile_error: np.ndarray
+    beta_quantile_error_sd: np.ndarray
+    beta_sd_grid: np.ndarray
+    edge_mass: np.ndarray
+    slope_total_variation: float
+    slope_error: np.ndarray
+    slope_error_sd: np.ndarray
+
+    def __post_init__(self) -> None:
+        for name in ("ks", "total_variation", "beta_quantile_error", "beta_quantile_error_sd",
+                     "beta_sd_grid", "edge_mass", "slope_error", "slope_error_sd"):
+            object.__setattr__(self, name, _read_only(getattr(self, name)))
+
+    def table(self) -> pd.DataFrame:
+        """One row per ``k``: TV, beta's quantile errors (absolute and in sds), sd and edge mass.
+
+        Examples
+        --------
+        >>> from bda_helpers import load_bioassay
+        >>> large_sample_study(load_bioassay(), ks=(1, 4)).table().columns.tolist()  # doctest: +NORMALIZE_WHITESPACE
+        ['k', 'total_variation', 'error_lower', 'error_upper', 'error_lower_sd', 'error_upper_sd',
+         'beta_sd_grid', 'edge_mass']
+        """
+        return pd.DataFrame(
+            {
+                "k": self.ks,
+                "total_variation": self.total_variation,
+                "error_lower": self.beta_quantile_error[:, 0],
+                "error_upper": self.beta_quantile_error[:, 1],
+                "error_lower_sd": self.beta_quantile_error_sd[:, 0],
+                "error_upper_sd": self.beta_quantile_error_sd[:, 1],
+                "beta_sd_grid": self.beta_sd_grid,
+                "edge_mass": self.edge_mass,
+            }
+        )
+
+
+def large_sample_study(
+    data: BioassayData, ks=DEFAULT_KS, prior: NormalPrior | None = None, *, span=_SPAN, points: int = _POINTS
+) -> LargeSampleStudy:
+    """Laplace against the exact posterior for the data replicated ``k`` times (BDA3 §4.2).
+
+    Parameters
+    ----------
+    data : BioassayData
+    ks : sequence of int, default (1, 2, 4, ..., 64)
+        At least two distinct positive integers, in increasing order.
+    prior : NormalPrior, optional
+        ``None`` (the default) is the flat prior.
+    span, points
+        The grid, as in :func:`laplace_grid_distance`.
+
+    Returns
+    -------
+    LargeSampleStudy
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`laplace_grid_distance`; ``ValueError`` also if ``ks`` is not an
+        increasing sequence of at least two positive integers.
+
+    Examples
+    --------
+    >>> from bda_helpers import load_bioassay
+    >>> study = large_sample_study(load_bioassay(), ks=(1, 4, 16, 64))
+    >>> study.total_variation.round(3).tolist()
+    [0.233, 0.12, 0.061, 0.031]
+    >>> round(study.slope_total_variation, 2)
+    -0.49
+    """
+    ks_list = list(ks) if np.ndim(ks) == 1 else None
+    if ks_list is None or len(ks_list) < 2:
+        raise ValueError(f"ks must be a sequence of at least two replication factors, got {ks!r}")
+    ks_array = np.array([_check_positive_int(k, "each k") for k in ks_list])
+    if np.any(np.diff(ks_array) <= 0):
+        raise ValueError(f"ks must be strictly increasing, got {ks_array.tolist()}")
+    results = [laplace_grid_distance(replicate(data, k), prior, span=span, points=points) for k in ks_array]
+    tv = np.array([r.total_variation for r in results])
+    error = np.array([r.beta_quantile_error for r in results])
+    error_sd = np.array([r.beta_quantile_error_sd for r in results])
+    return LargeSampleStudy(
+        ks=ks_array,
+        total_variation=tv,
+        beta_quantile_error=error,
+        beta_quantile_error_sd=error_sd,
+        beta_sd_grid=np.array([r.beta_sd_grid for r in results]),
+        edge_mass=np.array([r.edge_mass for r in results]),
+        slope_total_variation=_log_log_slope(ks_array, tv),
+        slope_error=np.array([_log_log_slope(ks_array, column) for column in error.T]),
+        slope_error_sd=np.array([_log_log_slope(ks_array, column) for column in error_sd.T]),
+    )
+
+
+# --- B. Frequency coverage -------------------------------------------------------------------
+
+
+def is_separable(data: BioassayData) -> bool:
+    """Whether the dose groups are (quasi-)separated, so that the flat-prior posterior is improper.
+
+    The logistic likelihood then keeps rising towards a steeper and steeper curve and has no
+    finite maximum: there is a dose ``c`` with no deaths below it and only deaths above it
+    (or the reverse), whatever happens at ``c`` itself. With all groups at one dose the
+    slope is not identified either, and that counts as separable too.
+
+    Examples
+    --------
+    >>> x, n = [-0.86, -0.30, -0.05, 0.73], [5, 5, 5, 5]
+    >>> is_separable(BioassayData(x=x, n=n, y=[0, 1, 3, 5]))   # the bioassay data
+    False
+    >>> is_separable(BioassayData(x=x, n=n, y=[0, 0, 5, 5])), is_separable(BioassayData(x=x, n=n, y=[0, 2, 5, 5]))
+    (True, True)
+    """
+    _check_data(data)
+    for alive, dead in ((data.y == 0, data.y == data.n), (data.y == data.n, data.y == 0)):
+        for cut in np.unique(data.x):
+            if alive[data.x < cut].all() and dead[data.x > cut].all():
+                return True
+    return False
+
+
+def grid_log_posteriors(y, data: BioassayData, prior: NormalPrior | None, alpha, beta) -> np.ndarray:
+    """Unnormalised log posteriors of many replications of one design on one grid at once.
+
+    All replications share the doses ``data.x`` and group sizes ``data.n`` and differ in
+    their deaths ``y``, so their log likelihoods on the grid are two matrix products,
+    ``Y @ log p + (N − Y) @ log(1 − p)``, with ``log p`` and ``log(1 − p)`` computed once
+    per grid point and dose (``data.y`` is not used).
+
+    Parameters
+    ----------
+    y : array_like of int, shape (r, J)
+        Deaths in each of ``r`` replications and ``J`` dose groups, ``0 <= y <= data.n``.
+    data : BioassayData
+        The design: doses ``x`` and group sizes ``n``.
+    prior : NormalPrior or None
+    alpha, beta : array_like, shape (a,) and (b,)
+        The grid axes.
+
+    Returns
+    -------
+    numpy.ndarray, shape (r, a, b)
+        The same values as :func:`~bda_helpers.bioassay.log_posterior` of each replication.
+
+    Examples
+    --------
+    >>> from bda_helpers import bioassay, load_bioassay
+    >>> data = load_bioassay()
+    >>> alpha, beta = np.linspace(-2, 4, 5), np.linspace(0, 20, 7)
+    >>> values = grid_log_posteriors([[0, 1, 3, 5], [0, 0, 4, 5]], data, None, alpha, beta)
+    >>> values.shape, bool(np.allclose(values[0], bioassay.log_posterior(alpha[:, None], beta, data)))
+    ((2, 5, 7), True)
+    """
+    _check_data(data)
+    if prior is not None and not isinstance(prior, NormalPrior):
+        raise TypeError(f"prior must be a NormalPrior or None, got {type(prior).__name__}")
+    y = np.asarray(y)
+    if y.ndim != 2 or y.shape[1] != len(data):
+        raise ValueError(f"y must have shape (replications, {len(data)}), got {y.shape}")
+    if not np.issubdtype(y.dtype, np.integer) or np.any((y < 0) | (y > data.n)):
+        raise ValueError("y must hold whole numbers of deaths between 0 and n in each group")
+    alpha = np.asarray(alpha, dtype=float)
+    beta = np.asarray(beta, dtype=float)
+    eta = (alpha[:, None, None] + beta[None, :, None] * data.x).reshape(-1, len(data)).T  # (J, a·b)
+    values = y @ special.log_expit(eta) + (data.n - y) @ special.log_expit(-eta)
+    if prior is not None:
+        values += prior.log_density(alpha[:, None], beta[None, :]).ravel()
+    return values.reshape(y.shape[0], alpha.size, beta.size)
+
+
+@dataclass(frozen=True)
+class CoverageStudy:
+    """Frequency coverage of posterior intervals for beta and LD50 over simulated data sets.
+
+    Arrays indexed by quantity use the order ("beta", "LD50"), by method ("Laplace", "grid").
+
+    Attributes
+    ----------
+    theta_true : numpy.ndarray, shape (2,)
+        The (alpha, beta) the data were simulated from.
+    doses : numpy.ndarray, shape (J,)
+    n_per_dose : int
+    prior : NormalPrior
+    levels : numpy.ndarray, shape (L,)
+        Central interval levels.
+    y : numpy.ndarray of int, shape (R, J)
+        The simulated deaths.
+    intervals : numpy.ndarray, shape (2, L, 2, R, 2)
+        [quantity, level, method, replication, (lower, upper)].
+    coverage : numpy.ndarray, shape (2, L, 2)
+        [quantity, level, method]: the share of replications whose interval holds the truth.
+    n_separable : int
+        Simulated data sets that are separable (:func:`is_separable`): improper under the
+        flat prior, proper under ``prior``.
+    max_edge_mass : float
+        The worst replication's largest posterior mass in an outermost row or column of the
+        shared grid.
+    max_prob_beta_nonpositive : float
+        The largest exact (grid) posterior probability of beta <= 0 over the replications,
+        the mass that LD50's conditioning on beta > 0 leaves out.
+    max_laplace_prob_beta_nonpositive : float
+        The same under the replications' Laplace normals.
+    alpha, beta : numpy.ndarray
+        The shared grid.
+    """
+
+    theta_true: np.ndarray
+    doses: np.ndarray
+    n_per_dose: int
+    prior: NormalPrior
+    levels: np.ndarray
+    y: np.ndarray
+    intervals: np.ndarray
+    coverage: np.ndarray
+    n_separable: int
+    max_edge_mass: float
+    max_prob_beta_nonpositive: float
+    max_laplace_prob_beta_nonpositive: float
+    alpha: np.ndarray
+    beta: np.ndarray
+
+    def __post_init__(self) -> None:
+        for name in ("theta_true", "doses", "levels", "y", "intervals", "coverage", "alpha", "beta"):
+            object.__setattr__(self, name, _read_only(getattr(self, name)))
+
+    @property
+    def n_reps(self) -> int:
+        """Number of simulated data sets R."""
+        return self.y.shape[0]
+
+    @property
+    def mc_se(self) -> np.ndarray:
+        """Monte Carlo standard error of each coverage, ``sqrt(c (1 − c) / R)``."""
+        return np.sqrt(self.coverage * (1 - self.coverage) / self.n_reps)
+
+    def table(self) -> pd.DataFrame:
+        """Tidy table: one row per quantity, level and method, with coverage and its MC error.
+
+        Examples
+        --------
+        >>> from bda_helpers import load_bioassay
+        >>> study = coverage_study([0.85, 7.75], load_bioassay().x, 50, WEAK_PRIOR, 10, np.random.default_rng(0))
+        >>> study.table().columns.tolist(), len(study.table())
+        (['quantity', 'level', 'method', 'coverage', 'mc_se'], 8)
+        """
+        rows = [
+            {"quantity": quantity, "level": float(level), "method": method,
+             "coverage": float(self.coverage[q, i, m]), "mc_se": float(self.mc_se[q, i, m])}
+            for q, quantity in enumerate(_QUANTITIES)
+            for i, level in enumerate(self.levels)
+            for m, method in enumerate(_METHODS)
+        ]
+        return pd.DataFrame(rows)
+
+
+def _check_levels(levels) -> np.ndarray:
+    levels = np.atleast_1d(np.asarray(levels, dtype=float))
+    if levels.ndim != 1 or levels.size == 0 or not np.all((levels > 0) & (levels < 1)):
+        raise ValueError(f"levels must be probabilities strictly between 0 and 1, got {levels.tolist()}")
+    return levels
+
+
+def _interval_probs(levels: np.ndarray) -> np.ndarray:
+    """(lower, upper) probabilities of each central interval, shape (L, 2)."""
+    return np.column_stack([(1 - levels) / 2, (1 + levels) / 2])
+
+
+def coverage_study(
+    theta_true,
+    doses,
+    n_per_dose: int,
+    prior: NormalPrior,
+    n_reps: int,
+    rng: np.random.Generator,
+    *,
+    levels=(0.5, 0.95),
+    span=(-8.0, 12.0),
+    points=(200, 300),
+) -> CoverageStudy:
+    """Frequency coverage of Laplace and exact central intervals for beta and LD50 (BDA3 §4.4).
+
+    Simulates ``n_reps`` data sets ``y_ij ~ Binomial(n_per_dose, logit⁻¹(alpha + beta x_j))``
+    from ``theta_true`` and, for each, computes central intervals
+
+    * **Laplace**: from :func:`~bda_helpers.bioassay.laplace_fit` (Newton). Beta's interval
+      is the normal one; LD50's has the exact quantiles of −alpha/beta under the normal,
+      given beta > 0 (:func:`~bda_helpers.ld50_normal_quantile`), so it carries no Monte
+      Carlo error.
+    * **grid**: from the exact posterior on one grid shared by all replications, the union
+      of every replication's box ``mode + span·sd`` (Laplace mode and sds), with
+      ``points`` points; the log likelihoods are matrix products
+      (:func:`grid_log_posteriors`), in chunks. Beta's interval comes from the grid's
+      piecewise-linear CDF, LD50's from the cells with beta > 0 weighted by their mass
+      (:func:`~bda_helpers.weighted_quantiles`).
+
+    Replications that drew the same deaths share their intervals: each distinct data set is
+    analysed once (with n = 5 animals per dose, 400 replications hold only a few dozen).
+
+    Parameters
+    ----------
+    theta_true : array_like, shape (2,)
+        The true (alpha, beta); beta must be positive (LD50 is defined only then).
+    doses : array_like, shape (J,)
+        At least two distinct log doses.
+    n_per_dose : int
+        Animals per dose group.
+    prior : NormalPrior
+        A proper prior, needed because some simulated data sets can be separable; the course
+        uses :data:`WEAK_PRIOR`.
+    n_reps : int
+        Number of simulated data sets R.
+    rng : numpy.random.Generator
+        Draws the data.
+    levels : sequence of float, default (0.5, 0.95)
+        Central interval levels, strictly between 0 and 1.
+    span : (float, float), default (-8, 12)
+        Grid limits around each replication's mode, in its Laplace sds.
+    points : (int, int), default (200, 300)
+        Grid points in alpha and beta.
+
+    Returns
+    -------
+    CoverageStudy
+
+    Raises
+    ------
+    TypeError
+        If ``prior`` is not a NormalPrior or ``rng`` not a Generator.
+    ValueError
+        If ``theta_true`` is not a finite pair with beta > 0, ``doses`` are not distinct
+        finite numbers, ``n_per_dose`` or ``n_reps`` is not a positive integer, a level is
+        not strictly between 0 and 1, or ``span`` or ``points`` is invalid.
+
+    Examples
+    --------
+    >>> from bda_helpers import load_bioassay
+    >>> study = coverage_study([0.85, 7.75], load_bioassay().x, 5, WEAK_PRIOR, 20, np.random.default_rng(1))
+    >>> study.coverage.shape, study.n_reps
+    ((2, 2, 2), 20)
+    """
+    theta_true = np.asarray(theta_true, dtype=float)
+    if theta_true.shape != (2,) or not np.isfinite(theta_true).all():
+        raise ValueError(f"theta_true must be a finite (alpha, beta) of shape (2,), got {theta_true.tolist()}")
+    if theta_true[1] <= 0:
+        raise ValueError(f"theta_true needs beta > 0 for LD50 = -alpha/beta to exist, got beta={theta_true[1]}")
+    doses = np.asarray(doses, dtype=float)
+    if doses.ndim != 1 or doses.size < 2 or not np.isfinite(doses).all():
+        raise ValueError(f"doses must be a 1-D array of at least two finite values, got {doses.tolist()}")
+    if np.unique(doses).size != doses.size:
+        raise ValueError(f"doses must be distinct, got {doses.tolist()}")
+    n_per_dose = _check_positive_int(n_per_dose, "n_per_dose")
+    if not isinstance(prior, NormalPrior):
+        raise TypeError(
+            f"prior must be a NormalPrior (e.g. WEAK_PRIOR): separable data sets need a proper prior, "
+            f"got {type(prior).__name__}"
+        )
+    n_reps = _check_positive_int(n_reps, "n_reps")
+    rng = check_generator(rng)
+    levels = _check_levels(levels)
+    span = _check_span(span)
+    if np.shape(points) != (2,):
+        raise ValueError(f"points must be (points in alpha, points in beta), got {points!r}")
+    points = tuple(_check_points(p) for p in points)
+    probs = _interval_probs(levels)  # (L, 2)
+
+    n = np.full(doses.size, n_per_dose)
+    y = rng.binomial(n, special.expit(theta_true[0] + theta_true[1] * doses), size=(n_reps, doses.size))
+    distinct, which = np.unique(y, axis=0, return_inverse=True)  # y == distinct[which]
+    data_sets = [BioassayData(x=doses, n=n, y=y_d) for y_d in distinct]
+    fits = [laplace_fit(data, prior) for data in data_sets]
+    modes = np.array([fit.mode for fit in fits])
+    sds = np.array([fit.sd for fit in fits])
+
+    intervals = np.empty((2, levels.size, 2, len(data_sets), 2))  # quantity, level, method, data set, end
+    intervals[0, :, 0] = stats.norm.ppf(probs[:, None, :], modes[None, :, 1, None], sds[None, :, 1, None])
+    for d, fit in enumerate(fits):
+        intervals[1, :, 0, d] = ld50_normal_quantile(probs, fit.mode, fit.cov)
+
+    alpha, beta = (
+        np.linspace((modes[:, i] + span[0] * sds[:, i]).min(), (modes[:, i] + span[1] * sds[:, i]).max(), points[i])
+        for i in range(2)
+    )
+    ld50_cells = ld50(*np.meshgrid(alpha, beta[beta > 0], indexing="ij")).ravel()
+    order = np.argsort(ld50_cells)  # the same for every data set: sort once
+    ld50_sorted = ld50_cells[order]
+    edge = np.empty(len(data_sets))
+    beta_nonpositive = np.empty(len(data_sets))
+    for start in range(0, len(data_sets), _CHUNK):
+        log_post = grid_log_posteriors(distinct[start:start + _CHUNK], data_sets[0], prior, alpha, beta)
+        for d, values in enumerate(log_post, start=start):
+            grid = GridPosterior.from_log_density(values, alpha, beta)
+            edge[d] = grid.edge_mass().largest
+            beta_nonpositive[d] = grid.mass[:, beta <= 0].sum()
+            for i_level, level in enumerate(levels):
+                intervals[0, i_level, 1, d] = grid.central_interval("beta", level)
+            weights = grid.mass[:, beta > 0].ravel()[order]
+            intervals[1, :, 1, d] = weighted_quantiles(ld50_sorted, weights, probs)
+
+    intervals = intervals[:, :, :, which]  # one row per replication
+    separable = np.array([is_separable(data) for data in data_sets])
+    truth = np.array([theta_true[1], -theta_true[0] / theta_true[1]])[:, None, None, None]
+    covered = (intervals[..., 0] <= truth) & (truth <= intervals[..., 1])
+    return CoverageStudy(
+        theta_true=theta_true,
+        doses=doses,
+        n_per_dose=n_per_dose,
+        prior=prior,
+        levels=levels,
+        y=y,
+        intervals=intervals,
+        coverage=covered.mean(axis=-1),
+        n_separable=int(separable[which].sum()),
+        max_edge_mass=float(edge.max()),
+        max_prob_beta_nonpositive=float(beta_nonpositive.max()),
+        max_laplace_prob_beta_nonpositive=float(stats.norm.cdf(0.0, modes[:, 1], sds[:, 1]).max()),
+        alpha=alpha,
+        beta=beta,
+    )
