@@ -38,6 +38,7 @@ __all__ = [
     "draws_with_points_chart",
     "step_error_chart",
     "gaussian_ellipses_chart",
+    "coverage_chart",
 ]
 
 _VEGALITE_VERSION = alt.SCHEMA_VERSION.lstrip("v").rsplit(".", 1)[0]  # "5.20" for Altair 5.5
@@ -688,4 +689,72 @@ def gaussian_ellipses_chart(
             tooltip=[alt.Tooltip("gaussian:N", title="normal")],
         )
         .properties(width=360, height=360)
+    )
+
+
+_COVERAGE_COLUMNS = ("design", "quantity", "level", "method", "coverage", "mc_se")
+
+
+def coverage_chart(table: pd.DataFrame, *, title: str = "") -> alt.Chart:
+    """Actual minus nominal coverage of intervals, with ±2 Monte Carlo standard errors.
+
+    One row per quantity and nominal level, one point per method, one panel per design;
+    a vertical rule marks the nominal coverage (0 on the axis). A point whose bar
+    misses the rule shows a miscalibration larger than the simulation's noise.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Columns ``design``, ``quantity``, ``level``, ``method``, ``coverage`` and ``mc_se``
+        (e.g. several :meth:`bda_helpers.asymptotics.CoverageStudy.table` results, each with
+        a ``design`` column added); ``level`` and ``coverage`` are probabilities.
+    title : str, optional
+
+    Raises
+    ------
+    ValueError
+        If a column is missing, the table is empty, or a value is not finite.
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"design": "n = 5", "quantity": "beta", "level": [0.5, 0.95],
+    ...                       "method": "grid", "coverage": [0.45, 0.97], "mc_se": [0.025, 0.009]})
+    >>> rows = next(iter(coverage_chart(table).to_dict()["datasets"].values()))
+    >>> [(row["interval"], row["error"], row["low"], row["high"]) for row in rows]
+    [('beta 50 %', -5.0, -10.0, 0.0), ('beta 95 %', 2.0, 0.2, 3.8)]
+    """
+    missing = [column for column in _COVERAGE_COLUMNS if column not in table.columns]
+    if missing:
+        raise ValueError(f"table lacks the columns {missing}")
+    if table.empty:
+        raise ValueError("table is empty")
+    values = table[["level", "coverage", "mc_se"]].to_numpy(dtype=float)
+    _check_finite(values, "level, coverage and mc_se")
+    level, coverage, mc_se = values.T
+    error = 100 * (coverage - level)  # percentage points, rounded to 0.01 below
+    frame = pd.DataFrame(
+        {
+            "design": table["design"].astype(str).to_numpy(),
+            "interval": [f"{q} {100 * p:g} %" for q, p in zip(table["quantity"], level)],
+            "method": table["method"].astype(str).to_numpy(),
+            "error": np.round(error, 2) + 0.0,  # + 0.0 turns -0.0 into 0.0
+            "low": np.round(error - 200 * mc_se, 2) + 0.0,
+            "high": np.round(error + 200 * mc_se, 2) + 0.0,
+        }
+    )
+    methods = list(dict.fromkeys(frame["method"]))
+    y = alt.Y("interval:N", title="", sort=list(dict.fromkeys(frame["interval"])))
+    color = alt.Color("method:N", title="", sort=methods)
+    offset = alt.YOffset("method:N", sort=methods)
+    x_title = "actual − nominal coverage (percentage points), ±2 MC s.e."
+    bars = alt.Chart().mark_rule().encode(x=alt.X("low:Q", title=x_title), x2="high:Q", y=y, yOffset=offset, color=color)
+    points = alt.Chart().mark_point(filled=True, size=50).encode(
+        x="error:Q", y=y, yOffset=offset, color=color,
+        tooltip=[alt.Tooltip("interval:N"), alt.Tooltip("method:N"), alt.Tooltip("error:Q", title="error (points)")],
+    )
+    nominal = alt.Chart().mark_rule(color="gray", strokeDash=[4, 4]).encode(x=alt.datum(0))
+    return (
+        alt.layer(nominal, bars, points, data=frame)
+        .properties(width=260, height=160)
+        .facet(column=alt.Column("design:N", title="", sort=list(dict.fromkeys(frame["design"]))), title=title)
     )
