@@ -80,16 +80,19 @@ def measure_dimension(d: int, repeats: int) -> dict:
 
 
 def loglog_slopes(rows: list[dict]) -> dict:
-    """Least-squares slopes of log time against log d over the rows with d >= SLOPE_MIN_D."""
+    """Slopes of log time against log d: least squares over d >= SLOPE_MIN_D, and between the two largest d."""
+    series = (("fit", "fit_median_s"), ("hessian", "hessian_median_s"), ("cholesky", "cholesky_median_s"))
     used = [row for row in rows if row["d"] >= SLOPE_MIN_D]
-    if len(used) < 2:
-        return {"over_d": [row["d"] for row in used]}
-    log_d = np.log([row["d"] for row in used])
-    slopes = {
-        name: float(np.polyfit(log_d, np.log([row[key] for row in used]), 1)[0])
-        for name, key in (("fit", "fit_median_s"), ("hessian", "hessian_median_s"), ("cholesky", "cholesky_median_s"))
-    }
-    return {"over_d": [row["d"] for row in used], **slopes}
+    slopes = {"over_d": [row["d"] for row in used]}
+    if len(used) >= 2:
+        log_d = np.log([row["d"] for row in used])
+        for name, key in series:
+            slopes[name] = float(np.polyfit(log_d, np.log([row[key] for row in used]), 1)[0])
+        last, before = used[-1], used[-2]
+        slopes["largest_pair"] = {"d": [before["d"], last["d"]]} | {
+            name: float(np.log(last[key] / before[key]) / np.log(last["d"] / before["d"])) for name, key in series
+        }
+    return slopes
 
 
 def run_nuts(d: int) -> dict:
@@ -216,8 +219,10 @@ def main(argv: list[str]) -> int:
     print(markdown_table(rows))
     print()
     over = ", ".join(str(d) for d in slopes["over_d"])
-    print(f"log-log slopes over d = {over}: fit {slopes['fit']:.2f}, one Hessian {slopes['hessian']:.2f}, "
-          f"one Cholesky {slopes['cholesky']:.2f}")
+    pair = slopes["largest_pair"]
+    for label, values in ((f"over d = {over}", slopes), (f"between d = {pair['d'][0]} and {pair['d'][1]}", pair)):
+        print(f"log-log slope {label}: fit {values['fit']:.2f}, one Hessian {values['hessian']:.2f}, "
+              f"one Cholesky {values['cholesky']:.2f}")
     target_text = f"d = {TARGET_D} fit: median {format_seconds(at_target['fit_median_s'])}, target {TARGET.describe()}"
     print(f"{target_text}: {'met' if not missed else 'MISSED: ' + '; '.join(missed)}")
     print()
