@@ -217,6 +217,14 @@ def log_posterior(coef, data: LogisticData, prior_sd: float = 1.0) -> float:
         ``log p(y | coef) + log p(coef)``: unnormalised in ``coef``, normalised so that it
         integrates to the marginal likelihood ``p(y)``.
 
+    Raises
+    ------
+    TypeError
+        If ``data`` is not a LogisticData or ``prior_sd`` is not a number.
+    ValueError
+        If ``coef`` is not finite with shape ``(d,)`` or ``prior_sd`` is not positive.
+        :func:`log_likelihood`, :func:`gradient` and :func:`hessian` check the same.
+
     Examples
     --------
     >>> data = LogisticData(X=[[1.0], [-1.0]], y=[1, 0])
@@ -280,6 +288,12 @@ def newton_logistic(data: LogisticData, prior_sd: float = 1.0, *, tol: float = 1
     -------
     NewtonResult
         The mode, the Hessian there, the number of steps (``n_iter``) and the trace.
+
+    Raises
+    ------
+    TypeError, ValueError
+        For data that is not a LogisticData, a prior_sd that is not a positive number, or
+        an invalid ``tol``.
 
     Examples
     --------
@@ -347,8 +361,8 @@ def cost_chart(results: dict, *, title: str = "Cost of the Laplace fit against t
     results : dict
         The content of ``benchmarks/results/laplace_cost.json``: ``results["rows"]`` is a
         list of dicts with keys ``d``, ``fit_median_s`` (the whole Laplace fit),
-        ``hessian_median_s`` (one :func:`hessian`, i.e. ``Xᵀ W X``) and ``cholesky_median_s`` (one Cholesky), all
-        positive.
+        ``hessian_median_s`` (one :func:`hessian`, i.e. ``Xᵀ W X``) and
+        ``cholesky_median_s`` (one Cholesky factorisation), all positive.
     title : str, optional
 
     Returns
@@ -377,14 +391,17 @@ def cost_chart(results: dict, *, title: str = "Cost of the Laplace fit against t
     rows = results.get("rows")
     if not isinstance(rows, list) or not rows:
         raise ValueError("results['rows'] must be a non-empty list of measured rows")
-    series = {"Laplace fit": "fit_median_s", "one Hessian": "hessian_median_s", "one Cholesky": "cholesky_median_s"}
+    series = {
+        "Laplace fit": "fit_median_s", "one Hessian": "hessian_median_s", "one Cholesky": "cholesky_median_s"
+    }
     for i, row in enumerate(rows):
         missing = [key for key in ("d", *series.values()) if not isinstance(row, dict) or key not in row]
         if missing:
             raise ValueError(f"results['rows'][{i}] lacks {missing}")
     d = _positive_column(rows, "d")
     measured = pd.concat(
-        [pd.DataFrame({"d": d, "seconds": _positive_column(rows, key), "series": name}) for name, key in series.items()],
+        [pd.DataFrame({"d": d, "seconds": _positive_column(rows, key), "series": name})
+         for name, key in series.items()],
         ignore_index=True,
     )
     fit = measured[measured["series"] == "Laplace fit"]

@@ -146,6 +146,9 @@ def test_laplace_mean_is_close_to_a_one_dimensional_grid_posterior():
     # The posterior is slightly skewed: its mean and the mode differ by a small part of an sd.
     assert abs(approx.mode[0] - mean) < 0.1 * sd
     assert approx.sd[0] == pytest.approx(sd, rel=0.05)
+    # log p(y) by quadrature on the same grid (log_density includes the prior's constant).
+    log_evidence = np.log(np.sum(np.exp(log_density - log_density.max())) * (grid[1] - grid[0])) + log_density.max()
+    assert approx.log_evidence == pytest.approx(log_evidence, abs=0.02)
 
 
 def test_laplace_mean_is_close_to_a_two_dimensional_grid_posterior():
