@@ -1,0 +1,434 @@
+"""Bayesian logistic regression with a normal prior: the cost of Laplace as d grows.
+
+    y_i ~ Bernoulli(logit⁻¹(x_i · coef)),   coef ~ N(0, prior_sd² I_d),   i = 1, …, n
+
+The log posterior here includes the prior's normalising constant, so ``exp`` of it
+integrates to the marginal likelihood p(y) and the Laplace approximation's
+:attr:`~bda_helpers.LaplaceApproximation.log_evidence` estimates log p(y).
+
+One Newton step needs the Hessian ``-(Xᵀ W X + I / prior_sd²)`` with
+``W = diag(p_i (1 - p_i))``, which costs O(n d²), and a Cholesky solve, O(d³); with
+``n = 10 d`` both grow like d³. ``benchmarks/laplace_cost.py`` measures this and
+:func:`cost_chart` draws its results.
+"""
+
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass
+
+import altair as alt
+import numpy as np
+import pandas as pd
+from scipy.special import expit
+
+from .charts import round_significant
+from .laplace import LaplaceApproximation
+from .newton import NewtonResult, newton
+from .random import check_generator
+
+__all__ = [
+    "LogisticData",
+    "simulate_logistic",
+    "log_likelihood",
+    "log_posterior",
+    "gradient",
+    "hessian",
+    "newton_logistic",
+    "laplace_logistic",
+    "cost_chart",
+]
+
+
+@dataclass(frozen=True)
+class LogisticData:
+    """Binary outcomes ``y`` with covariates ``X`` (no intercept column is added).
+
+    Attributes
+    ----------
+    X : numpy.ndarray, shape (n, d)
+        Covariates, finite.
+    y : numpy.ndarray of int, shape (n,)
+        Outcomes, each 0 or 1.
+    coef_true : numpy.ndarray, shape (d,), or None
+        The coefficients the data were simulated from (``None`` for real data).
+
+    The arrays are copies, made read-only.
+
+    Examples
+    --------
+    >>> data = LogisticData(X=[[1.0, 0.5], [0.2, -1.0], [-0.3, 0.1]], y=[1, 0, 1])
+    >>> data.n, data.d, data.y.tolist()
+    (3, 2, [1, 0, 1])
+    >>> LogisticData(X=[[1.0], [2.0]], y=[1, 2])
+    Traceback (most recent call last):
+    ...
+    ValueError: y must hold only 0 and 1, got 2
+    """
+
+    X: np.ndarray
+    y: np.ndarray
+    coef_true: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        X = np.array(self.X, dtype=float)
+        if X.ndim != 2 or X.shape[0] == 0 or X.shape[1] == 0:
+            raise ValueError(f"X must be a 2-D array with at least one row and one column, got shape {X.shape}")
+        if not np.isfinite(X).all():
+            raise ValueError("X must be finite")
+        y = np.array(self.y)
+        if y.shape != (X.shape[0],):
+            raise ValueError(f"y must have shape ({X.shape[0]},), one outcome per row of X, got {y.shape}")
+        if y.dtype == bool or not np.issubdtype(y.dtype, np.number):
+            raise ValueError(f"y must hold the numbers 0 and 1, got dtype {y.dtype}")
+        bad = (y != 0) & (y != 1)
+        if bad.any():
+            raise ValueError(f"y must hold only 0 and 1, got {y[bad][0]}")
+        y = y.astype(int)
+        arrays = {"X": X, "y": y}
+        if self.coef_true is not None:
+            coef = np.array(self.coef_true, dtype=float)
+            if coef.shape != (X.shape[1],) or not np.isfinite(coef).all():
+                raise ValueError(f"coef_true must be finite with shape ({X.shape[1]},), got shape {coef.shape}")
+            arrays["coef_true"] = coef
+        for name, value in arrays.items():
+            value.flags.writeable = False
+            object.__setattr__(self, name, value)
+
+    @property
+    def n(self) -> int:
+        """Number of observations."""
+        return self.X.shape[0]
+
+    @property
+    def d(self) -> int:
+        """Number of coefficients."""
+        return self.X.shape[1]
+
+
+def _check_positive_int(value, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def _check_prior_sd(prior_sd) -> float:
+    if isinstance(prior_sd, bool) or not isinstance(prior_sd, numbers.Real):
+        raise TypeError(f"prior_sd must be a number, got {type(prior_sd).__name__}")
+    if not (np.isfinite(prior_sd) and prior_sd > 0):
+        raise ValueError(f"prior_sd must be a positive, finite number, got {prior_sd}")
+    return float(prior_sd)
+
+
+def _check_data(data) -> None:
+    if not isinstance(data, LogisticData):
+        raise TypeError(f"data must be a LogisticData (e.g. from simulate_logistic), got {type(data).__name__}")
+
+
+def _check_model(coef, data, prior_sd) -> tuple[np.ndarray, float]:
+    """Validate the arguments every model function takes; return coef as floats and prior_sd."""
+    _check_data(data)
+    coef = np.asarray(coef, dtype=float)
+    if coef.shape != (data.d,):
+        raise ValueError(f"coef must have shape ({data.d},), one entry per column of X, got {coef.shape}")
+    if not np.isfinite(coef).all():
+        raise ValueError("coef must be finite")
+    return coef, _check_prior_sd(prior_sd)
+
+
+def simulate_logistic(n: int, d: int, rng: np.random.Generator, *, prior_sd: float = 1.0) -> LogisticData:
+    """Simulate ``n`` outcomes from the model, with ``coef_true`` drawn from the prior.
+
+    The entries of ``X`` are independent N(0, 1/d), so the linear predictor
+    ``x_i · coef_true`` has variance ``prior_sd²`` on average over ``coef_true``, whatever
+    ``d``: the probabilities stay away from 0 and 1 and the posterior is similarly well
+    conditioned for every ``d`` (with ``n`` a fixed multiple of ``d``).
+
+    Parameters
+    ----------
+    n, d : int
+        Numbers of observations and coefficients (positive integers).
+    rng : numpy.random.Generator
+        Draws ``X`` (first), then ``coef_true``, then ``y``.
+    prior_sd : float, default 1.0
+        Standard deviation of the prior the coefficients are drawn from.
+
+    Returns
+    -------
+    LogisticData
+
+    Raises
+    ------
+    ValueError
+        If ``n`` or ``d`` is not a positive integer, or ``prior_sd`` is not positive.
+    TypeError
+        If ``rng`` is not a Generator or ``prior_sd`` is not a number.
+
+    Examples
+    --------
+    >>> data = simulate_logistic(1000, 50, np.random.default_rng(1))
+    >>> data.X.shape, data.y.shape, data.coef_true.shape
+    ((1000, 50), (1000,), (50,))
+    >>> round(float(np.std(data.X @ data.coef_true)), 1)   # sd of the linear predictor, order 1
+    1.0
+    """
+    n = _check_positive_int(n, "n")
+    d = _check_positive_int(d, "d")
+    rng = check_generator(rng)
+    prior_sd = _check_prior_sd(prior_sd)
+    X = rng.standard_normal((n, d)) / np.sqrt(d)
+    coef_true = prior_sd * rng.standard_normal(d)
+    y = (rng.random(n) < expit(X @ coef_true)).astype(int)
+    return LogisticData(X=X, y=y, coef_true=coef_true)
+
+
+def log_likelihood(coef, data: LogisticData) -> float:
+    """Bernoulli log-likelihood ``sum_i y_i eta_i - log(1 + e^eta_i)``, ``eta = X coef``.
+
+    ``log(1 + e^eta)`` is ``np.logaddexp(0, eta)``, which does not overflow, so the result
+    is finite for any finite ``coef``.
+
+    Examples
+    --------
+    >>> data = LogisticData(X=[[1.0], [-1.0]], y=[1, 0])
+    >>> round(log_likelihood([0.0], data), 4)      # 2 log(1/2)
+    -1.3863
+    >>> round(log_likelihood([1e6], data), 4)      # extreme logits: both outcomes certain
+    0.0
+    """
+    coef, _ = _check_model(coef, data, 1.0)
+    eta = data.X @ coef
+    return float(data.y @ eta - np.sum(np.logaddexp(0.0, eta)))
+
+
+def log_posterior(coef, data: LogisticData, prior_sd: float = 1.0) -> float:
+    """Log-likelihood plus the normalised log prior density of N(0, prior_sd² I).
+
+    Parameters
+    ----------
+    coef : array_like, shape (d,)
+    data : LogisticData
+    prior_sd : float, default 1.0
+        Prior standard deviation of each coefficient (positive).
+
+    Returns
+    -------
+    float
+        ``log p(y | coef) + log p(coef)``: unnormalised in ``coef``, normalised so that it
+        integrates to the marginal likelihood ``p(y)``.
+
+    Raises
+    ------
+    TypeError
+        If ``data`` is not a LogisticData or ``prior_sd`` is not a number.
+    ValueError
+        If ``coef`` is not finite with shape ``(d,)`` or ``prior_sd`` is not positive.
+        :func:`log_likelihood`, :func:`gradient` and :func:`hessian` check the same.
+
+    Examples
+    --------
+    >>> data = LogisticData(X=[[1.0], [-1.0]], y=[1, 0])
+    >>> round(log_posterior([0.0], data, prior_sd=1.0), 4)   # 2 log(1/2) - log(2 pi) / 2
+    -2.3052
+    """
+    coef, prior_sd = _check_model(coef, data, prior_sd)
+    log_prior = -0.5 * np.sum((coef / prior_sd) ** 2) - data.d * (np.log(prior_sd) + 0.5 * np.log(2 * np.pi))
+    return log_likelihood(coef, data) + float(log_prior)
+
+
+def gradient(coef, data: LogisticData, prior_sd: float = 1.0) -> np.ndarray:
+    """Gradient of :func:`log_posterior`: ``Xᵀ (y - p) - coef / prior_sd²``, ``p = logit⁻¹(X coef)``.
+
+    Examples
+    --------
+    >>> data = LogisticData(X=[[1.0], [-1.0]], y=[1, 1])
+    >>> gradient([0.0], data).tolist()     # (1 - 1/2) - (1 - 1/2)
+    [0.0]
+    """
+    coef, prior_sd = _check_model(coef, data, prior_sd)
+    return data.X.T @ (data.y - expit(data.X @ coef)) - coef / prior_sd**2
+
+
+def hessian(coef, data: LogisticData, prior_sd: float = 1.0) -> np.ndarray:
+    """Hessian of :func:`log_posterior`: ``-(Xᵀ W X + I / prior_sd²)``, ``W = diag(p (1 - p))``.
+
+    ``Xᵀ W X`` is computed as ``Aᵀ A`` with ``A = X * sqrt(w)[:, None]``, which numpy
+    hands to a symmetric rank-k BLAS update: half the work of a general product, and an
+    exactly symmetric result. ``p (1 - p)`` is ``expit(eta) * expit(-eta)``, accurate for
+    large ``|eta|``. Cost O(n d²), memory one extra copy of ``X``.
+
+    Examples
+    --------
+    >>> data = LogisticData(X=[[1.0, 0.0], [0.0, 2.0]], y=[1, 0])
+    >>> hessian([0.0, 0.0], data, prior_sd=1.0).tolist()   # -(diag(1, 4) / 4 + I)
+    [[-1.25, -0.0], [-0.0, -2.0]]
+    """
+    coef, prior_sd = _check_model(coef, data, prior_sd)
+    eta = data.X @ coef
+    a = data.X * np.sqrt(expit(eta) * expit(-eta))[:, None]
+    precision = a.T @ a
+    precision[np.diag_indices_from(precision)] += 1.0 / prior_sd**2
+    return -precision
+
+
+def newton_logistic(data: LogisticData, prior_sd: float = 1.0, *, tol: float = 1e-10) -> NewtonResult:
+    """The posterior mode by :func:`~bda_helpers.newton` from ``coef = 0``, analytic Hessian.
+
+    The log posterior is strictly concave (the prior makes it so), so Newton's method
+    converges from anywhere; :func:`log_posterior` guards the steps (backtracking).
+
+    Parameters
+    ----------
+    data : LogisticData
+    prior_sd : float, default 1.0
+    tol : float, default 1e-10
+        Passed to :func:`~bda_helpers.newton`.
+
+    Returns
+    -------
+    NewtonResult
+        The mode, the Hessian there, the number of steps (``n_iter``) and the trace.
+
+    Raises
+    ------
+    TypeError, ValueError
+        For data that is not a LogisticData, a prior_sd that is not a positive number, or
+        an invalid ``tol``.
+
+    Examples
+    --------
+    >>> data = simulate_logistic(200, 20, np.random.default_rng(3))
+    >>> result = newton_logistic(data)
+    >>> result.n_iter, bool(np.linalg.norm(gradient(result.mode, data)) < 1e-10)
+    (4, True)
+    """
+    _check_data(data)
+    prior_sd = _check_prior_sd(prior_sd)
+    return newton(
+        lambda c: gradient(c, data, prior_sd),
+        lambda c: hessian(c, data, prior_sd),
+        np.zeros(data.d),
+        log_density=lambda c: log_posterior(c, data, prior_sd),
+        tol=tol,
+    )
+
+
+def laplace_logistic(data: LogisticData, prior_sd: float = 1.0) -> LaplaceApproximation:
+    """The Laplace approximation of the posterior: :func:`newton_logistic`, then the covariance.
+
+    Parameters
+    ----------
+    data : LogisticData
+    prior_sd : float, default 1.0
+        Prior standard deviation of each coefficient.
+
+    Returns
+    -------
+    LaplaceApproximation
+        Mode, covariance ``(Xᵀ W X + I / prior_sd²)⁻¹`` at the mode, and the log posterior
+        there (so ``log_evidence`` is the Laplace estimate of log p(y)).
+
+    Raises
+    ------
+    TypeError, ValueError
+        For data that is not a LogisticData, or a prior_sd that is not a positive number.
+
+    Examples
+    --------
+    >>> data = simulate_logistic(500, 5, np.random.default_rng(0))
+    >>> approx = laplace_logistic(data)
+    >>> approx.mode.round(2).tolist(), data.coef_true.round(2).tolist()
+    ([-0.71, -1.99, -1.15, -0.56, 1.26], [-0.86, -2.2, -0.89, -0.51, 1.48])
+    >>> approx.sd.round(2).tolist()
+    [0.22, 0.25, 0.24, 0.22, 0.23]
+    """
+    result = newton_logistic(data, prior_sd)
+    return LaplaceApproximation.from_mode(result.mode, result.hessian, result.trace.log_density[-1])
+
+
+def _positive_column(rows: list, key: str) -> np.ndarray:
+    values = np.array([row[key] for row in rows], dtype=float)
+    if not (np.isfinite(values) & (values > 0)).all():
+        raise ValueError(f"every row's {key!r} must be a positive number for a logarithmic axis")
+    return values
+
+
+def cost_chart(results: dict, *, title: str = "Cost of the Laplace fit against the dimension d") -> alt.LayerChart:
+    """Time against d on log–log axes, with lines ∝ d² and ∝ d³ through the largest d.
+
+    Parameters
+    ----------
+    results : dict
+        The content of ``benchmarks/results/laplace_cost.json``: ``results["rows"]`` is a
+        list of dicts with keys ``d``, ``fit_median_s`` (the whole Laplace fit),
+        ``hessian_median_s`` (one :func:`hessian`, i.e. ``Xᵀ W X``) and
+        ``cholesky_median_s`` (one Cholesky factorisation), all positive.
+    title : str, optional
+
+    Returns
+    -------
+    altair.LayerChart
+        A line with points per measured series, and dashed, labelled reference lines
+        ``c d²`` and ``c d³`` through the fit's time at the largest ``d``.
+
+    Raises
+    ------
+    TypeError
+        If ``results`` is not a dict.
+    ValueError
+        If it has no rows, a row lacks a key, or a value is not positive.
+
+    Examples
+    --------
+    >>> rows = [{"d": d, "fit_median_s": 1e-9 * d**3, "hessian_median_s": 1e-10 * d**3,
+    ...          "cholesky_median_s": 1e-11 * d**3} for d in (10, 100, 1000)]
+    >>> spec = cost_chart({"rows": rows}).to_dict()
+    >>> [layer["mark"]["type"] for layer in spec["layer"]]
+    ['line', 'line', 'text']
+    """
+    if not isinstance(results, dict):
+        raise TypeError(f"results must be a dict (the benchmark's JSON), got {type(results).__name__}")
+    rows = results.get("rows")
+    if not isinstance(rows, list) or not rows:
+        raise ValueError("results['rows'] must be a non-empty list of measured rows")
+    series = {
+        "Laplace fit": "fit_median_s", "one Hessian": "hessian_median_s", "one Cholesky": "cholesky_median_s"
+    }
+    for i, row in enumerate(rows):
+        missing = [key for key in ("d", *series.values()) if not isinstance(row, dict) or key not in row]
+        if missing:
+            raise ValueError(f"results['rows'][{i}] lacks {missing}")
+    d = _positive_column(rows, "d")
+    measured = pd.concat(
+        [pd.DataFrame({"d": d, "seconds": _positive_column(rows, key), "series": name})
+         for name, key in series.items()],
+        ignore_index=True,
+    )
+    fit = measured[measured["series"] == "Laplace fit"]
+    anchor_d, anchor_s = d.max(), float(fit["seconds"][fit["d"] == d.max()].iloc[0])
+    reference_names = {2: "∝ d² (reference)", 3: "∝ d³ (reference)"}
+    reference = pd.concat(
+        [pd.DataFrame({"d": d, "seconds": anchor_s * (d / anchor_d) ** power, "series": name})
+         for power, name in reference_names.items()],
+        ignore_index=True,
+    )
+    table = pd.concat([measured.assign(kind="measured"), reference.assign(kind="reference")], ignore_index=True)
+    table = table.assign(d=round_significant(table["d"]), seconds=round_significant(table["seconds"], 3))
+    order = [*series, *reference_names.values()]
+    colors = ["#4c78a8", "#f58518", "#e45756", "#9a9a9a", "#555555"]
+    base = alt.Chart(table).encode(
+        x=alt.X("d:Q", title="number of parameters d  (n = 10 d observations)", scale=alt.Scale(type="log")),
+        y=alt.Y("seconds:Q", title="time (s)", scale=alt.Scale(type="log"), axis=alt.Axis(format=".0e")),
+        color=alt.Color("series:N", title="", sort=order, scale=alt.Scale(domain=order, range=colors),
+                        legend=alt.Legend(labelLimit=240)),
+        tooltip=[alt.Tooltip("series:N"), alt.Tooltip("d:Q"), alt.Tooltip("seconds:Q", format=".3g")],
+    )
+    lines = base.transform_filter(alt.datum.kind == "measured").mark_line(point=True)
+    references = base.transform_filter(alt.datum.kind == "reference").mark_line(strokeDash=[5, 4], strokeWidth=1.2)
+    first = table[(table["kind"] == "reference") & (table["d"] == table["d"].min())]
+    labels = (
+        alt.Chart(first.assign(label=first["series"].str.replace(" (reference)", "", regex=False)))
+        .mark_text(align="left", baseline="bottom", dx=4, dy=-4, color="#555555")
+        .encode(x="d:Q", y="seconds:Q", text="label:N")
+    )
+    return alt.layer(lines, references, labels, title=title).properties(width=420, height=300)
