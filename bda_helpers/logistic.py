@@ -14,8 +14,10 @@ One Newton step needs the Hessian ``-(Xᵀ W X + I / prior_sd²)`` with
 
 from __future__ import annotations
 
+import json
 import numbers
 from dataclasses import dataclass
+from pathlib import Path
 
 import altair as alt
 import numpy as np
@@ -37,7 +39,13 @@ __all__ = [
     "newton_logistic",
     "laplace_logistic",
     "cost_chart",
+    "COST_RESULTS",
+    "load_cost_results",
 ]
+
+#: The committed output of ``python tasks.py bench laplace_cost``, which the notebooks read:
+#: a notebook re-run under strict nbval must show the same numbers, so it cannot time afresh.
+COST_RESULTS = Path(__file__).resolve().parent.parent / "benchmarks" / "results" / "laplace_cost.json"
 
 
 @dataclass(frozen=True)
@@ -344,6 +352,21 @@ def laplace_logistic(data: LogisticData, prior_sd: float = 1.0) -> LaplaceApprox
     """
     result = newton_logistic(data, prior_sd)
     return LaplaceApproximation.from_mode(result.mode, result.hessian, result.trace.log_density[-1])
+
+
+def load_cost_results(path=COST_RESULTS) -> dict:
+    """The benchmark's results: the machine, one row per d, the fitted slopes and the NUTS rows.
+
+    Examples
+    --------
+    >>> results = load_cost_results()
+    >>> [row["d"] for row in results["rows"]][-1], results["target"]["max_seconds"]
+    (1000, 2.0)
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no benchmark results at {path}; run `python tasks.py bench laplace_cost`")
+    return json.loads(path.read_text(encoding="utf-8"))
 
 
 def _positive_column(rows: list, key: str) -> np.ndarray:

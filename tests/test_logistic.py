@@ -290,3 +290,13 @@ def test_model_functions_refuse_data_of_another_type():
     for call in (lambda: log_posterior(np.zeros(2), load_bioassay()), lambda: laplace_logistic(load_bioassay())):
         with pytest.raises(TypeError, match="data must be a LogisticData"):
             call()
+
+
+def test_load_cost_results_reads_the_committed_benchmark_and_names_a_missing_file(tmp_path):
+    from bda_helpers.logistic import load_cost_results
+
+    results = load_cost_results()
+    assert [row["d"] for row in results["rows"]] == sorted(row["d"] for row in results["rows"])
+    assert {"rows", "slopes", "target", "nuts", "machine"} <= set(results)
+    with pytest.raises(FileNotFoundError, match="bench laplace_cost"):
+        load_cost_results(tmp_path / "missing.json")
