@@ -684,7 +684,7 @@ def gaussian_ellipses_chart(
                 "gaussian:N",
                 title=f"{level:.0%} ellipse",
                 sort=names,
-                scale=alt.Scale(domain=names, scheme="category10"),
+                scale=alt.Scale(domain=names, scheme="dark2"),  # no blue: it would vanish in the region chart's blues
             ),
             tooltip=[alt.Tooltip("gaussian:N", title="normal")],
         )
@@ -746,7 +746,7 @@ def coverage_chart(table: pd.DataFrame, *, title: str = "") -> alt.Chart:
     y = alt.Y("interval:N", title="", sort=list(dict.fromkeys(frame["interval"])))
     color = alt.Color("method:N", title="", sort=methods)
     offset = alt.YOffset("method:N", sort=methods)
-    x_title = "actual − nominal coverage (percentage points), ±2 MC s.e."
+    x_title = "coverage − nominal (points), ±2 s.e."
     bars = alt.Chart().mark_rule().encode(x=alt.X("low:Q", title=x_title), x2="high:Q", y=y, yOffset=offset, color=color)
     points = alt.Chart().mark_point(filled=True, size=50).encode(
         x="error:Q", y=y, yOffset=offset, color=color,

@@ -131,7 +131,8 @@ def ld50_q975_importance(ld50_q975) -> CheckResult:
         )
     hints = {
         "unweighted": "that is the quantile of the unweighted proposal draws, whose LD50 tail is too long; "
-        "weight them: weighted_quantiles(ld50, sample.weights, 0.975).",
+        "weight them with the sample's smoothed weights: weighted_quantiles(ld50, weights, 0.975) with "
+        "weights = sample[\"(α, log β)\"].weights.",
         "sign": "the sign is flipped: LD50 = −α/β.",
         "no exp": "the proposal's second column is log β; take β = np.exp(draws[:, 1]) before dividing.",
     }
