@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ._format import brief
+
 from .derivatives import fd_hessian
 from .newton import newton
 from .random import check_draw_count, check_generator
@@ -52,12 +54,12 @@ class LaplaceApproximation:
         if not (np.isfinite(mode).all() and np.isfinite(cov).all()):
             raise ValueError("mode and cov must be finite")
         if not np.allclose(cov, cov.T, rtol=1e-10, atol=0.0):
-            raise ValueError(f"cov is not symmetric: {cov.tolist()}")
+            raise ValueError(f"cov is not symmetric: {brief(cov)}")
         try:
             cholesky = np.linalg.cholesky(cov)
         except np.linalg.LinAlgError:
             raise ValueError(
-                f"cov is not positive definite (eigenvalues {np.linalg.eigvalsh(cov).tolist()})"
+                f"cov is not positive definite (eigenvalues {brief(np.linalg.eigvalsh(cov))})"
             ) from None
         for name, value in (("mode", mode), ("cov", cov), ("cholesky", cholesky)):
             value.flags.writeable = False
@@ -96,16 +98,16 @@ class LaplaceApproximation:
         if hess.shape != (d, d):
             raise ValueError(f"hessian must have shape {(d, d)}, got {hess.shape}")
         if not np.isfinite(hess).all():
-            raise ValueError(f"the Hessian at the mode is not finite: {hess.tolist()}")
+            raise ValueError(f"the Hessian at the mode is not finite: {brief(hess)}")
         if not np.allclose(hess, hess.T, rtol=1e-8, atol=1e-12 * np.max(np.abs(hess))):
-            raise ValueError(f"the Hessian at the mode is not symmetric: {hess.tolist()}")
+            raise ValueError(f"the Hessian at the mode is not symmetric: {brief(hess)}")
         neg_hess = -0.5 * (hess + hess.T)
         try:
             np.linalg.cholesky(neg_hess)  # succeeds exactly when -H is positive definite
         except np.linalg.LinAlgError:
             raise ValueError(
                 f"the Hessian at the mode is not negative definite (eigenvalues "
-                f"{np.linalg.eigvalsh(hess).tolist()}): the point is not a strict local "
+                f"{brief(np.linalg.eigvalsh(hess))}): the point is not a strict local "
                 f"maximum, so there is no normal approximation there"
             ) from None
         cov = np.linalg.inv(neg_hess)

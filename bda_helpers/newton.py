@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._format import brief
+
 __all__ = ["ConvergenceError", "NewtonResult", "NewtonTrace", "newton"]
 
 
@@ -175,7 +177,7 @@ def newton(
     if theta.ndim != 1 or theta.size == 0:
         raise ValueError(f"theta0 must be a non-empty 1-D array, got shape {theta.shape}")
     if not np.isfinite(theta).all():
-        raise ValueError(f"theta0 must be finite, got {theta.tolist()}")
+        raise ValueError(f"theta0 must be finite, got {brief(theta)}")
     if not (np.isfinite(tol) and tol > 0):
         raise ValueError(f"tol must be a positive number, got {tol}")
     if isinstance(max_iter, bool) or not isinstance(max_iter, (int, np.integer)) or max_iter < 1:
@@ -206,9 +208,9 @@ def newton(
         if hess.shape != (d, d):
             raise ValueError(f"hessian returned shape {hess.shape}, expected ({d}, {d})")
         if not np.isfinite(grad).all():
-            fail(f"Newton failed: gradient is not finite at iteration {iteration}, theta={point.tolist()}")
+            fail(f"Newton failed: gradient is not finite at iteration {iteration}, theta={brief(point)}")
         if not np.isfinite(hess).all():
-            fail(f"Newton failed: Hessian is not finite at iteration {iteration}, theta={point.tolist()}")
+            fail(f"Newton failed: Hessian is not finite at iteration {iteration}, theta={brief(point)}")
         return grad, hess
 
     def logf(point: np.ndarray) -> float:
@@ -218,7 +220,7 @@ def newton(
 
     value = logf(theta)
     if log_density is not None and not np.isfinite(value):
-        raise ValueError(f"log_density is not finite at theta0={theta.tolist()}: {value}")
+        raise ValueError(f"log_density is not finite at theta0={brief(theta)}: {value}")
     grad, hess = evaluate(theta, 0)
     rows.append((theta.copy(), value, np.linalg.norm(grad), 0.0, 0.0, False))
 
@@ -231,16 +233,16 @@ def newton(
         if grad_norm <= tol:
             if shifted:
                 fail(
-                    f"Newton stopped where the gradient vanishes, theta={theta.tolist()}, but "
+                    f"Newton stopped where the gradient vanishes, theta={brief(theta)}, but "
                     f"the Hessian there is not negative definite (eigenvalues "
-                    f"{np.linalg.eigvalsh(hess).tolist()}): a saddle or a minimum, not a mode"
+                    f"{brief(np.linalg.eigvalsh(hess))}): a saddle or a minimum, not a mode"
                 )
             if np.linalg.norm(direction) <= np.sqrt(tol) * (1.0 + np.linalg.norm(theta)):
                 break
         if iteration > max_iter:
             fail(
                 f"Newton did not converge in max_iter={max_iter} iterations: at "
-                f"theta={theta.tolist()} the gradient norm is {grad_norm:.3g} (tol={tol:g}) "
+                f"theta={brief(theta)} the gradient norm is {grad_norm:.3g} (tol={tol:g}) "
                 f"and the next step has length {np.linalg.norm(direction):.3g}; steps that "
                 f"do not shrink suggest a log density with no finite maximum (e.g. "
                 f"separable logistic data)"
@@ -260,7 +262,7 @@ def newton(
                 if scale < 1e-12:
                     fail(
                         f"Newton failed: no step along the Newton direction increases the "
-                        f"log density at iteration {iteration}, theta={theta.tolist()}"
+                        f"log density at iteration {iteration}, theta={brief(theta)}"
                     )
             value = new_value
         else:

@@ -146,3 +146,16 @@ def test_approximation_is_immutable():
         approx.mode[0] = 5.0
     with pytest.raises(ValueError, match="read-only"):
         approx.cov[0, 0] = 5.0
+
+
+def test_messages_about_large_matrices_stay_short():
+    """A 1000-parameter failure names the problem and the smallest eigenvalues, not a million numbers."""
+    d = 1000
+    hess = -np.eye(d)
+    hess[0, 0] = 1.0  # one positive curvature: not a mode
+    with pytest.raises(ValueError, match=r"array of shape \(1000,\): \[-1.0, -1.0") as error:
+        LaplaceApproximation.from_mode(np.zeros(d), hess)
+    assert len(str(error.value)) < 400
+    with pytest.raises(ValueError, match="not positive definite") as error:
+        LaplaceApproximation(np.zeros(d), -np.eye(d))
+    assert len(str(error.value)) < 400
