@@ -320,8 +320,8 @@ def peer_table(rows: list[dict]) -> str:
         lines.append(
             f"| {r['name']} | {format_seconds(r['first_call_s'])} | {format_seconds(r['median_s'])} | "
             f"{format_seconds(r['min_s'])} | {r['repeats']} × {r['calls_per_repeat']} | "
-            f"{format_ratio(r['time_ratio'])} | {format_ratio(r['first_call_ratio'])} | {r['mode_error']:.1e} | {r['cov_max_abs_error']:.1e} | "
-            f"{r['cov_rel_frobenius_error']:.1e} |"
+            f"{format_ratio(r['time_ratio'])} | {format_ratio(r['first_call_ratio'])} | {r['mode_error']:.1e} | "
+            f"{r['cov_max_abs_error']:.1e} | {r['cov_rel_frobenius_error']:.1e} |"
         )
     return "\n".join(lines)
 
