@@ -3,7 +3,8 @@
     python tasks.py lab        open the course in JupyterLab (localhost only, with a token)
     python tasks.py test       run the unit tests and execute every notebook under strict nbval
     python tasks.py refresh    re-execute notebooks in place after editing them
-    python tasks.py bench      run the benchmarks (bench laplace_cost: the cost of Laplace as d grows)
+    python tasks.py bench      run the benchmarks (bench laplace_cost: the cost of Laplace as d grows;
+                               bench peers: against scipy and pymc-extras, with grid and scaling)
 
 The environment lives in ``.venv/`` and is (re)built from ``requirements.txt`` whenever
 that file or ``pyproject.toml`` changes. Extra arguments go to the underlying tool, e.g.
@@ -84,8 +85,8 @@ def main(argv: list[str]) -> int:
              "--ExecutePreprocessor.record_timing=False", "--ExecutePreprocessor.timeout=600", *targets]
         )
     script = "benchmarks/run.py"
-    if extra[:1] == ["laplace_cost"]:
-        script, extra = "benchmarks/laplace_cost.py", extra[1:]
+    if extra[:1] in (["laplace_cost"], ["peers"]):
+        script, extra = f"benchmarks/{extra[0]}.py", extra[1:]
     return run([str(PYTHON), script, *extra])
 
 

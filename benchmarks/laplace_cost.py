@@ -188,6 +188,27 @@ def nuts_table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def summary(results: dict) -> str:
+    """The tables, log–log slopes and target line of ``results`` (the JSON file's contents).
+
+    Used by :func:`main` and by ``peers.py``, which prints the committed results.
+    """
+    rows, slopes, target = results["rows"], results["slopes"], results["target"]
+    n_per_d = results["settings"]["n_per_d"]
+    lines = [f"Laplace fit of Bayesian logistic regression, n = {n_per_d} d; times per call; 1 MB = 10^6 bytes.",
+             "", markdown_table(rows), ""]
+    over = ", ".join(str(d) for d in slopes["over_d"])
+    pair = slopes["largest_pair"]
+    for label, values in ((f"over d = {over}", slopes), (f"between d = {pair['d'][0]} and {pair['d'][1]}", pair)):
+        lines.append(f"log-log slope {label}: fit {values['fit']:.2f}, one Hessian {values['hessian']:.2f}, "
+                     f"one Cholesky {values['cholesky']:.2f}")
+    bound = Target(max_seconds=target["max_seconds"])
+    missed = bound.missed(target["median_s"], 0.0)
+    lines.append(f"d = {target['d']} fit: median {format_seconds(target['median_s'])}, target {bound.describe()}: "
+                 f"{'met' if not missed else 'MISSED: ' + '; '.join(missed)}")
+    return "\n".join([*lines, "", nuts_table(results["nuts"])])
+
+
 def parse_args(argv: list[str]) -> argparse.Namespace:
     """The command-line options ``--quick`` and ``--out DIR``."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -219,25 +240,7 @@ def main(argv: list[str]) -> int:
         print(f"  NUTS, d = {d} ...", file=sys.stderr, flush=True)
         nuts.append(run_nuts(d))
 
-    print(f"Laplace fit of Bayesian logistic regression, n = {N_PER_D} d; times per call; 1 MB = 10^6 bytes.")
-    print()
-    print(markdown_table(rows))
-    print()
-    over = ", ".join(str(d) for d in slopes["over_d"])
-    pair = slopes["largest_pair"]
-    for label, values in ((f"over d = {over}", slopes), (f"between d = {pair['d'][0]} and {pair['d'][1]}", pair)):
-        print(f"log-log slope {label}: fit {values['fit']:.2f}, one Hessian {values['hessian']:.2f}, "
-              f"one Cholesky {values['cholesky']:.2f}")
-    target_text = f"d = {TARGET_D} fit: median {format_seconds(at_target['fit_median_s'])}, target {TARGET.describe()}"
-    print(f"{target_text}: {'met' if not missed else 'MISSED: ' + '; '.join(missed)}")
-    print()
-    print(nuts_table(nuts))
-    total = time.perf_counter() - started
-    load_end = os.getloadavg()[0]
-    print()
-    print(f"Total runtime {total:.0f} s; 1-minute load average at the end: {load_end:.2f}.")
-
-    payload = rounded({
+    results = {
         "description": __doc__.splitlines()[0],
         "machine": info,
         "quick": args.quick,
@@ -248,6 +251,14 @@ def main(argv: list[str]) -> int:
         "target": {"d": TARGET_D, "max_seconds": TARGET.max_seconds, "median_s": at_target["fit_median_s"],
                    "met": not missed},
         "nuts": nuts,
+    }
+    print(summary(results))
+    total = time.perf_counter() - started
+    load_end = os.getloadavg()[0]
+    print()
+    print(f"Total runtime {total:.0f} s; 1-minute load average at the end: {load_end:.2f}.")
+
+    payload = rounded(results | {
         "total_runtime_s": total,
         "load_average_1min": {"start": load_start, "end": load_end},
     })
