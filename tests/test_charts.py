@@ -2,7 +2,6 @@
 
 import json
 import re
-from pathlib import Path
 
 import altair as alt
 import numpy as np
@@ -10,7 +9,6 @@ import pytest
 
 from bda_helpers import GridPosterior, bioassay, charts, load_bioassay
 
-ROOT = Path(__file__).resolve().parent.parent
 VEGALITE = "application/vnd.vegalite.v5+json"
 
 
@@ -64,16 +62,6 @@ def test_region_chart_marks_only_cells_inside_the_99_percent_region():
     inside = grid.credible_level() < 0.99
     assert len(cells) == int(inside.sum())
     assert {c["region"] for c in cells} == {"50%", "80%", "95%", "99%"}
-
-
-@pytest.mark.parametrize("path", sorted((ROOT / "notebooks").rglob("*.ipynb")), ids=lambda p: p.name)
-def test_every_committed_chart_has_a_static_fallback(path):
-    for cell in json.loads(path.read_text())["cells"]:
-        for output in cell.get("outputs", []):
-            data = output.get("data", {})
-            if any(key.startswith("application/vnd.vegalite") for key in data):
-                assert VEGALITE in data, f"{path.name}: chart is not Vega-Lite v5"
-                assert "image/svg+xml" in data or "image/png" in data, f"{path.name}: chart has no static image"
 
 
 def test_histogram_bars_integrate_to_the_share_inside_the_edges():

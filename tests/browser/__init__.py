@@ -1,0 +1,1 @@
+"""The opt-in real-browser tests (marker ``browser``): ``python tasks.py browser`` runs them."""
