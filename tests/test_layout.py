@@ -44,3 +44,14 @@ def test_notebook_was_run_top_to_bottom_and_is_clean(path):
         for output in cell["outputs"]:
             assert output["output_type"] != "error", f"{path.name}: committed an error"
             assert output.get("name") != "stderr", f"{path.name}: committed stderr output"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_markdown_has_no_control_characters(path):
+    """A tab or form feed in a markdown cell is almost always a LaTeX command (\\times, \\frac)
+    whose backslash was eaten on the way in: it renders as 'imes' or 'rac'."""
+    for index, cell in enumerate(json.loads(path.read_text())["cells"]):
+        source = "".join(cell["source"])
+        if cell["cell_type"] == "markdown":
+            bad = sorted({repr(c) for c in source if ord(c) < 32 and c != "\n"})
+            assert not bad, f"{path.name} cell {index}: control characters {bad}"
