@@ -242,11 +242,13 @@ def gradient(theta, data: BioassayData, prior: NormalPrior | None = None) -> np.
     """
     _check_model(data, prior)
     theta = _check_theta_batch(theta)
-    eta = theta[..., 0, None] + theta[..., 1, None] * data.x  # (..., groups)
-    residual = data.y - data.n * expit(eta)
-    grad = np.stack([residual.sum(axis=-1), residual @ data.x], axis=-1)
+    alpha, beta = theta[..., 0, None], theta[..., 1, None]
+    residual = data.y - data.n * expit(alpha + beta * data.x)  # (..., groups)
+    grad = np.empty_like(theta)  # filled in place: np.stack would cost a third of a one-point call
+    grad[..., 0] = residual.sum(axis=-1)
+    grad[..., 1] = residual @ data.x
     if prior is not None:
-        grad -= (prior.precision @ (theta - prior.mean)[..., None])[..., 0]
+        grad -= (theta - prior.mean) @ prior.precision.T
     return grad
 
 
