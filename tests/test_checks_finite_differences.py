@@ -65,15 +65,23 @@ def test_forward_difference_hessian_close_to_the_analytic_one(ref, assert_no_lea
 def test_forward_best_step_right_within_a_factor_of_ten(ref):
     # The reference sweep here: written-out forward differences of the reference gradient.
     exact = ref.hessian(ref.mode())
+    steps = check_04.SWEEP_STEPS
     errors = []
-    for h in check_04.SWEEP_STEPS:
+    for h in steps:
         raw = forward_raw(ref, h)
         errors.append(np.abs(0.5 * (raw + raw.T) - exact).max())
-    best = check_04.SWEEP_STEPS[int(np.argmin(errors))]
-    # Of the order of sqrt(eps) = 1.5e-8: truncation ~ 0.05 h against round-off ~ eps / h
-    # puts the bottom of the (flat) U near 1e-7.
-    assert 1e-8 <= best <= 1e-6
-    result = check_04.forward_best_step(best)
+    errors = np.array(errors)
+    # Of the order of sqrt(eps) = 1.5e-8: truncation ~ 0.05 h against round-off ~ eps / h puts
+    # the bottom of the U near 1e-7. The bottom is flat: from 3e-8 to 3e-7 the error stays within
+    # a factor 2 of its minimum, and which of those five steps is the smallest is decided by
+    # round-off noise (measured: 1.8e-7 here, 1.0e-7 or 1.8e-7 in the checker's own sweep, by
+    # CPU). So the answer given is the geometric centre of that flat bottom (measured: 1.0e-7),
+    # which the noise hardly moves, rather than either argmin: the checker's argmin, anywhere in
+    # the bottom, is then within a factor 3.2 of it, well inside the factor 10 it allows.
+    bottom = steps[errors <= 2 * errors.min()]
+    centre = float(np.exp(np.log(bottom).mean()))
+    assert 3e-8 <= centre <= 3e-7
+    result = check_04.forward_best_step(centre)
     assert result.passed is True, result.message
 
 

@@ -57,6 +57,16 @@ def slope(errors, low, high):
     return np.polyfit(np.log10(STEPS[inside]), np.log10(errors[inside]), 1)[0]
 
 
+def bottom(errors):
+    """The level of the bottom of the U: the middle one of its three smallest errors.
+
+    At the bottom truncation and round-off are of one size, and round-off's sign varies from step
+    to step, so the single smallest error can be a lucky cancellation of the two, arbitrarily
+    small (the density curve's minimum, 3.4e-9, is already below the ~5e-9 truncation there); the
+    middle of the three smallest would need two such accidents to move."""
+    return np.sort(errors)[1]
+
+
 def test_the_gradient_curve_bottoms_out_near_eps_to_the_third(curves):
     gradient, _ = curves
     best = STEPS[np.argmin(gradient)]
@@ -69,8 +79,9 @@ def test_the_density_curve_bottoms_out_near_eps_to_the_quarter_and_higher(curves
     gradient, density = curves
     best = STEPS[np.argmin(density)]
     assert EPS ** (1 / 4) / 10 <= best <= 10 * EPS ** (1 / 4)
-    assert density.min() > 100 * gradient.min()
-    assert 1e-9 < density.min() < 1e-7
+    # Measured bottoms: 1.2e-8 (density) and 1.2e-11 (gradient).
+    assert bottom(density) > 100 * bottom(gradient)
+    assert 1e-9 < bottom(density) < 1e-7
 
 
 def test_the_slopes_of_the_two_sides(curves):
