@@ -2,7 +2,10 @@
 
     python tasks.py lab        open the course in JupyterLab (localhost only, with a token)
     python tasks.py test       run the unit tests and execute every notebook under strict nbval
-    python tasks.py refresh    re-execute notebooks in place after editing them
+    python tasks.py refresh    re-execute notebooks in place after editing them; fails if a compared
+                               output changed only in its last digits (--allow-roundoff to accept)
+    python tasks.py matrix     run the test suite once per simulated CPU (native, avx2, baseline,
+                               nocc), e.g. `matrix baseline -- notebooks/04_finite_difference_hessian.ipynb`
     python tasks.py bench      run the benchmarks (bench laplace_cost: the cost of Laplace as d grows;
                                bench peers: against scipy and pymc-extras, with grid and scaling)
     python tasks.py browser    open every notebook in JupyterLab in headless Chromium, offline, check
@@ -20,10 +23,14 @@ when that is missing and it runs as root with apt-get, installs Debian's ``chrom
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import platform
+import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
@@ -90,12 +97,193 @@ def notebooks() -> list[str]:
     return [str(path.relative_to(ROOT)) for path in found]
 
 
-def run(args: list[str]) -> int:
-    return subprocess.run(args, cwd=ROOT).returncode
+def run(args: list[str], env: dict[str, str] | None = None) -> int:
+    return subprocess.run(args, cwd=ROOT, env=env).returncode
+
+
+def test_command(extra: list[str]) -> list[str]:
+    """The README's test command: unit tests, doctests and every notebook under strict nbval."""
+    return [str(PYTHON), "-m", "pytest", "-n", "2", "--dist", "loadscope", *extra]
+
+
+# ---------------------------------------------------------------------------------------------
+# The CPU matrix. Another machine changes three things in what the course computes: numpy's
+# SIMD kernels (exp, log, sums), OpenBLAS's kernels (matrix products, solves) and the
+# instruction set PyTensor compiles the NUTS model for. Each configuration below simulates a
+# machine on this one; the suite must pass under every one of them from the same committed
+# outputs.
+
+MATRIX = ("native", "avx2", "baseline", "nocc")
+MATRIX_HELP = {
+    "native": "this machine as it is",
+    "avx2": "an AVX2 machine (numpy's AVX-512 kernels off, OpenBLAS's Haswell kernels, PyTensor -march=haswell)",
+    "baseline": "an x86-64-v2 machine (numpy's baseline kernels, OpenBLAS's Nehalem kernels, PyTensor -march=x86-64-v2)",
+    "nocc": "a machine without a C compiler (PyTensor falls back to Python, as on many laptops)",
+}
+
+
+def _numpy_simd() -> tuple[list[str], list[str]]:
+    """numpy's dispatchable SIMD targets, lowest first, and those this CPU supports."""
+    probe = ("import json; from numpy._core import _multiarray_umath as m; "
+             "print(json.dumps([m.__cpu_dispatch__, [k for k, v in m.__cpu_features__.items() if v]]))")
+    env = {key: value for key, value in os.environ.items() if key != "NPY_DISABLE_CPU_FEATURES"}
+    dispatch, supported = json.loads(subprocess.run([str(PYTHON), "-c", probe], capture_output=True,
+                                                    text=True, check=True, env=env).stdout)
+    return dispatch, [target for target in dispatch if target in supported]
+
+
+def matrix_environment(config: str) -> dict[str, str] | str:
+    """The environment that simulates ``config`` on this machine, or why it cannot here."""
+    env = dict(os.environ)
+    if config == "native":
+        return env
+    cache = str(VENV / f"pytensor-{config}")  # a compile cache per configuration
+    if config == "nocc":
+        env["PYTENSOR_FLAGS"] = f"cxx=,base_compiledir={cache}"
+        return env
+    if platform.machine().lower() not in ("x86_64", "amd64"):
+        return f"skipped: {config} simulates an x86-64 CPU, this machine is {platform.machine()}"
+    dispatch, supported = _numpy_simd()
+    if config == "avx2":
+        if "X86_V3" not in supported:
+            return "skipped: this CPU has no AVX2 (x86-64-v3)"
+        disabled = supported[supported.index("X86_V3") + 1:]
+        blas, march = "Haswell", "haswell"
+    else:  # baseline
+        disabled = supported
+        blas, march = "Nehalem", "x86-64-v2"
+    # Only targets this CPU has are named: numpy objects to disabling the others.
+    env["NPY_DISABLE_CPU_FEATURES"] = " ".join(disabled)
+    env["OPENBLAS_CORETYPE"] = blas
+    env["PYTENSOR_FLAGS"] = f"gcc__cxxflags=-march={march},base_compiledir={cache}"
+    return env
+
+
+def run_matrix(argv: list[str]) -> int:
+    """``matrix [CONFIG ...] [-- PYTEST ARGS]``: the test suite once per configuration."""
+    configs, extra = (argv[: argv.index("--")], argv[argv.index("--") + 1:]) if "--" in argv else (argv, [])
+    unknown = [config for config in configs if config not in MATRIX]
+    if unknown:
+        print(f"unknown configuration {unknown[0]!r}: choose from {', '.join(MATRIX)}", file=sys.stderr)
+        return 2
+    results = {}
+    for config in configs or MATRIX:
+        env = matrix_environment(config)
+        if isinstance(env, str):
+            results[config] = env
+            continue
+        changed = {key: env[key] for key in ("NPY_DISABLE_CPU_FEATURES", "OPENBLAS_CORETYPE", "PYTENSOR_FLAGS")
+                   if env.get(key) != os.environ.get(key)}
+        print(f"=== {config}: {MATRIX_HELP[config]}", flush=True)
+        print("    " + (" ".join(f"{key}={value!r}" for key, value in changed.items()) or "(no changes)"), flush=True)
+        start = time.monotonic()
+        status = run(test_command(extra), env=env)
+        results[config] = f"{'passed' if status == 0 else 'FAILED'} in {time.monotonic() - start:.0f} s"
+    print("\nCPU matrix:")
+    for config, result in results.items():
+        print(f"  {config:9} {result}")
+    return 1 if any(result.startswith("FAILED") for result in results.values()) else 0
+
+
+# ---------------------------------------------------------------------------------------------
+# A safe refresh. An output that strict nbval compares must be the same on every CPU. When a
+# refresh changes such an output only in its last digits, although its cell did not change,
+# rounding error that differs between CPUs has reached it: committing it would make the suite
+# fail on other machines. The refresh reports such cells and fails.
+
+_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+_NOT_COMPARED = {"image/png", "image/jpeg"}  # strict nbval skips these
+_IGNORE_MARKERS = ("NBVAL_IGNORE_OUTPUT", "NBVAL_SKIP")
+
+
+def compared_outputs(cell: dict) -> str | None:
+    """A cell's outputs as strict nbval compares them, or None if nbval does not compare them."""
+    source = "".join(cell.get("source", ""))
+    tags = cell.get("metadata", {}).get("tags", [])
+    marked = any(line.strip().lstrip("#").strip() in _IGNORE_MARKERS for line in source.splitlines())
+    if cell.get("cell_type") != "code" or marked or {"nbval-ignore-output", "nbval-skip"} & set(tags):
+        return None
+    kept = []
+    for output in cell.get("outputs", []):
+        output = {key: value for key, value in output.items() if key not in ("execution_count", "metadata")}
+        if "data" in output:
+            output["data"] = {key: value for key, value in output["data"].items() if key not in _NOT_COMPARED}
+        kept.append(output)
+    return json.dumps(kept, sort_keys=True, ensure_ascii=False)
+
+
+def _last_digit(token: str) -> float:
+    """The value of one unit in the last printed digit of a number: 0.01 for '3.14', 1e-12 for '7.6e-12'."""
+    mantissa, _, exponent = token.lower().partition("e")
+    decimals = len(mantissa.partition(".")[2])
+    return 10.0 ** (int(exponent or 0) - decimals)
+
+
+def roundoff_change(old: str, new: str) -> list[tuple[str, str]]:
+    """The numbers that differ, if ``old`` and ``new`` differ only by round-off-sized changes of numbers.
+
+    Round-off-sized: one unit in the number's last printed digit, or 1 % of its value. An empty
+    list means the texts are equal or differ by more than that.
+    """
+    if old == new or _NUMBER.sub("#", old) != _NUMBER.sub("#", new):
+        return []
+    changed = []
+    for a, b in zip(_NUMBER.findall(old), _NUMBER.findall(new)):
+        if a == b:
+            continue
+        x, y = float(a), float(b)
+        if abs(x - y) > max(_last_digit(a), _last_digit(b)) * 1.000001 and abs(x - y) > 0.01 * max(abs(x), abs(y)):
+            return []
+        changed.append((a, b))
+    return changed
+
+
+def roundoff_report(before: dict, after: dict) -> list[str]:
+    """One line per unchanged cell whose compared outputs changed only at round-off level."""
+    old_cells = {cell.get("id"): cell for cell in before["cells"]}
+    lines = []
+    for index, cell in enumerate(after["cells"]):
+        old = old_cells.get(cell.get("id"))
+        if old is None or old.get("source") != cell.get("source"):
+            continue  # a new or edited cell is expected to change
+        old_out, new_out = compared_outputs(old), compared_outputs(cell)
+        if old_out is None or new_out is None:
+            continue
+        changed = roundoff_change(old_out, new_out)
+        if changed:
+            examples = ", ".join(f"{a} -> {b}" for a, b in changed[:3])
+            lines.append(f"cell {index}: {len(changed)} number(s) changed in their last digits ({examples})")
+    return lines
+
+
+def refresh(extra: list[str]) -> int:
+    """Re-execute notebooks in place (fresh kernel, top to bottom), then check for round-off changes."""
+    allow = "--allow-roundoff" in extra
+    targets = [arg for arg in extra if arg != "--allow-roundoff"] or notebooks()
+    before = {path: json.loads((ROOT / path).read_text(encoding="utf-8")) for path in targets}
+    status = run([str(PYTHON), "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute", "--inplace",
+                  "--ExecutePreprocessor.record_timing=False", "--ExecutePreprocessor.timeout=600", *targets])
+    if status != 0:
+        return status
+    report = {path: roundoff_report(old, json.loads((ROOT / path).read_text(encoding="utf-8")))
+              for path, old in before.items()}
+    report = {path: lines for path, lines in report.items() if lines}
+    if not report:
+        return 0
+    print("\nThese outputs changed only in their last digits, although their cells did not change:", file=sys.stderr)
+    for path, lines in report.items():
+        for line in lines:
+            print(f"  {path} {line}", file=sys.stderr)
+    print("Rounding error that differs from CPU to CPU has reached an output the tests compare, so\n"
+          "committing it would fail on other machines. Print the number at the precision the text\n"
+          "discusses (or round the chart data), or exclude the output with `# NBVAL_IGNORE_OUTPUT`\n"
+          "and assert the claim in that cell. If you changed what these cells compute on purpose,\n"
+          "run again with --allow-roundoff.", file=sys.stderr)
+    return 0 if allow else 1
 
 
 def main(argv: list[str]) -> int:
-    commands = ("lab", "test", "refresh", "bench", "browser")
+    commands = ("lab", "test", "refresh", "matrix", "bench", "browser")
     if not argv or argv[0] not in commands:
         print(__doc__)
         return 2
@@ -110,7 +298,9 @@ def main(argv: list[str]) -> int:
             lab.append("--allow-root")  # containers often run as root; Jupyter refuses without this
         return run([*lab, *extra])
     if command == "test":
-        return run([str(PYTHON), "-m", "pytest", "-n", "2", "--dist", "loadscope", *extra])
+        return run(test_command(extra))
+    if command == "matrix":
+        return run_matrix(extra)
     if command == "browser":
         # The opt-in tests/browser suite (marker `browser`), one notebook after another.
         pip_install("requirements-browser.txt")
@@ -118,12 +308,7 @@ def main(argv: list[str]) -> int:
             return 1
         return run([str(PYTHON), "-m", "pytest", "tests/browser", "-m", "browser", *extra])
     if command == "refresh":
-        # Fresh kernel, top to bottom, no per-cell timestamps, outputs written back in place.
-        targets = extra or notebooks()
-        return run(
-            [str(PYTHON), "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute", "--inplace",
-             "--ExecutePreprocessor.record_timing=False", "--ExecutePreprocessor.timeout=600", *targets]
-        )
+        return refresh(extra)
     script = "benchmarks/run.py"
     if extra[:1] in (["laplace_cost"], ["peers"]):
         script, extra = f"benchmarks/{extra[0]}.py", extra[1:]

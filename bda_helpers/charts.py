@@ -4,23 +4,33 @@
 
 * ``application/vnd.vegalite.v5+json`` — JupyterLab draws it itself, interactive and
   offline (no CDN);
-* ``image/svg+xml`` — a static picture made offline by vl-convert, for GitHub, nbviewer
-  and nbconvert, which cannot run Vega;
+* a static picture made offline by vl-convert, for GitHub, nbviewer and nbconvert, which
+  cannot run Vega: ``image/svg+xml``, or ``image/png`` for a dense chart (thousands of
+  points or grid cells) whose SVG would exceed 100 KB;
 * ``text/plain`` — a one-line description.
 
-Front ends show the richest view they can draw. All three are deterministic, so strict
-nbval compares them. Chart data are rounded (:func:`round_significant`) and selections
-are named, so the same chart gives the same spec on every run.
+Front ends show the richest view they can draw. The Vega-Lite view and the SVG are
+deterministic, so strict nbval compares them (it skips PNGs; the test suite checks those
+against a fresh rendering of the Vega-Lite view). Chart data are rounded
+(:func:`round_significant`) and embedded in the Vega-Lite view as CSV text, a quarter to
+a half of the size of JSON rows; selections are named, so the same chart gives the same
+spec on every run.
 """
 
 from __future__ import annotations
 
+import base64
+import copy
+import io
+import json
+import math
 import numbers
 
 import altair as alt
 import numpy as np
 import pandas as pd
 import vl_convert
+from PIL import Image
 
 from .data import BioassayData
 from .grid import GridPosterior
@@ -59,23 +69,217 @@ def _check_finite(values: np.ndarray, what: str) -> None:
         raise ValueError(f"{what} must be finite, but {count} of its {values.size} values are not (e.g. {example})")
 
 
-def _course_renderer(spec: dict, **metadata) -> dict:
-    """Render a Vega-Lite spec as a Vega-Lite + SVG + text bundle."""
+#: A chart whose SVG would be larger than this many bytes gets a PNG static view instead.
+#: The course's line, bar and step charts make SVGs of 10–80 KB, about the size of their
+#: PNG (0.5 to 3 times it; and nbval compares SVGs, not PNGs); its point clouds and grid-cell
+#: charts make 280–850 KB (an element per point or cell), 5 to 40 times their PNG.
+_SVG_LIMIT_BYTES = 100_000
+#: Pixels per CSS pixel of a PNG static view: sharp on high-density screens. The PNG says
+#: so (72 × 2 = 144 ppi), and its output metadata gives its size in CSS pixels.
+_PNG_SCALE = 2
+_VEGALITE_MIME = "application/vnd.vegalite.v5+json"
+
+
+def _course_renderer(spec: dict, **options) -> tuple[dict, dict]:
+    r"""Render a Vega-Lite spec as a (mime bundle, metadata) pair for Jupyter.
+
+    The bundle holds the spec (its data as CSV, :func:`_csv_datasets`), a static picture
+    and a text line. The picture is the SVG, unless that exceeds ``_SVG_LIMIT_BYTES``:
+    then it is a PNG at ``_PNG_SCALE`` pixels per CSS pixel, and the metadata give its
+    size in CSS pixels so front ends show it at the chart's size. Altair's embed
+    ``options`` are ignored.
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"x": [0.5, 1.0, 2.0], "y": [1.0, 3.0, 2.0]})
+    >>> bundle, metadata = _course_renderer(alt.Chart(table, title="t").mark_line().encode(x="x", y="y").to_dict())
+    >>> sorted(bundle), metadata
+    (['application/vnd.vegalite.v5+json', 'image/svg+xml', 'text/plain'], {})
+    >>> next(iter(bundle["application/vnd.vegalite.v5+json"]["datasets"].values()))
+    'x,y\n0.5,1\n1,3\n2,2'
+    >>> dense = pd.DataFrame({"x": np.arange(2000.0), "y": np.arange(2000.0) % 37})
+    >>> bundle, metadata = _course_renderer(alt.Chart(dense).mark_circle().encode(x="x", y="y").to_dict())
+    >>> sorted(bundle), metadata["image/png"]["width"] > 300
+    (['application/vnd.vegalite.v5+json', 'image/png', 'text/plain'], True)
+    """
+    spec = _csv_datasets(spec)
     svg = vl_convert.vegalite_to_svg(spec, vl_version=_VEGALITE_VERSION)
     title = spec.get("title")
     if isinstance(title, dict):
         title = title.get("text")
-    return {
-        "application/vnd.vegalite.v5+json": spec,
-        "image/svg+xml": svg,
-        "text/plain": f"<Altair chart{': ' + str(title) if title else ''}>",
-    }
+    bundle = {_VEGALITE_MIME: spec, "text/plain": f"<Altair chart{': ' + str(title) if title else ''}>"}
+    if len(svg.encode("utf-8")) <= _SVG_LIMIT_BYTES:
+        bundle["image/svg+xml"] = svg
+        return bundle, {}
+    png = _compact_png(vl_convert.vegalite_to_png(spec, vl_version=_VEGALITE_VERSION, scale=_PNG_SCALE))
+    bundle["image/png"] = base64.b64encode(png).decode("ascii")
+    with Image.open(io.BytesIO(png)) as image:
+        width, height = image.size
+    return bundle, {"image/png": {"width": round(width / _PNG_SCALE), "height": round(height / _PNG_SCALE)}}
+
+
+def _csv_number(value) -> str:
+    """A number as CSV text that reads back as the same float: Python's shortest repr, ``.0`` dropped.
+
+    The repr is exact and the same on every machine, and the digits are those the JSON
+    view would hold (``json`` writes floats with the same repr).
+
+    Examples
+    --------
+    >>> [_csv_number(v) for v in (0.1234, 123000.0, -0.0, 1.2e-05, 3, np.float64(2.5), np.int64(7))]
+    ['0.1234', '123000', '-0', '1.2e-05', '3', '2.5', '7']
+    """
+    if isinstance(value, numbers.Integral):
+        return str(int(value))
+    text = float.__repr__(float(value))
+    return text[:-2] if text.endswith(".0") else text
+
+
+def _csv_text(text: str) -> str:
+    """A string as a CSV field: quoted (quotes doubled) if it holds a comma, quote or line break."""
+    if any(character in text for character in ',"\r\n'):
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
+def _is_csv_number(value) -> bool:
+    """A finite int or float (not a boolean, which is an int to Python but not to Vega)."""
+    if isinstance(value, (bool, np.bool_)):
+        return False
+    if isinstance(value, numbers.Integral):
+        return True
+    return isinstance(value, numbers.Real) and math.isfinite(value)
+
+
+def _rows_as_csv(rows) -> tuple[str, list[str]] | None:
+    r"""Rows of a dataset as (CSV text, numeric columns), or None if CSV could not hold them exactly.
+
+    CSV holds them exactly when the rows are flat dicts with the same columns in the same
+    order, and each column is all finite numbers or all strings (no null, boolean, NaN,
+    nested or mixed values). Column names must be plain: not empty, and without the
+    ``.``, ``[``, ``]`` or ``\`` with which Vega-Lite reads a field name as a path. The text
+    has a header line and no final line break.
+
+    Examples
+    --------
+    >>> _rows_as_csv([{"x": 1.5, "label": "a, b"}, {"x": 2.0, "label": 'say "hi" now'}])
+    ('x,label\n1.5,"a, b"\n2,"say ""hi"" now"', ['x'])
+    >>> _rows_as_csv([{"x": 1.5}, {"x": None}]) is None
+    True
+    """
+    if not isinstance(rows, list) or not rows or not all(isinstance(row, dict) for row in rows):
+        return None
+    columns = list(rows[0])
+    if not columns or not all(isinstance(column, str) and column and not set(column) & set(".[]\\") for column in columns):
+        return None  # an empty name, or one Vega-Lite would read as a path (a.b, a[0])
+    if any(list(row) != columns for row in rows):
+        return None
+    numeric = []
+    for column in columns:
+        values = [row[column] for row in rows]
+        if all(_is_csv_number(value) for value in values):
+            numeric.append(column)
+        elif not all(isinstance(value, str) for value in values):
+            return None
+    writers = [_csv_number if column in numeric else _csv_text for column in columns]
+    lines = [",".join(_csv_text(column) for column in columns)]
+    lines += [",".join(write(row[column]) for write, column in zip(writers, columns)) for row in rows]
+    return "\n".join(lines), numeric
+
+
+def _data_references(node, found: dict) -> None:
+    """Collect, by name, every ``{"name": ...}`` data object (a view's ``data``, a lookup's ``from``)."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "data" and isinstance(value, dict) and set(value) == {"name"} and isinstance(value["name"], str):
+                found.setdefault(value["name"], []).append(value)
+            else:
+                _data_references(value, found)
+    elif isinstance(node, list):
+        for item in node:
+            _data_references(item, found)
+
+
+def _csv_datasets(spec: dict) -> dict:
+    r"""The spec with its named ``datasets`` embedded as CSV text wherever that is exact.
+
+    Altair puts a chart's rows in the top-level ``datasets`` and points each view at them
+    with ``{"name": ...}``. JSON rows repeat every column name on every row, and a notebook
+    (indented JSON) spends a line per value; CSV text is a quarter to a half of that. Each such
+    dataset becomes one string, and each reference to it says
+    ``"format": {"type": "csv", "parse": {<numeric column>: "number", ...}}``, so
+    Vega-Lite reads the numbers back as the same floats and leaves string columns as
+    strings — whatever the fields are used for (encodings, tooltips, filters).
+
+    A dataset stays as JSON rows if CSV could not hold it exactly (:func:`_rows_as_csv`) or
+    if its name occurs in the spec other than as ``{"name": ...}`` (say in an expression,
+    ``data('name')``; Altair's names, ``data-<hash>``, do not); a spec with temporal fields
+    is left alone (Vega-Lite would parse dates itself). The input is not modified.
+
+    Examples
+    --------
+    >>> chart = alt.Chart(pd.DataFrame({"x": [0.25, 1e-05], "group": ["a", "b"]})).mark_point().encode(x="x", color="group")
+    >>> spec = _csv_datasets(chart.to_dict())
+    >>> spec["data"]["format"], next(iter(spec["datasets"].values()))
+    ({'type': 'csv', 'parse': {'x': 'number'}}, 'x,group\n0.25,a\n1e-05,b')
+    """
+    datasets = spec.get("datasets")
+    if not isinstance(datasets, dict) or not datasets:
+        return spec
+    views = {key: value for key, value in spec.items() if key != "datasets"}
+    text = json.dumps(views)
+    if '"temporal"' in text or '"timeUnit"' in text:
+        return spec
+    views = copy.deepcopy(views)
+    references: dict[str, list] = {}
+    _data_references(views, references)
+    compact = {}
+    for name, rows in datasets.items():
+        uses = references.get(name, [])
+        named_elsewhere = text.count(json.dumps(name)[1:-1]) != len(uses)  # e.g. in an expression: data('name')
+        converted = None if named_elsewhere else _rows_as_csv(rows)
+        if converted is None:
+            compact[name] = rows
+            continue
+        compact[name], numeric = converted
+        data_format = {"type": "csv"}
+        if numeric:
+            data_format["parse"] = {column: "number" for column in numeric}
+        for use in uses:
+            use["format"] = copy.deepcopy(data_format)
+    return {**views, "datasets": compact}
+
+
+def _compact_png(png: bytes) -> bytes:
+    """vl-convert's PNG made small: flattened on white, 256 colours, optimised, marked at its ppi.
+
+    vl-convert writes RGBA compressed for speed. A chart is opaque and nearly all of its
+    pixels take a few colours (background, text, the series), so a 256-colour palette image
+    without dithering is two to eight times smaller, with only the anti-aliased shades of
+    overlapping points moved to a near colour (a mean change of about 0.1 of 255 levels).
+
+    Examples
+    --------
+    >>> spec = alt.Chart(pd.DataFrame({"x": [0, 1], "y": [1, 0]})).mark_line().encode(x="x", y="y").to_dict()
+    >>> with Image.open(io.BytesIO(_compact_png(vl_convert.vegalite_to_png(spec, scale=2)))) as image:
+    ...     image.mode, [round(ppi) for ppi in image.info["dpi"]]
+    ('P', [144, 144])
+    """
+    with Image.open(io.BytesIO(png)) as image:
+        rgba = image.convert("RGBA")
+    flat = Image.alpha_composite(Image.new("RGBA", rgba.size, "white"), rgba).convert("RGB")
+    palette = flat.quantize(colors=256, dither=Image.Dither.NONE)
+    out = io.BytesIO()
+    palette.save(out, format="PNG", optimize=True, dpi=(72 * _PNG_SCALE, 72 * _PNG_SCALE))
+    return out.getvalue()
 
 
 def use_course_renderer() -> None:
-    """Display Altair charts as Vega-Lite (interactive in JupyterLab) plus a static SVG.
+    """Display Altair charts as Vega-Lite (interactive in JupyterLab) plus a static picture.
 
-    Call it once in a notebook's setup cell. It also lifts Altair's 5,000-row limit,
+    Call it once in a notebook's setup cell. Each chart then shows as the bundle the
+    module's docstring describes: its Vega-Lite spec with the data as CSV text, an SVG (or,
+    for a dense chart, a PNG) and a text line. It also lifts Altair's 5,000-row limit,
     since the course's charts embed their (rounded) data.
 
     Examples

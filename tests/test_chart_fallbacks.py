@@ -4,14 +4,24 @@ JupyterLab draws the Vega-Lite view offline; GitHub, nbviewer and nbconvert show
 ``image/svg+xml`` (or ``image/png``) copy; a terminal shows ``text/plain``. A chart that
 lost its picture, or an HTML output that loads Vega from a CDN, would be blank offline.
 The real-browser check of the Vega-Lite views is ``python tasks.py browser``.
+
+Strict nbval compares SVGs but skips PNGs, so each committed PNG (a dense chart's static
+view) is checked here against a fresh vl-convert rendering of the committed Vega-Lite view:
+same size in pixels, nearly the same pixels, and not blank.
 """
 
 import base64
+import io
 import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import numpy as np
 import pytest
+import vl_convert
+from PIL import Image
+
+from bda_helpers import charts
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted(  # none in a hidden folder such as .ipynb_checkpoints
@@ -80,9 +90,60 @@ def check_not_cdn_chart(data: dict, label: str) -> None:
     assert "vegaEmbed" not in html and "vega-embed" not in html, f"{label}: chart is HTML that loads Vega from a CDN"
 
 
+#: A committed PNG is the chart's picture if at most this share of its pixels differ from a
+#: fresh rendering by more than PIXEL_TOLERANCE levels (of 255) in some channel, and the mean
+#: difference is at most MEAN_TOLERANCE levels. Anti-aliasing that differs between CPUs, and
+#: the renderer's reduction to 256 colours (mean 0.1 level, a few pixels up to ~50), stay far
+#: below; a changed title or 2 % of the points missing from a scatter is 0.2-0.9 % of pixels.
+PIXEL_TOLERANCE, SHARE_TOLERANCE, MEAN_TOLERANCE = 64, 0.001, 1.0
+#: A picture is blank if less than this share of its pixels differ from its corner's colour.
+DRAWN_SHARE = 0.01
+
+
+def _pixels(png: bytes) -> np.ndarray:
+    """A PNG file's pixels, RGBA, shape (height, width, 4)."""
+    with Image.open(io.BytesIO(png)) as image:
+        return np.asarray(image.convert("RGBA"))
+
+
+def check_png_is_the_chart(png: str, spec: dict, label: str) -> None:
+    """The committed PNG (base64) is a rendering of ``spec``: same size, nearly the same pixels, not blank."""
+    committed = _pixels(base64.b64decode(_text(png)))
+    fresh = _pixels(vl_convert.vegalite_to_png(spec, vl_version=charts._VEGALITE_VERSION, scale=charts._PNG_SCALE))
+    remedy = "re-run the notebook (python tasks.py refresh <notebook>) to refresh its outputs"
+    assert committed.shape == fresh.shape, (
+        f"{label}: image/png is {committed.shape[1]} x {committed.shape[0]} pixels, but its Vega-Lite view renders at "
+        f"{fresh.shape[1]} x {fresh.shape[0]} (scale {charts._PNG_SCALE}); {remedy}"
+    )
+    drawn = np.mean((committed != committed[0, 0]).any(axis=2))
+    assert drawn >= DRAWN_SHARE, f"{label}: image/png is blank ({drawn:.2%} of its pixels differ from the background)"
+    change = np.abs(committed.astype(np.int16) - fresh.astype(np.int16)).max(axis=2)
+    changed, mean = np.mean(change > PIXEL_TOLERANCE), change.mean()
+    if changed > SHARE_TOLERANCE or mean > MEAN_TOLERANCE:
+        rows, columns = np.nonzero(change > PIXEL_TOLERANCE)
+        where = f", within x {columns.min()}-{columns.max()}, y {rows.min()}-{rows.max()}" if rows.size else ""
+        raise AssertionError(
+            f"{label}: image/png is not a rendering of its Vega-Lite view: {changed:.3%} of pixels differ by more "
+            f"than {PIXEL_TOLERANCE} levels{where} (at most {SHARE_TOLERANCE:.1%} allowed), mean difference "
+            f"{mean:.2f} levels (at most {MEAN_TOLERANCE}); {remedy}"
+        )
+
+
+PNG_CHARTS = [  # (label, bundle) of every chart output whose static view is a PNG of the course renderer's
+    (label, output["data"]) for path in NOTEBOOKS for label, output in _outputs(path)
+    if "image/png" in output.get("data", {}) and VEGALITE in output.get("data", {})
+    and "image/svg+xml" not in output["data"]  # beside an SVG, a PNG is JupyterLab's snapshot, saved by a student's Lab
+]
+
+
+@pytest.mark.parametrize(("label", "data"), PNG_CHARTS, ids=[label for label, _ in PNG_CHARTS])
+def test_every_png_is_a_rendering_of_its_vegalite_view(label, data):
+    check_png_is_the_chart(data["image/png"], data[VEGALITE], label)
+
+
 def test_there_are_charts_to_check():
-    charts = [label for path in NOTEBOOKS for label, o in _outputs(path) if _is_chart(o.get("data", {}))]
-    assert len(charts) >= 10, f"only {len(charts)} chart outputs found: did the notebooks lose their outputs?"
+    found = [label for path in NOTEBOOKS for label, o in _outputs(path) if _is_chart(o.get("data", {}))]
+    assert len(found) >= 10, f"only {len(found)} chart outputs found: did the notebooks lose their outputs?"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
@@ -127,3 +188,49 @@ def test_a_good_chart_output_passes():
     png = base64.b64encode(PNG_SIGNATURE + b"IHDR").decode()
     check_chart_output({VEGALITE: {}, "image/svg+xml": [SQUARE.format(MARK)], "text/plain": "<chart>"}, "nb")
     check_chart_output({VEGALITE: {}, "image/png": png, "text/plain": "<chart>"}, "nb")
+
+
+def _chart_png(spec: dict, scale: float = charts._PNG_SCALE) -> str:
+    png = vl_convert.vegalite_to_png(spec, vl_version=charts._VEGALITE_VERSION, scale=scale)
+    return base64.b64encode(png).decode("ascii")
+
+
+def _blank_like(png: str) -> str:
+    """A white PNG of the same size."""
+    with Image.open(io.BytesIO(base64.b64decode(png))) as image:
+        size = image.size
+    out = io.BytesIO()
+    Image.new("RGB", size, "white").save(out, format="PNG")
+    return base64.b64encode(out.getvalue()).decode("ascii")
+
+
+LINE_SPEC = {
+    "data": {"values": [{"x": x, "y": (x * 7) % 5} for x in range(12)]},
+    "mark": "line",
+    "encoding": {"x": {"field": "x", "type": "quantitative"}, "y": {"field": "y", "type": "quantitative"}},
+    "title": "a line",
+}
+
+
+def test_a_png_of_the_chart_passes_even_in_few_colours():
+    check_png_is_the_chart(_chart_png(LINE_SPEC), LINE_SPEC, "nb")
+    with Image.open(io.BytesIO(base64.b64decode(_chart_png(LINE_SPEC)))) as image:
+        few = image.convert("RGB").quantize(colors=16, dither=Image.Dither.NONE)  # 16, not the renderer's 256
+    out = io.BytesIO()
+    few.save(out, format="PNG")
+    check_png_is_the_chart(base64.b64encode(out.getvalue()).decode(), LINE_SPEC, "nb")
+
+
+@pytest.mark.parametrize(
+    ("picture", "message"),
+    [
+        (lambda: _chart_png(LINE_SPEC, scale=1), "renders at"),
+        (lambda: _chart_png({**LINE_SPEC, "title": "another line"}), "not a rendering of its Vega-Lite view"),
+        (lambda: _chart_png({**LINE_SPEC, "mark": {"type": "line", "color": "red"}}), "not a rendering of its Vega-Lite"),
+        (lambda: _blank_like(_chart_png(LINE_SPEC)), "is blank"),
+    ],
+    ids=["wrong-scale", "other-title", "other-colour", "blank"],
+)
+def test_a_png_that_is_not_the_chart_fails_with_a_clear_message(picture, message):
+    with pytest.raises(AssertionError, match=message):
+        check_png_is_the_chart(picture(), LINE_SPEC, "nb cell 1 output 0")

@@ -32,10 +32,11 @@ def all_charts():
 def test_renderer_bundle_has_vegalite_svg_and_text(all_charts):
     charts.use_course_renderer()
     try:
-        bundle = alt.renderers.get()(all_charts[2].to_dict())
+        bundle, metadata = alt.renderers.get()(all_charts[2].to_dict())
     finally:
         alt.renderers.enable("default")
     assert set(bundle) == {VEGALITE, "image/svg+xml", "text/plain"}
+    assert metadata == {}
     assert bundle["image/svg+xml"].startswith("<svg")
     assert bundle["text/plain"] == "<Altair chart: regions>"
 

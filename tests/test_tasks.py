@@ -1,0 +1,97 @@
+"""tasks.py's safety nets: the refresh that refuses round-off-level changes, and the CPU matrix."""
+
+import importlib.util
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+_spec = importlib.util.spec_from_file_location("course_tasks", ROOT / "tasks.py")
+tasks = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(tasks)
+
+
+def code_cell(cell_id, source, *outputs):
+    return {"cell_type": "code", "id": cell_id, "metadata": {}, "source": source, "execution_count": 1,
+            "outputs": list(outputs)}
+
+
+def stream(text):
+    return {"output_type": "stream", "name": "stdout", "text": text}
+
+
+def chart(values, png="iVBORw0KGgo="):
+    return {"output_type": "display_data", "metadata": {},
+            "data": {"application/vnd.vegalite.v5+json": {"data": {"values": [{"error": v} for v in values]}},
+                     "image/png": png, "text/plain": "<Altair chart>"}}
+
+
+def notebook(*cells):
+    return {"cells": list(cells), "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+
+
+def test_chart_data_that_moved_in_the_fourth_digit_is_reported():
+    """The case that broke the suite on another CPU: round-off points of a finite-difference error curve."""
+    before = notebook(code_cell("a", "chart()", chart([3.5e-10, 9.327e-11, 1.2e-4])))
+    after = notebook(code_cell("a", "chart()", chart([3.5e-10, 9.349e-11, 1.2e-4])))
+    [line] = tasks.roundoff_report(before, after)
+    assert line.startswith("cell 0: 1 number(s)") and "9.327e-11 -> 9.349e-11" in line
+
+
+@pytest.mark.parametrize("old, new", [("R-hat: 1.003", "R-hat: 1.001"), ("ESS 1975", "ESS 1976"),
+                                      ("error 1.2e-11", "error 1.3e-11")])
+def test_a_last_digit_that_moved_is_reported(old, new):
+    assert tasks.roundoff_report(notebook(code_cell("a", "x", stream(old))), notebook(code_cell("a", "x", stream(new))))
+
+
+@pytest.mark.parametrize("old, new", [
+    ("coverage 0.520", "coverage 0.600"),    # a real change of the result
+    ("mode 0.85", "mode 0.85"),              # no change
+    ("1 of 4 draws", "1 of 4 draws kept"),   # the text changed, not just digits
+    ("ESS 1975", "ESS 2400"),                # a different seed, say
+])
+def test_real_changes_and_no_changes_are_not_reported(old, new):
+    assert tasks.roundoff_report(notebook(code_cell("a", "x", stream(old))), notebook(code_cell("a", "x", stream(new)))) == []
+
+
+def test_edited_excluded_and_png_only_cells_are_not_reported():
+    before = notebook(code_cell("edited", "print(1.000)", stream("1.000")),
+                      code_cell("marked", "# NBVAL_IGNORE_OUTPUT\nprint(x)\nassert x", stream("1.003")),
+                      code_cell("tagged", "print(x)", stream("1.003")),
+                      code_cell("png", "chart()", chart([1.0], png="AAAA")))
+    after = json.loads(json.dumps(before))
+    after["cells"][0]["source"] = "print(1.001)"
+    after["cells"][0]["outputs"] = [stream("1.001")]
+    after["cells"][1]["outputs"] = [stream("1.004")]
+    before["cells"][2]["metadata"]["tags"] = after["cells"][2]["metadata"]["tags"] = ["nbval-ignore-output"]
+    after["cells"][2]["outputs"] = [stream("1.004")]
+    after["cells"][3]["outputs"] = [chart([1.0], png="BBBB")]  # nbval skips image/png
+    assert tasks.roundoff_report(before, after) == []
+
+
+@pytest.mark.parametrize("token, unit", [("3.14", 0.01), ("7.6e-12", 1e-13), ("1975", 1.0), ("-0.5", 0.1)])
+def test_last_digit(token, unit):
+    assert tasks._last_digit(token) == pytest.approx(unit)
+
+
+def test_the_matrix_knows_its_configurations_and_refuses_others(capsys):
+    assert tasks.run_matrix(["pentium"]) == 2
+    assert "unknown configuration 'pentium'" in capsys.readouterr().err
+    assert set(tasks.MATRIX) >= {"native", "avx2", "baseline"}
+
+
+@pytest.mark.parametrize("config", ["avx2", "baseline"])
+def test_simulated_cpus_disable_only_what_this_cpu_has(config):
+    """numpy refuses to disable a SIMD target the CPU lacks, so each configuration names only real ones."""
+    env = tasks.matrix_environment(config)
+    if isinstance(env, str):
+        pytest.skip(env)
+    dispatch, supported = tasks._numpy_simd()
+    disabled = env["NPY_DISABLE_CPU_FEATURES"].split()
+    assert set(disabled) <= set(supported)
+    assert ("X86_V3" in disabled) == (config == "baseline")
+    assert env["OPENBLAS_CORETYPE"] in ("Haswell", "Nehalem")
+    assert "-march=" in env["PYTENSOR_FLAGS"] and str(tasks.VENV) in env["PYTENSOR_FLAGS"]
+    assert tasks.matrix_environment("native") == dict(os.environ)
