@@ -54,7 +54,7 @@ NOTEBOOK = "03_newton_mode_finding.ipynb"  # a few seconds to run
 SERVED = "student-flow"  # the folder under Lab's root that holds this test's copy of notebooks/
 # The repository's tests that read the notebooks (copied with README.md, pyproject.toml and
 # tests/conftest.py into the repository-shaped folder the test builds).
-NOTEBOOK_TESTS = ("tests/test_layout.py", "tests/test_chart_fallbacks.py")
+NOTEBOOK_TESTS = ("tests/test_layout.py", "tests/test_chart_fallbacks.py", "tests/test_notebook_sizes.py")
 RUN_TIMEOUT_S = 300  # the project's --nbval-cell-timeout, for the whole notebook
 PYTEST_TIMEOUT_S = 600
 
