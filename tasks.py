@@ -2,8 +2,9 @@
 
     python tasks.py lab        open the course in JupyterLab (localhost only, with a token)
     python tasks.py test       run the unit tests and execute every notebook under strict nbval
-    python tasks.py refresh    re-execute notebooks in place after editing them; fails if a compared
-                               output changed only in its last digits (--allow-roundoff to accept)
+    python tasks.py refresh    re-execute notebooks in place after editing them, then again on a simulated
+                               x86-64-v2 CPU: fails if an output the tests compare differs there, or
+                               changed only in its last digits (--no-cpu-check, --allow-roundoff)
     python tasks.py matrix     run the test suite once per simulated CPU (native, avx2, baseline,
                                nocc), e.g. `matrix baseline -- notebooks/04_finite_difference_hessian.ipynb`
     python tasks.py bench      run the benchmarks (bench laplace_cost: the cost of Laplace as d grows;
@@ -30,6 +31,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -186,14 +188,17 @@ def run_matrix(argv: list[str]) -> int:
 
 
 # ---------------------------------------------------------------------------------------------
-# A safe refresh. An output that strict nbval compares must be the same on every CPU. When a
-# refresh changes such an output only in its last digits, although its cell did not change,
-# rounding error that differs between CPUs has reached it: committing it would make the suite
-# fail on other machines. The refresh reports such cells and fails.
+# A safe refresh. An output that strict nbval compares must be the same on every CPU. The
+# refresh checks that twice: it executes each notebook again on a simulated other CPU and
+# compares, and it reports unchanged cells whose outputs moved only in their last digits since
+# the last commit (the sign of outputs refreshed on another machine). Either means rounding
+# error has reached an output the tests compare: committing it would fail on other machines.
 
 _NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 _NOT_COMPARED = {"image/png", "image/jpeg"}  # strict nbval skips these
 _IGNORE_MARKERS = ("NBVAL_IGNORE_OUTPUT", "NBVAL_SKIP")
+_POLICY = ("Print the number at the precision the text discusses (or round the chart data), or exclude\n"
+           "the output with a first line `# NBVAL_IGNORE_OUTPUT` and assert the claim in that cell.")
 
 
 def compared_outputs(cell: dict) -> str | None:
@@ -213,7 +218,7 @@ def compared_outputs(cell: dict) -> str | None:
 
 
 def _last_digit(token: str) -> float:
-    """The value of one unit in the last printed digit of a number: 0.01 for '3.14', 1e-12 for '7.6e-12'."""
+    """The value of one unit in the last printed digit of a number: 0.01 for '3.14', 1e-13 for '7.6e-12'."""
     mantissa, _, exponent = token.lower().partition("e")
     decimals = len(mantissa.partition(".")[2])
     return 10.0 ** (int(exponent or 0) - decimals)
@@ -256,30 +261,82 @@ def roundoff_report(before: dict, after: dict) -> list[str]:
     return lines
 
 
+def _first_difference(a: str, b: str, context: int = 30) -> str:
+    """Where two texts first differ, with a little context: ``'…by 7.6e-12…' here, '…by 6.7e-12…' there``."""
+    start = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+    left = max(0, start - context)
+    return f"{a[left:start + context]!r} here, {b[left:start + context]!r} there"
+
+
+def machine_report(here: dict, there: dict) -> list[str]:
+    """One line per cell whose compared outputs differ between two executions of one notebook."""
+    lines = []
+    for index, (cell, other) in enumerate(zip(here["cells"], there["cells"])):
+        a, b = compared_outputs(cell), compared_outputs(other)
+        if a is not None and a != b:
+            lines.append(f"cell {index}: {_first_difference(a, b or '')}")
+    return lines
+
+
+def _execute(targets: list[str], env: dict[str, str] | None = None, output_dir: Path | None = None) -> int:
+    """Execute notebooks top to bottom in a fresh kernel, in place or into ``output_dir``."""
+    where = ["--inplace"] if output_dir is None else [f"--output-dir={output_dir}"]
+    return run([str(PYTHON), "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute", *where,
+                "--ExecutePreprocessor.record_timing=False", "--ExecutePreprocessor.timeout=600", *targets], env=env)
+
+
+def _other_cpu_report(targets: list[str]) -> dict[str, list[str]] | str:
+    """Execute the refreshed notebooks on a simulated x86-64-v2 CPU and compare the compared outputs."""
+    env = matrix_environment("baseline")
+    if isinstance(env, str):
+        return env
+    report = {}
+    with tempfile.TemporaryDirectory() as folder:
+        for path in targets:  # one at a time: notebooks with the same name would overwrite each other
+            print(f"Executing {path} again on a simulated x86-64-v2 CPU ...", flush=True)
+            out = Path(folder) / Path(path).parent
+            if _execute([path], env=env, output_dir=out) != 0:
+                report[path] = ["does not run on a simulated x86-64-v2 CPU (see the error above)"]
+                continue
+            there = json.loads((out / Path(path).name).read_text(encoding="utf-8"))
+            report[path] = machine_report(json.loads((ROOT / path).read_text(encoding="utf-8")), there)
+    return {path: lines for path, lines in report.items() if lines}
+
+
 def refresh(extra: list[str]) -> int:
-    """Re-execute notebooks in place (fresh kernel, top to bottom), then check for round-off changes."""
-    allow = "--allow-roundoff" in extra
-    targets = [arg for arg in extra if arg != "--allow-roundoff"] or notebooks()
+    """``refresh [--allow-roundoff] [--no-cpu-check] [NOTEBOOK ...]``: re-execute notebooks in place,
+    then check that what the tests compare is the same on another CPU."""
+    flags = {"--allow-roundoff", "--no-cpu-check"}
+    targets = [arg for arg in extra if arg not in flags] or notebooks()
     before = {path: json.loads((ROOT / path).read_text(encoding="utf-8")) for path in targets}
-    status = run([str(PYTHON), "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute", "--inplace",
-                  "--ExecutePreprocessor.record_timing=False", "--ExecutePreprocessor.timeout=600", *targets])
+    status = _execute(targets)
     if status != 0:
         return status
-    report = {path: roundoff_report(old, json.loads((ROOT / path).read_text(encoding="utf-8")))
-              for path, old in before.items()}
-    report = {path: lines for path, lines in report.items() if lines}
-    if not report:
-        return 0
-    print("\nThese outputs changed only in their last digits, although their cells did not change:", file=sys.stderr)
-    for path, lines in report.items():
-        for line in lines:
-            print(f"  {path} {line}", file=sys.stderr)
-    print("Rounding error that differs from CPU to CPU has reached an output the tests compare, so\n"
-          "committing it would fail on other machines. Print the number at the precision the text\n"
-          "discusses (or round the chart data), or exclude the output with `# NBVAL_IGNORE_OUTPUT`\n"
-          "and assert the claim in that cell. If you changed what these cells compute on purpose,\n"
-          "run again with --allow-roundoff.", file=sys.stderr)
-    return 0 if allow else 1
+    failed = False
+    if "--no-cpu-check" not in extra:
+        machine = _other_cpu_report(targets)
+        if isinstance(machine, str):
+            print(f"The check on another CPU was {machine}.", file=sys.stderr)
+        elif machine:
+            failed = True
+            print("\nThese outputs, which the tests compare, differ on a simulated x86-64-v2 CPU:", file=sys.stderr)
+            for path, lines in machine.items():
+                for line in lines:
+                    print(f"  {path} {line}", file=sys.stderr)
+            print("They would fail the tests on other machines. " + _POLICY, file=sys.stderr)
+    roundoff = {path: roundoff_report(old, json.loads((ROOT / path).read_text(encoding="utf-8")))
+                for path, old in before.items()}
+    roundoff = {path: lines for path, lines in roundoff.items() if lines}
+    if roundoff:
+        print("\nThese outputs changed only in their last digits, although their cells did not change:", file=sys.stderr)
+        for path, lines in roundoff.items():
+            for line in lines:
+                print(f"  {path} {line}", file=sys.stderr)
+        print("If they were committed from another machine, rounding error that differs between CPUs has\n"
+              "reached them. " + _POLICY + "\nIf you changed what these cells compute on purpose, "
+              "run again with --allow-roundoff.", file=sys.stderr)
+        failed = failed or "--allow-roundoff" not in extra
+    return 1 if failed else 0
 
 
 def main(argv: list[str]) -> int:

@@ -95,3 +95,13 @@ def test_simulated_cpus_disable_only_what_this_cpu_has(config):
     assert env["OPENBLAS_CORETYPE"] in ("Haswell", "Nehalem")
     assert "-march=" in env["PYTENSOR_FLAGS"] and str(tasks.VENV) in env["PYTENSOR_FLAGS"]
     assert tasks.matrix_environment("native") == dict(os.environ)
+
+
+def test_outputs_that_differ_on_another_cpu_are_reported_where_they_first_differ():
+    here = notebook(code_cell("a", "x", stream("same")), code_cell("b", "y", stream("differ by 7.6e-12")),
+                    code_cell("c", "# NBVAL_IGNORE_OUTPUT\nz", stream("R-hat 1.003")))
+    there = notebook(code_cell("a", "x", stream("same")), code_cell("b", "y", stream("differ by 6.7e-12")),
+                     code_cell("c", "# NBVAL_IGNORE_OUTPUT\nz", stream("R-hat 1.001")))
+    [line] = tasks.machine_report(here, there)
+    assert line.startswith("cell 1: ") and "7.6e-12" in line and "6.7e-12" in line
+    assert tasks.machine_report(here, here) == []
