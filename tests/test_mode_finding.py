@@ -145,8 +145,12 @@ def test_bfgs_finds_the_mode_but_its_hess_inv_is_not_the_covariance(ref, posteri
 
 
 def test_bfgs_hess_inv_depends_on_the_start(ref, posterior_mode):
+    """Two starts, one posterior, two different "variances" of β. (From (-1, 5) BFGS stops with its
+    gradient 4 % under gtol; one more iteration would move that start's error from -18 % to -10 %,
+    so the test asks only for a gap that both outcomes leave wide.)"""
     errors = {tuple(s): bfgs(ref, s).hess_inv[1, 1] / posterior_mode.cov[1, 1] - 1 for s in ([2.0, 20.0], [-1.0, 5.0])}
-    assert errors[(2.0, 20.0)] > 0.05 and errors[(-1.0, 5.0)] < -0.1
+    assert abs(errors[(2.0, 20.0)] - errors[(-1.0, 5.0)]) > 0.1
+    assert min(abs(error) for error in errors.values()) > 0.02  # neither is the inverse Hessian
 
 
 # --- trace_table ------------------------------------------------------------------------------------
