@@ -238,24 +238,35 @@ def _is_remote(url: str) -> bool:
     return parts.scheme in ("http", "https", "ws", "wss") and parts.hostname not in ("127.0.0.1", "localhost")
 
 
-@pytest.mark.parametrize("notebook", NOTEBOOKS)
-def test_notebook_renders_in_jupyterlab(notebook, lab, chromium, artifacts):
-    expected = read_notebook(ROOT / notebook)
-    stem = notebook.removeprefix("notebooks/").removesuffix(".ipynb").replace("/", "__")
-    for old in [*artifacts.glob(f"{stem}.png"), *artifacts.glob(f"{stem}.*.png")]:
-        old.unlink()
+@dataclass
+class WatchedPage:
+    """A Chromium page on the test's Lab, with what it logged: console errors and remote requests."""
+
+    page: object
+    console_errors: list[str]
+    network: list[str]
+
+    def problems(self, harmless: tuple[str, ...] = ()) -> list[str]:
+        errors = [text for text in self.console_errors if not (harmless and text.startswith(harmless))]
+        return [f"browser console error: {text}" for text in errors] + [
+            f"request to the network: {url}" for url in self.network]
+
+
+@contextlib.contextmanager
+def watched_page(chromium, lab, artifacts: Path, stem: str):
+    """A fresh browser context and page that records console errors and requests leaving the
+    machine; on failure a screenshot ``{stem}.failed.png``; at the end, the context closed and
+    Lab's kernels shut down."""
     context = chromium.new_context(viewport={"width": WIDTH, "height": FIRST_HEIGHT})
     page = context.new_page()
     page.set_default_timeout(TIMEOUT_MS)
-    console_errors, network = [], []
-    page.on("console", lambda message: message.type == "error" and console_errors.append(message.text[:300]))
-    page.on("pageerror", lambda error: console_errors.append(str(error)[:300]))
-    page.on("request", lambda request: _is_remote(request.url) and network.append(request.url[:150]))
+    watched = WatchedPage(page, [], [])
+    page.on("console", lambda message: message.type == "error" and watched.console_errors.append(message.text[:300]))
+    page.on("pageerror", lambda error: watched.console_errors.append(str(error)[:300]))
+    page.on("request", lambda request: _is_remote(request.url) and watched.network.append(request.url[:150]))
     try:
-        dom = open_notebook(page, lab, notebook, expected)
-        dialogs = page.locator(".jp-Dialog").all_inner_texts()
-        save_screenshots(page, stem, expected.charts, artifacts)
-    except Exception:
+        yield watched
+    except (Exception, pytest.fail.Exception):
         with contextlib.suppress(Exception):
             page.screenshot(path=artifacts / f"{stem}.failed.png")
         raise
@@ -263,10 +274,21 @@ def test_notebook_renders_in_jupyterlab(notebook, lab, chromium, artifacts):
         context.close()
         lab.shut_down_kernels()
 
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS)
+def test_notebook_renders_in_jupyterlab(notebook, lab, chromium, artifacts):
+    expected = read_notebook(ROOT / notebook)
+    stem = notebook.removeprefix("notebooks/").removesuffix(".ipynb").replace("/", "__")
+    for old in [*artifacts.glob(f"{stem}.png"), *artifacts.glob(f"{stem}.*.png")]:
+        old.unlink()
+    with watched_page(chromium, lab, artifacts, stem) as watched:
+        dom = open_notebook(watched.page, lab, notebook, expected)
+        dialogs = watched.page.locator(".jp-Dialog").all_inner_texts()
+        save_screenshots(watched.page, stem, expected.charts, artifacts)
+
     problems = problems_in(dom, expected)
     problems += [f"a dialog is open: {text[:120]!r}" for text in dialogs]
-    problems += [f"browser console error: {text}" for text in console_errors]
-    problems += [f"request to the network: {url}" for url in network]
+    problems += watched.problems()
     if problems:
         heading = f"{notebook} in JupyterLab (screenshots: {artifacts.name}/{stem}*.png):"
         pytest.fail("\n  ".join([heading, *problems]), pytrace=False)

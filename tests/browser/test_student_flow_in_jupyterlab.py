@@ -29,7 +29,6 @@ Opt-in (marker ``browser``): ``python tasks.py browser -k student_flow``.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shutil
@@ -43,8 +42,8 @@ from pathlib import Path
 import pytest
 
 from .test_notebooks_in_browser import (
-    ERROR_TEXTS, FIRST_HEIGHT, JS_INSPECT, JS_TAG_NOTEBOOK, TIMEOUT_MS, WIDTH, _is_remote, charts_pending,
-    problems_in, read_notebook, save_screenshots,
+    ERROR_TEXTS, FIRST_HEIGHT, JS_INSPECT, JS_TAG_NOTEBOOK, TIMEOUT_MS, WIDTH, charts_pending,
+    problems_in, read_notebook, save_screenshots, watched_page,
 )
 
 pytestmark = pytest.mark.browser
@@ -194,14 +193,9 @@ def test_student_flow_in_jupyterlab_keeps_the_tests_passing(lab, chromium, artif
     for old in artifacts.glob(f"{stem}.*"):
         old.unlink()
 
-    context = chromium.new_context(viewport={"width": WIDTH, "height": FIRST_HEIGHT})
-    page = context.new_page()
-    page.set_default_timeout(TIMEOUT_MS)
-    console_errors, network, dialogs = [], [], []
-    page.on("console", lambda message: message.type == "error" and console_errors.append(message.text[:300]))
-    page.on("pageerror", lambda error: console_errors.append(str(error)[:300]))
-    page.on("request", lambda request: _is_remote(request.url) and network.append(request.url[:150]))
-    try:
+    dialogs: list[str] = []
+    with watched_page(chromium, lab, artifacts, stem) as session:
+        page = session.page
         # Open the notebook and wait for its kernel.
         page.goto(f"{lab.base}/lab/workspaces/test-{uuid.uuid4().hex[:8]}/tree/"
                   f"{urllib.parse.quote(path)}?token={lab.token}", wait_until="domcontentloaded")
@@ -260,19 +254,10 @@ def test_student_flow_in_jupyterlab_keeps_the_tests_passing(lab, chromium, artif
         page.locator("[data-test-notebook]").wait_for(state="detached", timeout=10_000)
         open_dialogs = page.locator(".jp-Dialog").all_inner_texts()
         lap("inspect, screenshots and close")
-    except (Exception, pytest.fail.Exception):
-        with contextlib.suppress(Exception):
-            page.screenshot(path=artifacts / f"{stem}.failed.png")
-        raise
-    finally:
-        context.close()
-        lab.shut_down_kernels()
 
     problems = problems_in(dom, expected)
     problems += [f"a dialog is open after closing the notebook: {text[:120]!r}" for text in open_dialogs]
-    problems += [f"browser console error: {text}" for text in console_errors
-                 if not text.startswith(HARMLESS_CONSOLE_ERRORS)]
-    problems += [f"request to the network: {url}" for url in network]
+    problems += session.problems(HARMLESS_CONSOLE_ERRORS)
     assert not problems, f"{NOTEBOOK} after Run All in JupyterLab:\n  " + "\n  ".join(problems)
 
     # What Lab wrote.
@@ -304,7 +289,7 @@ def test_student_flow_in_jupyterlab_keeps_the_tests_passing(lab, chromium, artif
 
     same = checkpoint.read_bytes() == saved_file.read_bytes()
     report = [
-        f"dialogs answered: {dialogs or 'none'}; browser console errors: {console_errors or 'none'}",
+        f"dialogs answered: {dialogs or 'none'}; browser console errors: {session.console_errors or 'none'}",
         f"checkpoint: {checkpoint.relative_to(lab.root)} ({'same as' if same else 'differs from'} the saved file)",
         "the saved notebook against the committed one, besides counts and output contents:",
         *[f"  {line}" for line in changed or ["no difference"]],
