@@ -85,9 +85,12 @@ def ensure_chromium() -> bool:
                 break
         if chromium.is_file():
             return True
-    print(f"The browser test needs Chromium at {chromium}, which is missing. Install it, e.g. with\n"
-          "    sudo apt-get install chromium        (Debian or Ubuntu)\n"
-          "or set the CHROMIUM environment variable to a Chromium or Chrome executable.", file=sys.stderr)
+    print(
+        f"The browser test needs Chromium at {chromium}, which is missing. Install it, e.g. with\n"
+        "    sudo apt-get install chromium        (Debian or Ubuntu)\n"
+        "or set the CHROMIUM environment variable to a Chromium or Chrome executable.",
+        file=sys.stderr,
+    )
     return False
 
 
@@ -126,11 +129,14 @@ MATRIX_HELP = {
 
 def _numpy_simd() -> tuple[list[str], list[str]]:
     """numpy's dispatchable SIMD targets, lowest first, and those this CPU supports."""
-    probe = ("import json; from numpy._core import _multiarray_umath as m; "
-             "print(json.dumps([m.__cpu_dispatch__, [k for k, v in m.__cpu_features__.items() if v]]))")
+    probe = (
+        "import json; from numpy._core import _multiarray_umath as m; "
+        "print(json.dumps([m.__cpu_dispatch__, [k for k, v in m.__cpu_features__.items() if v]]))"
+    )
     env = {key: value for key, value in os.environ.items() if key != "NPY_DISABLE_CPU_FEATURES"}
-    dispatch, supported = json.loads(subprocess.run([str(PYTHON), "-c", probe], capture_output=True,
-                                                    text=True, check=True, env=env).stdout)
+    dispatch, supported = json.loads(
+        subprocess.run([str(PYTHON), "-c", probe], capture_output=True, text=True, check=True, env=env).stdout
+    )
     return dispatch, [target for target in dispatch if target in supported]
 
 
@@ -149,7 +155,7 @@ def matrix_environment(config: str) -> dict[str, str] | str:
     if config == "avx2":
         if "X86_V3" not in supported:
             return "skipped: this CPU has no AVX2 (x86-64-v3)"
-        disabled = supported[supported.index("X86_V3") + 1:]
+        disabled = supported[supported.index("X86_V3") + 1 :]
         blas, march = "Haswell", "haswell"
     else:  # baseline
         disabled = supported
@@ -163,7 +169,7 @@ def matrix_environment(config: str) -> dict[str, str] | str:
 
 def run_matrix(argv: list[str]) -> int:
     """``matrix [CONFIG ...] [-- PYTEST ARGS]``: the test suite once per configuration."""
-    configs, extra = (argv[: argv.index("--")], argv[argv.index("--") + 1:]) if "--" in argv else (argv, [])
+    configs, extra = (argv[: argv.index("--")], argv[argv.index("--") + 1 :]) if "--" in argv else (argv, [])
     unknown = [config for config in configs if config not in MATRIX]
     if unknown:
         print(f"unknown configuration {unknown[0]!r}: choose from {', '.join(MATRIX)}", file=sys.stderr)
@@ -174,10 +180,16 @@ def run_matrix(argv: list[str]) -> int:
         if isinstance(env, str):
             results[config] = env
             continue
-        changed = {key: env[key] for key in ("NPY_DISABLE_CPU_FEATURES", "OPENBLAS_CORETYPE", "PYTENSOR_FLAGS")
-                   if env.get(key) != os.environ.get(key)}
+        changed = {
+            key: env[key]
+            for key in ("NPY_DISABLE_CPU_FEATURES", "OPENBLAS_CORETYPE", "PYTENSOR_FLAGS")
+            if env.get(key) != os.environ.get(key)
+        }
         print(f"=== {config}: {MATRIX_HELP[config]}", flush=True)
-        print("    " + (" ".join(f"{key}={value!r}" for key, value in changed.items()) or "(no changes)"), flush=True)
+        print(
+            "    " + (" ".join(f"{key}={value!r}" for key, value in changed.items()) or "(no changes)"),
+            flush=True,
+        )
         start = time.monotonic()
         status = run(test_command(extra), env=env)
         results[config] = f"{'passed' if status == 0 else 'FAILED'} in {time.monotonic() - start:.0f} s"
@@ -197,8 +209,10 @@ def run_matrix(argv: list[str]) -> int:
 _NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 _NOT_COMPARED = {"image/png", "image/jpeg"}  # strict nbval skips these
 _IGNORE_MARKERS = ("NBVAL_IGNORE_OUTPUT", "NBVAL_SKIP")
-_POLICY = ("Print the number at the precision the text discusses (or round the chart data), or exclude\n"
-           "the output with a first line `# NBVAL_IGNORE_OUTPUT` and assert the claim in that cell.")
+_POLICY = (
+    "Print the number at the precision the text discusses (or round the chart data), or exclude\n"
+    "the output with a first line `# NBVAL_IGNORE_OUTPUT` and assert the claim in that cell."
+)
 
 
 def compared_outputs(cell: dict) -> str | None:
@@ -237,7 +251,9 @@ def roundoff_change(old: str, new: str) -> list[tuple[str, str]]:
         if a == b:
             continue
         x, y = float(a), float(b)
-        if abs(x - y) > max(_last_digit(a), _last_digit(b)) * 1.000001 and abs(x - y) > 0.01 * max(abs(x), abs(y)):
+        if abs(x - y) > max(_last_digit(a), _last_digit(b)) * 1.000001 and abs(x - y) > 0.01 * max(
+            abs(x), abs(y)
+        ):
             return []
         changed.append((a, b))
     return changed
@@ -265,7 +281,7 @@ def _first_difference(a: str, b: str, context: int = 30) -> str:
     """Where two texts first differ, with a little context: ``'…by 7.6e-12…' here, '…by 6.7e-12…' there``."""
     start = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
     left = max(0, start - context)
-    return f"{a[left:start + context]!r} here, {b[left:start + context]!r} there"
+    return f"{a[left : start + context]!r} here, {b[left : start + context]!r} there"
 
 
 def machine_report(here: dict, there: dict) -> list[str]:
@@ -281,8 +297,22 @@ def machine_report(here: dict, there: dict) -> list[str]:
 def _execute(targets: list[str], env: dict[str, str] | None = None, output_dir: Path | None = None) -> int:
     """Execute notebooks top to bottom in a fresh kernel, in place or into ``output_dir``."""
     where = ["--inplace"] if output_dir is None else [f"--output-dir={output_dir}"]
-    return run([str(PYTHON), "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute", *where,
-                "--ExecutePreprocessor.record_timing=False", "--ExecutePreprocessor.timeout=600", *targets], env=env)
+    return run(
+        [
+            str(PYTHON),
+            "-m",
+            "jupyter",
+            "nbconvert",
+            "--to",
+            "notebook",
+            "--execute",
+            *where,
+            "--ExecutePreprocessor.record_timing=False",
+            "--ExecutePreprocessor.timeout=600",
+            *targets,
+        ],
+        env=env,
+    )
 
 
 def _other_cpu_report(targets: list[str]) -> dict[str, list[str]] | str:
@@ -319,22 +349,33 @@ def refresh(extra: list[str]) -> int:
             print(f"The check on another CPU was {machine}.", file=sys.stderr)
         elif machine:
             failed = True
-            print("\nThese outputs, which the tests compare, differ on a simulated x86-64-v2 CPU:", file=sys.stderr)
+            print(
+                "\nThese outputs, which the tests compare, differ on a simulated x86-64-v2 CPU:",
+                file=sys.stderr,
+            )
             for path, lines in machine.items():
                 for line in lines:
                     print(f"  {path} {line}", file=sys.stderr)
             print("They would fail the tests on other machines. " + _POLICY, file=sys.stderr)
-    roundoff = {path: roundoff_report(old, json.loads((ROOT / path).read_text(encoding="utf-8")))
-                for path, old in before.items()}
+    roundoff = {
+        path: roundoff_report(old, json.loads((ROOT / path).read_text(encoding="utf-8")))
+        for path, old in before.items()
+    }
     roundoff = {path: lines for path, lines in roundoff.items() if lines}
     if roundoff:
-        print("\nThese outputs changed only in their last digits, although their cells did not change:", file=sys.stderr)
+        print(
+            "\nThese outputs changed only in their last digits, although their cells did not change:",
+            file=sys.stderr,
+        )
         for path, lines in roundoff.items():
             for line in lines:
                 print(f"  {path} {line}", file=sys.stderr)
-        print("If they were committed from another machine, rounding error that differs between CPUs has\n"
-              "reached them. " + _POLICY + "\nIf you changed what these cells compute on purpose, "
-              "run again with --allow-roundoff.", file=sys.stderr)
+        print(
+            "If they were committed from another machine, rounding error that differs between CPUs has\n"
+            "reached them. " + _POLICY + "\nIf you changed what these cells compute on purpose, "
+            "run again with --allow-roundoff.",
+            file=sys.stderr,
+        )
         failed = failed or "--allow-roundoff" not in extra
     return 1 if failed else 0
 
@@ -349,8 +390,15 @@ def main(argv: list[str]) -> int:
     if command == "lab":
         # Bound to localhost, token authentication on (Jupyter prints the URL with the token),
         # serving the repository and opening on the notebooks folder.
-        lab = [str(PYTHON), "-m", "jupyter", "lab", "--ServerApp.ip=127.0.0.1",
-               f"--ServerApp.root_dir={ROOT}", "--LabApp.default_url=/lab/tree/notebooks"]
+        lab = [
+            str(PYTHON),
+            "-m",
+            "jupyter",
+            "lab",
+            "--ServerApp.ip=127.0.0.1",
+            f"--ServerApp.root_dir={ROOT}",
+            "--LabApp.default_url=/lab/tree/notebooks",
+        ]
         if hasattr(os, "geteuid") and os.geteuid() == 0:
             lab.append("--allow-root")  # containers often run as root; Jupyter refuses without this
         return run([*lab, *extra])

@@ -418,7 +418,9 @@ def _refuse_overflow(values: np.ndarray, alpha, log_beta, what: str) -> np.ndarr
     )
 
 
-def log_posterior_log_beta(alpha, log_beta, data: BioassayData, prior: NormalPrior | None = None) -> np.ndarray:
+def log_posterior_log_beta(
+    alpha, log_beta, data: BioassayData, prior: NormalPrior | None = None
+) -> np.ndarray:
     """Unnormalised log posterior density of (alpha, log beta), broadcasting over arrays.
 
     The density of ``phi = log beta`` carries the Jacobian of ``beta = e^phi``:

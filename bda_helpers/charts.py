@@ -66,7 +66,9 @@ def _check_finite(values: np.ndarray, what: str) -> None:
     bad = ~np.isfinite(values)
     if bad.any():
         count, example = np.count_nonzero(bad), values[bad][0]
-        raise ValueError(f"{what} must be finite, but {count} of its {values.size} values are not (e.g. {example})")
+        raise ValueError(
+            f"{what} must be finite, but {count} of its {values.size} values are not (e.g. {example})"
+        )
 
 
 #: A chart whose SVG would be larger than this many bytes gets a PNG static view instead.
@@ -170,7 +172,9 @@ def _rows_as_csv(rows) -> tuple[str, list[str]] | None:
     if not isinstance(rows, list) or not rows or not all(isinstance(row, dict) for row in rows):
         return None
     columns = list(rows[0])
-    if not columns or not all(isinstance(column, str) and column and not set(column) & set(".[]\\") for column in columns):
+    if not columns or not all(
+        isinstance(column, str) and column and not set(column) & set(".[]\\") for column in columns
+    ):
         return None  # an empty name, or one Vega-Lite would read as a path (a.b, a[0])
     if any(list(row) != columns for row in rows):
         return None
@@ -191,7 +195,12 @@ def _data_references(node, found: dict) -> None:
     """Collect, by name, every ``{"name": ...}`` data object (a view's ``data``, a lookup's ``from``)."""
     if isinstance(node, dict):
         for key, value in node.items():
-            if key == "data" and isinstance(value, dict) and set(value) == {"name"} and isinstance(value["name"], str):
+            if (
+                key == "data"
+                and isinstance(value, dict)
+                and set(value) == {"name"}
+                and isinstance(value["name"], str)
+            ):
                 found.setdefault(value["name"], []).append(value)
             else:
                 _data_references(value, found)
@@ -236,7 +245,9 @@ def _csv_datasets(spec: dict) -> dict:
     compact = {}
     for name, rows in datasets.items():
         uses = references.get(name, [])
-        named_elsewhere = text.count(json.dumps(name)[1:-1]) != len(uses)  # e.g. in an expression: data('name')
+        named_elsewhere = text.count(json.dumps(name)[1:-1]) != len(
+            uses
+        )  # e.g. in an expression: data('name')
         converted = None if named_elsewhere else _rows_as_csv(rows)
         if converted is None:
             compact[name] = rows
@@ -244,7 +255,7 @@ def _csv_datasets(spec: dict) -> dict:
         compact[name], numeric = converted
         data_format = {"type": "csv"}
         if numeric:
-            data_format["parse"] = {column: "number" for column in numeric}
+            data_format["parse"] = dict.fromkeys(numeric, "number")
         for use in uses:
             use["format"] = copy.deepcopy(data_format)
     return {**views, "datasets": compact}
@@ -332,7 +343,9 @@ def dose_response_chart(data: BioassayData, *, alpha=None, beta=None) -> alt.Cha
         .mark_circle(size=90, color="black")
         .encode(
             x=alt.X("log dose:Q", title="log dose x  (log g/ml)"),
-            y=alt.Y("proportion dead:Q", title="proportion of animals that died", scale=alt.Scale(domain=[0, 1])),
+            y=alt.Y(
+                "proportion dead:Q", title="proportion of animals that died", scale=alt.Scale(domain=[0, 1])
+            ),
             tooltip=["log dose", "deaths", "animals"],
         )
     )
@@ -392,9 +405,21 @@ def posterior_region_chart(grid: GridPosterior, *, title: str = "") -> alt.Chart
         alt.Chart(cells, title=title)
         .mark_rect()
         .encode(
-            x=alt.X("alpha:Q", title="α", scale=alt.Scale(domain=[float(grid.alpha[0] - half[0]), float(grid.alpha[-1] + half[0])], nice=False)),
+            x=alt.X(
+                "alpha:Q",
+                title="α",
+                scale=alt.Scale(
+                    domain=[float(grid.alpha[0] - half[0]), float(grid.alpha[-1] + half[0])], nice=False
+                ),
+            ),
             x2="alpha_end:Q",
-            y=alt.Y("beta:Q", title="β", scale=alt.Scale(domain=[float(grid.beta[0] - half[1]), float(grid.beta[-1] + half[1])], nice=False)),
+            y=alt.Y(
+                "beta:Q",
+                title="β",
+                scale=alt.Scale(
+                    domain=[float(grid.beta[0] - half[1]), float(grid.beta[-1] + half[1])], nice=False
+                ),
+            ),
             y2="beta_end:Q",
             color=alt.Color(
                 "region:O",
@@ -437,7 +462,9 @@ def draws_chart(draws: dict[str, np.ndarray], *, title: str = "", opacity: float
             raise ValueError(f"draws {name!r} must have shape (n, 2) with n >= 1, got shape {d.shape}")
         _check_finite(d, f"draws {name!r}")
         frames.append(
-            pd.DataFrame({"alpha": round_significant(d[:, 0]), "beta": round_significant(d[:, 1]), "source": name})
+            pd.DataFrame(
+                {"alpha": round_significant(d[:, 0]), "beta": round_significant(d[:, 1]), "source": name}
+            )
         )
     zoom = alt.selection_interval(bind="scales", name="zoom_draws")
     return (
@@ -575,7 +602,11 @@ def histogram_chart(
         alt.Chart(pd.concat(frames, ignore_index=True), title=alt.Title(title, subtitle=subtitle))
         .mark_bar(opacity=0.5, binSpacing=0)
         .encode(
-            x=alt.X("start:Q", title=x_title, scale=alt.Scale(domain=[float(edges[0]), float(edges[-1])], nice=False)),
+            x=alt.X(
+                "start:Q",
+                title=x_title,
+                scale=alt.Scale(domain=[float(edges[0]), float(edges[-1])], nice=False),
+            ),
             x2="end:Q",
             y=alt.Y("density:Q", title="density", stack=None),
             y2=alt.datum(0),  # bars rise from 0: with x and x2 both set, a bar alone would be a thin tick
@@ -605,11 +636,17 @@ def _ellipse_frame(mean: np.ndarray, cholesky: np.ndarray, level: float, n_point
     radius = np.sqrt(-2.0 * np.log1p(-level))  # chi2.ppf(level, 2), in closed form
     points = mean + radius * circle @ np.asarray(cholesky).T
     return pd.DataFrame(
-        {"alpha": round_significant(points[:, 0]), "beta": round_significant(points[:, 1]), "order": np.arange(n_points)}
+        {
+            "alpha": round_significant(points[:, 0]),
+            "beta": round_significant(points[:, 1]),
+            "order": np.arange(n_points),
+        }
     )
 
 
-def laplace_ellipses_chart(approx, levels=_CREDIBLE_LEVELS, *, n_points: int = 121, title: str = "") -> alt.Chart:
+def laplace_ellipses_chart(
+    approx, levels=_CREDIBLE_LEVELS, *, n_points: int = 121, title: str = ""
+) -> alt.Chart:
     """The highest-density ellipses of a two-parameter normal (Laplace) approximation.
 
     For a normal N(mode, cov) the ``level`` highest-density region is the ellipse of
@@ -662,7 +699,9 @@ def laplace_ellipses_chart(approx, levels=_CREDIBLE_LEVELS, *, n_points: int = 1
         raise ValueError(f"levels must be probabilities strictly between 0 and 1, got {levels.tolist()}")
     n_points = _check_ellipse_points(n_points)
     frames = [
-        _ellipse_frame(mode, approx.cholesky, level, n_points).assign(level=f"{level:.0%}", curve="Laplace ellipses")
+        _ellipse_frame(mode, approx.cholesky, level, n_points).assign(
+            level=f"{level:.0%}", curve="Laplace ellipses"
+        )
         for level in levels
     ]
     return (
@@ -706,9 +745,19 @@ def draws_with_points_chart(
         point = np.asarray(point, dtype=float)
         if point.shape != (2,) or not np.isfinite(point).all():
             raise ValueError(f"point {label!r} must be a finite (alpha, beta) pair, got {point.tolist()}")
-        rows.append({"alpha": float(round_significant(point[0])), "beta": float(round_significant(point[1])), "point": label})
-    scatter = draws_chart(draws, opacity=opacity).properties(name="draws")  # a named view: no auto-numbered name
-    marked = alt.Chart(pd.DataFrame(rows)).encode(x="alpha:Q", y="beta:Q", tooltip=["point:N", "alpha:Q", "beta:Q"])
+        rows.append(
+            {
+                "alpha": float(round_significant(point[0])),
+                "beta": float(round_significant(point[1])),
+                "point": label,
+            }
+        )
+    scatter = draws_chart(draws, opacity=opacity).properties(
+        name="draws"
+    )  # a named view: no auto-numbered name
+    marked = alt.Chart(pd.DataFrame(rows)).encode(
+        x="alpha:Q", y="beta:Q", tooltip=["point:N", "alpha:Q", "beta:Q"]
+    )
     crosses = marked.mark_point(shape="cross", size=220, color="black", filled=True, opacity=1)
     labels = marked.mark_text(align="left", dx=10, dy=-8, fontWeight="bold").encode(text="point:N")
     return alt.layer(scatter, crosses, labels, title=title)
@@ -767,13 +816,17 @@ def step_error_chart(
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
             raise TypeError(f"mark {label!r} must be a number (a step), got {type(value).__name__}")
         if not (np.isfinite(value) and value > 0):
-            raise ValueError(f"mark {label!r} must be a positive, finite step for a logarithmic axis, got {value}")
+            raise ValueError(
+                f"mark {label!r} must be a positive, finite step for a logarithmic axis, got {value}"
+            )
     frames = []
     for kind, curves in (("measured", errors), ("reference", references)):
         for name, values in curves.items():
             values = np.asarray(values, dtype=float)
             if values.shape != steps.shape:
-                raise ValueError(f"curve {name!r} has shape {values.shape}, but steps has shape {steps.shape}")
+                raise ValueError(
+                    f"curve {name!r} has shape {values.shape}, but steps has shape {steps.shape}"
+                )
             if not (np.isfinite(values) & (values > 0)).all():
                 raise ValueError(f"curve {name!r} must be positive and finite for a logarithmic axis")
             frames.append(pd.DataFrame({"h": steps, "error": values, "curve": name, "kind": kind}))
@@ -790,7 +843,10 @@ def step_error_chart(
         "x": x,
         "y": y,
         "color": alt.Color(
-            "curve:N", title="", sort=[*errors, *references], legend=alt.Legend(symbolType="stroke", labelLimit=320)
+            "curve:N",
+            title="",
+            sort=[*errors, *references],
+            legend=alt.Legend(symbolType="stroke", labelLimit=320),
         ),
         "strokeDash": alt.StrokeDash(
             "kind:N",
@@ -798,13 +854,23 @@ def step_error_chart(
             scale=alt.Scale(domain=["measured", "reference"], range=[[1, 0], [5, 4]]),
             legend=None,
         ),
-        "tooltip": [alt.Tooltip("curve:N"), alt.Tooltip("h:Q", format=".2e"), alt.Tooltip("error:Q", format=".2e")],
+        "tooltip": [
+            alt.Tooltip("curve:N"),
+            alt.Tooltip("h:Q", format=".2e"),
+            alt.Tooltip("error:Q", format=".2e"),
+        ],
     }
     base = alt.Chart(table).encode(**encoding)
-    measured_lines = base.transform_filter(alt.datum.kind == "measured").mark_line(point=alt.OverlayMarkDef(size=20))
+    measured_lines = base.transform_filter(alt.datum.kind == "measured").mark_line(
+        point=alt.OverlayMarkDef(size=20)
+    )
     reference_lines = base.transform_filter(alt.datum.kind == "reference").mark_line(strokeWidth=1.5)
     rule_table = pd.DataFrame(
-        {"h": round_significant(list(marks.values())), "label": list(marks), "row": 14.0 * np.arange(len(marks))}
+        {
+            "h": round_significant(list(marks.values())),
+            "label": list(marks),
+            "row": 14.0 * np.arange(len(marks)),
+        }
     )
     rules = alt.Chart(rule_table).mark_rule(color="gray", strokeDash=[2, 2]).encode(x="h:Q")
     labels = (
@@ -812,7 +878,9 @@ def step_error_chart(
         .mark_text(align="left", dx=3, dy=4, baseline="top", color="gray")
         .encode(x="h:Q", y=alt.Y("row:Q", scale=None), text="label:N")
     )
-    return alt.layer(measured_lines, reference_lines, rules, labels, title=title).properties(width=420, height=300)
+    return alt.layer(measured_lines, reference_lines, rules, labels, title=title).properties(
+        width=420, height=300
+    )
 
 
 def gaussian_ellipses_chart(
@@ -875,7 +943,9 @@ def gaussian_ellipses_chart(
             normal = LaplaceApproximation(mode=mean, cov=cov)  # checks: finite, symmetric, positive definite
         except ValueError as error:
             raise ValueError(f"gaussian {name!r}: {error}") from None
-        frames.append(_ellipse_frame(normal.mode, normal.cholesky, float(level), n_points).assign(gaussian=name))
+        frames.append(
+            _ellipse_frame(normal.mode, normal.cholesky, float(level), n_points).assign(gaussian=name)
+        )
     names = list(gaussians)
     return (
         alt.Chart(pd.concat(frames, ignore_index=True), title=title)
@@ -888,7 +958,9 @@ def gaussian_ellipses_chart(
                 "gaussian:N",
                 title=f"{level:.0%} ellipse",
                 sort=names,
-                scale=alt.Scale(domain=names, scheme="dark2"),  # no blue: it would vanish in the region chart's blues
+                scale=alt.Scale(
+                    domain=names, scheme="dark2"
+                ),  # no blue: it would vanish in the region chart's blues
             ),
             tooltip=[alt.Tooltip("gaussian:N", title="normal")],
         )
@@ -910,7 +982,7 @@ def coverage_chart(table: pd.DataFrame, *, title: str = "") -> alt.Chart:
     ----------
     table : pandas.DataFrame
         Columns ``design``, ``quantity``, ``level``, ``method``, ``coverage`` and ``mc_se``
-        (e.g. several :meth:`bda_helpers.asymptotics.CoverageStudy.table` results, each with
+        (e.g. several :meth:`bda_helpers.beyond.asymptotics.CoverageStudy.table` results, each with
         a ``design`` column added); ``level`` and ``coverage`` are probabilities.
     title : str, optional
 
@@ -951,14 +1023,31 @@ def coverage_chart(table: pd.DataFrame, *, title: str = "") -> alt.Chart:
     color = alt.Color("method:N", title="", sort=methods)
     offset = alt.YOffset("method:N", sort=methods)
     x_title = "coverage − nominal (points), ±2 s.e."
-    bars = alt.Chart().mark_rule().encode(x=alt.X("low:Q", title=x_title), x2="high:Q", y=y, yOffset=offset, color=color)
-    points = alt.Chart().mark_point(filled=True, size=50).encode(
-        x="error:Q", y=y, yOffset=offset, color=color,
-        tooltip=[alt.Tooltip("interval:N"), alt.Tooltip("method:N"), alt.Tooltip("error:Q", title="error (points)")],
+    bars = (
+        alt.Chart()
+        .mark_rule()
+        .encode(x=alt.X("low:Q", title=x_title), x2="high:Q", y=y, yOffset=offset, color=color)
+    )
+    points = (
+        alt.Chart()
+        .mark_point(filled=True, size=50)
+        .encode(
+            x="error:Q",
+            y=y,
+            yOffset=offset,
+            color=color,
+            tooltip=[
+                alt.Tooltip("interval:N"),
+                alt.Tooltip("method:N"),
+                alt.Tooltip("error:Q", title="error (points)"),
+            ],
+        )
     )
     nominal = alt.Chart().mark_rule(color="gray", strokeDash=[4, 4]).encode(x=alt.datum(0))
     return (
         alt.layer(nominal, bars, points, data=frame)
         .properties(width=260, height=160)
-        .facet(column=alt.Column("design:N", title="", sort=list(dict.fromkeys(frame["design"]))), title=title)
+        .facet(
+            column=alt.Column("design:N", title="", sort=list(dict.fromkeys(frame["design"]))), title=title
+        )
     )

@@ -81,9 +81,7 @@ class BioassayData:
         n = _as_counts(self.n, "n")
         y = _as_counts(self.y, "y")
         if not (x.size == n.size == y.size):
-            raise ValueError(
-                f"x, n and y must have the same length, got {x.size}, {n.size} and {y.size}"
-            )
+            raise ValueError(f"x, n and y must have the same length, got {x.size}, {n.size} and {y.size}")
         if x.size == 0:
             raise ValueError("the data are empty: x, n and y have no entries")
         for i in range(x.size):
@@ -138,9 +136,7 @@ def load_bioassay(path: str | Path | None = None) -> BioassayData:
             try:
                 column.append(float(field))
             except ValueError:
-                raise ValueError(
-                    f"{path.name} line {line}: {field.strip()!r} is not a number"
-                ) from None
+                raise ValueError(f"{path.name} line {line}: {field.strip()!r} is not a number") from None
     return BioassayData(x=columns[0], n=columns[1], y=columns[2])
 
 

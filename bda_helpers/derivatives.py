@@ -50,7 +50,9 @@ def _central_differences(
         upper = np.atleast_1d(np.asarray(function(theta + offset), dtype=float))
         lower = np.atleast_1d(np.asarray(function(theta - offset), dtype=float))
         if upper.ndim != 1 or upper.shape != lower.shape or (columns and upper.shape != columns[0].shape):
-            raise ValueError(f"{name} must return 1-D arrays of one shape, got {upper.shape} and {lower.shape}")
+            raise ValueError(
+                f"{name} must return 1-D arrays of one shape, got {upper.shape} and {lower.shape}"
+            )
         if not (np.isfinite(upper).all() and np.isfinite(lower).all()):
             raise ValueError(f"the {name} is not finite near theta={theta.tolist()}")
         with np.errstate(over="ignore"):  # a difference too large for a float is refused below
@@ -106,9 +108,7 @@ def fd_hessian(gradient: Callable[[np.ndarray], np.ndarray], theta, step=None) -
     return 0.5 * (hess + hess.T)
 
 
-def fd_hessian_from_log_density(
-    log_density: Callable[[np.ndarray], float], theta, step=None
-) -> np.ndarray:
+def fd_hessian_from_log_density(log_density: Callable[[np.ndarray], float], theta, step=None) -> np.ndarray:
     """Hessian by second differences of the log density alone (no gradient needed).
 
     Diagonal: ``(f(t + h e_i) - 2 f(t) + f(t - h e_i)) / h²``; off-diagonal: the

@@ -41,7 +41,9 @@ class EdgeMass:
 def _check_axis(values, name: str) -> np.ndarray:
     values = np.array(values, dtype=float)
     if values.ndim != 1 or values.size < 2:
-        raise ValueError(f"the {name} grid needs at least two points in a 1-D array, got shape {values.shape}")
+        raise ValueError(
+            f"the {name} grid needs at least two points in a 1-D array, got shape {values.shape}"
+        )
     if not np.isfinite(values).all():
         raise ValueError(f"the {name} grid must be finite")
     if values[-1] == values[0]:
@@ -59,7 +61,7 @@ def _segment_cdf(knots: np.ndarray, segment_mass: np.ndarray, values) -> np.ndar
     """The CDF that rises linearly by ``segment_mass[k]`` across ``[knots[k], knots[k + 1]]``.
 
     Normalised to end at exactly 1; 0 below ``knots[0]`` and 1 above ``knots[-1]``. Shared
-    by the grid's cells and by :mod:`bda_helpers.marginal_laplace`'s trapezoid segments.
+    by the grid's cells and by :mod:`bda_helpers.beyond.marginal_laplace`'s trapezoid segments.
     """
     cumulative = np.concatenate([[0.0], np.cumsum(segment_mass)])
     return np.interp(values, knots, cumulative / cumulative[-1])
@@ -134,9 +136,7 @@ class GridPosterior:
             object.__setattr__(self, name, value)
 
     @classmethod
-    def from_log_density(
-        cls, log_density: Callable | np.ndarray, alpha, beta
-    ) -> GridPosterior:
+    def from_log_density(cls, log_density: Callable | np.ndarray, alpha, beta) -> GridPosterior:
         """Normalise an unnormalised log density on the grid ``alpha`` × ``beta``.
 
         Parameters

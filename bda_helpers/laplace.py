@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ._format import brief
-
 from .derivatives import fd_hessian
 from .newton import newton
 from .random import check_draw_count, check_generator
@@ -245,6 +244,7 @@ def laplace(
     ([0.8466, 7.7488], [[1.039, 3.546], [3.546, 23.744]])
     """
     if hessian is None:
+
         def hessian(theta):
             return fd_hessian(gradient, theta)
 

@@ -65,7 +65,11 @@ def _tail_one(t: float, mean: np.ndarray, cov: np.ndarray, beta_positive: bool, 
 
     def integrand(b, sign):
         z = (b - m_beta) / sd_beta
-        return np.exp(-0.5 * z * z) / (sd_beta * np.sqrt(2 * np.pi)) * special.ndtr(sign * (intercept + slope * b))
+        return (
+            np.exp(-0.5 * z * z)
+            / (sd_beta * np.sqrt(2 * np.pi))
+            * special.ndtr(sign * (intercept + slope * b))
+        )
 
     switches = (_SWITCH_LEVELS - intercept) / slope if slope != 0 else np.array([])
     # Integrate over β within 12 sds of its mean (the rest is below 4e-33), split at 0:
@@ -80,7 +84,15 @@ def _tail_one(t: float, mean: np.ndarray, cov: np.ndarray, beta_positive: bool, 
     for start, stop, sign in pieces:
         points = [b for b in switches if start < b < stop] or None
         value, bound, *_ = integrate.quad(
-            integrand, start, stop, args=(sign,), points=points, epsabs=0.0, epsrel=_RTOL, limit=200, full_output=1
+            integrand,
+            start,
+            stop,
+            args=(sign,),
+            points=points,
+            epsabs=0.0,
+            epsrel=_RTOL,
+            limit=200,
+            full_output=1,
         )
         total += value
         error += bound
@@ -195,9 +207,11 @@ def ld50_normal_quantile(probs, mean, cov, *, beta_positive: bool = True) -> np.
     out = []
     for p in probs.ravel():
         if p <= 0.5:
+
             def excess(t, p=p):  # increasing in t
                 return _tail_one(t, mean, cov, beta_positive, upper=False) - p
         else:
+
             def excess(t, p=p):  # increasing in t; 1 - p is exact for p > 1/2
                 return (1 - p) - _tail_one(t, mean, cov, beta_positive, upper=True)
 

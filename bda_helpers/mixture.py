@@ -64,7 +64,9 @@ class LaplaceMixture:
 
     def __post_init__(self) -> None:
         if isinstance(self.components, LaplaceApproximation):
-            raise TypeError("components must be a sequence of LaplaceApproximation, one per peak, not a single one")
+            raise TypeError(
+                "components must be a sequence of LaplaceApproximation, one per peak, not a single one"
+            )
         try:
             components = tuple(self.components)
         except TypeError:

@@ -43,7 +43,6 @@ def check_generator(rng) -> np.random.Generator:
     """
     if not isinstance(rng, np.random.Generator):
         raise TypeError(
-            "rng must be a numpy.random.Generator (e.g. np.random.default_rng(42)), "
-            f"got {type(rng).__name__}"
+            f"rng must be a numpy.random.Generator (e.g. np.random.default_rng(42)), got {type(rng).__name__}"
         )
     return rng

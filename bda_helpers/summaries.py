@@ -370,7 +370,9 @@ def weighted_quantiles(values, weights, probs) -> np.ndarray:
     weights = np.asarray(weights, dtype=float).ravel()
     probs = np.asarray(probs, dtype=float)
     if values.size == 0 or values.shape != weights.shape:
-        raise ValueError(f"values and weights must be non-empty and of one size, got {values.size} and {weights.size}")
+        raise ValueError(
+            f"values and weights must be non-empty and of one size, got {values.size} and {weights.size}"
+        )
     if not (np.isfinite(values).all() and np.isfinite(weights).all()):
         raise ValueError("values and weights must be finite")
     if np.any(weights < 0) or weights.sum() <= 0:
@@ -433,7 +435,9 @@ def quantile_table(probs, names, *, draws=None, exact=None) -> pd.DataFrame:
     draws = dict(draws or {})
     exact = dict(exact or {})
     if probs.ndim != 1 or probs.size == 0 or np.any(~((probs > 0) & (probs < 1))):
-        raise ValueError(f"probs must be a 1-D array of probabilities strictly between 0 and 1, got {probs.tolist()}")
+        raise ValueError(
+            f"probs must be a 1-D array of probabilities strictly between 0 and 1, got {probs.tolist()}"
+        )
     if not names:
         raise ValueError("names must name at least one parameter")
     if not (draws or exact):
@@ -455,7 +459,9 @@ def quantile_table(probs, names, *, draws=None, exact=None) -> pd.DataFrame:
                     f"draws of {source!r} must have shape (n, len(names)) = (n, {len(names)}), got {sample.shape}"
                 )
             columns[(source, "draws")] = np.concatenate([quantiles(column, probs) for column in sample.T])
-            columns[(source, "± MCSE")] = np.array([quantile_mcse(column, p) for column in sample.T for p in probs])
+            columns[(source, "± MCSE")] = np.array(
+                [quantile_mcse(column, p) for column in sample.T for p in probs]
+            )
     labels = [f"{100 * p:g}%" for p in probs]
     index = pd.MultiIndex.from_product([names, labels], names=["parameter", "quantile"])
     table = pd.DataFrame(columns, index=index)
@@ -488,7 +494,9 @@ def _check_bivariate_normal(mean, cov, *, definite: bool) -> tuple[np.ndarray, n
         raise ValueError(f"cov is not symmetric: {cov.tolist()}")
     eigenvalues = np.linalg.eigvalsh(cov)
     if definite and eigenvalues[0] <= 0:
-        raise ValueError(f"cov is not positive definite (smallest eigenvalue {eigenvalues[0]:.3g}): {cov.tolist()}")
+        raise ValueError(
+            f"cov is not positive definite (smallest eigenvalue {eigenvalues[0]:.3g}): {cov.tolist()}"
+        )
     if eigenvalues[0] < -1e-10 * scale:
         raise ValueError(
             f"cov is not positive semi-definite (smallest eigenvalue {eigenvalues[0]:.3g}): {cov.tolist()}"

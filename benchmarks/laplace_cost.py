@@ -25,8 +25,14 @@ from pathlib import Path
 import numpy as np
 from run import Target, describe_machine, format_mb, format_seconds, machine_info, peak_memory_mb, time_call
 
+from bda_helpers.beyond.logistic import (
+    cost_chart,
+    hessian,
+    laplace_logistic,
+    newton_logistic,
+    simulate_logistic,
+)
 from bda_helpers.charts import round_significant
-from bda_helpers.logistic import cost_chart, hessian, laplace_logistic, newton_logistic, simulate_logistic
 
 #: The dimensions measured; n = N_PER_D * d observations each.
 DIMS = (10, 20, 50, 100, 200, 500, 1000)
@@ -90,7 +96,8 @@ def loglog_slopes(rows: list[dict]) -> dict:
             slopes[name] = float(np.polyfit(log_d, np.log([row[key] for row in used]), 1)[0])
         last, before = used[-1], used[-2]
         slopes["largest_pair"] = {"d": [before["d"], last["d"]]} | {
-            name: float(np.log(last[key] / before[key]) / np.log(last["d"] / before["d"])) for name, key in series
+            name: float(np.log(last[key] / before[key]) / np.log(last["d"] / before["d"]))
+            for name, key in series
         }
     return slopes
 
@@ -195,17 +202,28 @@ def summary(results: dict) -> str:
     """
     rows, slopes, target = results["rows"], results["slopes"], results["target"]
     n_per_d = results["settings"]["n_per_d"]
-    lines = [f"Laplace fit of Bayesian logistic regression, n = {n_per_d} d; times per call; 1 MB = 10^6 bytes.",
-             "", markdown_table(rows), ""]
+    lines = [
+        f"Laplace fit of Bayesian logistic regression, n = {n_per_d} d; times per call; 1 MB = 10^6 bytes.",
+        "",
+        markdown_table(rows),
+        "",
+    ]
     over = ", ".join(str(d) for d in slopes["over_d"])
     pair = slopes["largest_pair"]
-    for label, values in ((f"over d = {over}", slopes), (f"between d = {pair['d'][0]} and {pair['d'][1]}", pair)):
-        lines.append(f"log-log slope {label}: fit {values['fit']:.2f}, one Hessian {values['hessian']:.2f}, "
-                     f"one Cholesky {values['cholesky']:.2f}")
+    for label, values in (
+        (f"over d = {over}", slopes),
+        (f"between d = {pair['d'][0]} and {pair['d'][1]}", pair),
+    ):
+        lines.append(
+            f"log-log slope {label}: fit {values['fit']:.2f}, one Hessian {values['hessian']:.2f}, "
+            f"one Cholesky {values['cholesky']:.2f}"
+        )
     bound = Target(max_seconds=target["max_seconds"])
     missed = bound.missed(target["median_s"], 0.0)
-    lines.append(f"d = {target['d']} fit: median {format_seconds(target['median_s'])}, target {bound.describe()}: "
-                 f"{'met' if not missed else 'MISSED: ' + '; '.join(missed)}")
+    lines.append(
+        f"d = {target['d']} fit: median {format_seconds(target['median_s'])}, target {bound.describe()}: "
+        f"{'met' if not missed else 'MISSED: ' + '; '.join(missed)}"
+    )
     return "\n".join([*lines, "", nuts_table(results["nuts"])])
 
 
@@ -213,8 +231,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     """The command-line options ``--quick`` and ``--out DIR``."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats (a rough check)")
-    parser.add_argument("--out", type=Path, default=RESULTS_DIR, metavar="DIR",
-                        help="where laplace_cost.json and laplace_cost.svg go (default benchmarks/results)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=RESULTS_DIR,
+        metavar="DIR",
+        help="where laplace_cost.json and laplace_cost.svg go (default benchmarks/results)",
+    )
     return parser.parse_args(argv)
 
 
@@ -244,12 +267,21 @@ def main(argv: list[str]) -> int:
         "description": __doc__.splitlines()[0],
         "machine": info,
         "quick": args.quick,
-        "settings": {"n_per_d": N_PER_D, "prior_sd": PRIOR_SD, "seed": SEED, "repeats": repeats,
-                     "slope_min_d": SLOPE_MIN_D},
+        "settings": {
+            "n_per_d": N_PER_D,
+            "prior_sd": PRIOR_SD,
+            "seed": SEED,
+            "repeats": repeats,
+            "slope_min_d": SLOPE_MIN_D,
+        },
         "rows": rows,
         "slopes": slopes,
-        "target": {"d": TARGET_D, "max_seconds": TARGET.max_seconds, "median_s": at_target["fit_median_s"],
-                   "met": not missed},
+        "target": {
+            "d": TARGET_D,
+            "max_seconds": TARGET.max_seconds,
+            "median_s": at_target["fit_median_s"],
+            "met": not missed,
+        },
         "nuts": nuts,
     }
     print(summary(results))
@@ -258,10 +290,13 @@ def main(argv: list[str]) -> int:
     print()
     print(f"Total runtime {total:.0f} s; 1-minute load average at the end: {load_end:.2f}.")
 
-    payload = rounded(results | {
-        "total_runtime_s": total,
-        "load_average_1min": {"start": load_start, "end": load_end},
-    })
+    payload = rounded(
+        results
+        | {
+            "total_runtime_s": total,
+            "load_average_1min": {"start": load_start, "end": load_end},
+        }
+    )
     args.out.mkdir(parents=True, exist_ok=True)
     json_path, svg_path = args.out / "laplace_cost.json", args.out / "laplace_cost.svg"
     json_path.write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")

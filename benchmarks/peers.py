@@ -142,8 +142,11 @@ def reference(data) -> Estimate:
         If the root finder reports failure.
     """
     solution = optimize.root(
-        lambda t: bioassay.gradient(t, data), x0=[0.0, 0.0],
-        jac=lambda t: bioassay.hessian(t, data), method="hybr", tol=1e-13,
+        lambda t: bioassay.gradient(t, data),
+        x0=[0.0, 0.0],
+        jac=lambda t: bioassay.hessian(t, data),
+        method="hybr",
+        tol=1e-13,
     )
     if not solution.success:
         raise RuntimeError(f"reference mode: scipy.optimize.root failed: {solution.message}")
@@ -174,8 +177,10 @@ def bfgs_fit(data) -> optimize.OptimizeResult:
         If BFGS reports failure.
     """
     result = optimize.minimize(
-        lambda t: -float(bioassay.log_posterior(t[0], t[1], data)), x0=[0.0, 0.0],
-        jac=lambda t: -bioassay.gradient(t, data), method="BFGS",
+        lambda t: -float(bioassay.log_posterior(t[0], t[1], data)),
+        x0=[0.0, 0.0],
+        jac=lambda t: -bioassay.gradient(t, data),
+        method="BFGS",
     )
     if not result.success:
         raise RuntimeError(f"BFGS failed: {result.message}")
@@ -243,7 +248,12 @@ def pymc_extras_peers(data) -> tuple[list[Peer], float]:
 
     peers = [
         Peer(DEFAULT_PYMC_EXTRAS, fit("BFGS"), from_pymc_extras, slow=True),
-        Peer("pymc-extras fit_laplace (trust-ncg, exact Hessian)", fit("trust-ncg"), from_pymc_extras, slow=True),
+        Peer(
+            "pymc-extras fit_laplace (trust-ncg, exact Hessian)",
+            fit("trust-ncg"),
+            from_pymc_extras,
+            slow=True,
+        ),
     ]
     return peers, import_s
 
@@ -277,8 +287,14 @@ def ratio(numerator: float, denominator: float) -> float | None:
 def add_ratios(rows: list[dict]) -> list[dict]:
     """Each row with its median and first-call times divided by the baseline's median time."""
     base = next(row for row in rows if row["name"] == BASELINE)
-    return [row | {"time_ratio": ratio(row["median_s"], base["median_s"]),
-                   "first_call_ratio": ratio(row["first_call_s"], base["median_s"])} for row in rows]
+    return [
+        row
+        | {
+            "time_ratio": ratio(row["median_s"], base["median_s"]),
+            "first_call_ratio": ratio(row["first_call_s"], base["median_s"]),
+        }
+        for row in rows
+    ]
 
 
 def goals(rows: list[dict]) -> dict:
@@ -287,16 +303,24 @@ def goals(rows: list[dict]) -> dict:
     covariance error measures)."""
     by_name = {row["name"]: row for row in rows}
     base, pymc_extras, bfgs = by_name[BASELINE], by_name[DEFAULT_PYMC_EXTRAS], by_name[BFGS]
-    speed = {"goal": SPEED_GOAL, "repeated_calls": pymc_extras["time_ratio"],
-             "first_call": pymc_extras["first_call_ratio"]}
+    speed = {
+        "goal": SPEED_GOAL,
+        "repeated_calls": pymc_extras["time_ratio"],
+        "first_call": pymc_extras["first_call_ratio"],
+    }
     accuracy = {"goal": ACCURACY_GOAL}
     for key in ("cov_max_abs_error", "cov_rel_frobenius_error"):
         accuracy[key] = ratio(bfgs[key], base[key])
     return {
         "speed": speed | {"met": {key: speed[key] >= SPEED_GOAL for key in ("repeated_calls", "first_call")}},
         # A zero baseline error (ratio None) is as accurate as can be: the goal is met.
-        "accuracy": accuracy | {"met": {key: accuracy[key] is None or accuracy[key] >= ACCURACY_GOAL
-                                        for key in ("cov_max_abs_error", "cov_rel_frobenius_error")}},
+        "accuracy": accuracy
+        | {
+            "met": {
+                key: accuracy[key] is None or accuracy[key] >= ACCURACY_GOAL
+                for key in ("cov_max_abs_error", "cov_rel_frobenius_error")
+            }
+        },
     }
 
 
@@ -333,17 +357,19 @@ def goals_text(result: dict) -> str:
     def verdict(met: bool) -> str:
         return "met" if met else "NOT MET"
 
-    return "\n".join([
-        f"Speed goal, bda_helpers ≥ {speed['goal']:.0f}× faster than pymc-extras' default fit_laplace: "
-        f"{format_ratio(speed['repeated_calls'])} on repeated calls ({verdict(speed['met']['repeated_calls'])}), "
-        f"{format_ratio(speed['first_call'])} for the first call in a process "
-        f"({verdict(speed['met']['first_call'])}).",
-        f"Accuracy goal, bda_helpers' covariance error ≥ {accuracy['goal']:.0e}× smaller than BFGS's hess_inv: "
-        f"{format_ratio(accuracy['cov_max_abs_error'])} in max abs error "
-        f"({verdict(accuracy['met']['cov_max_abs_error'])}), "
-        f"{format_ratio(accuracy['cov_rel_frobenius_error'])} in relative Frobenius error "
-        f"({verdict(accuracy['met']['cov_rel_frobenius_error'])}).",
-    ])
+    return "\n".join(
+        [
+            f"Speed goal, bda_helpers ≥ {speed['goal']:.0f}× faster than pymc-extras' default fit_laplace: "
+            f"{format_ratio(speed['repeated_calls'])} on repeated calls ({verdict(speed['met']['repeated_calls'])}), "
+            f"{format_ratio(speed['first_call'])} for the first call in a process "
+            f"({verdict(speed['met']['first_call'])}).",
+            f"Accuracy goal, bda_helpers' covariance error ≥ {accuracy['goal']:.0e}× smaller than BFGS's hess_inv: "
+            f"{format_ratio(accuracy['cov_max_abs_error'])} in max abs error "
+            f"({verdict(accuracy['met']['cov_max_abs_error'])}), "
+            f"{format_ratio(accuracy['cov_rel_frobenius_error'])} in relative Frobenius error "
+            f"({verdict(accuracy['met']['cov_rel_frobenius_error'])}).",
+        ]
+    )
 
 
 def rounded(value, key: str = ""):
@@ -364,11 +390,19 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     """The command-line options ``--quick``, ``--rerun-scaling`` and ``--out DIR``."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats (a rough check)")
-    parser.add_argument("--rerun-scaling", action="store_true",
-                        help="re-run laplace_cost.py (about 1.5 minutes) instead of reading its results")
-    parser.add_argument("--out", type=Path, default=RESULTS_DIR, metavar="DIR",
-                        help="where peers.json (and, with --rerun-scaling, laplace_cost's results) go "
-                             "(default benchmarks/results)")
+    parser.add_argument(
+        "--rerun-scaling",
+        action="store_true",
+        help="re-run laplace_cost.py (about 1.5 minutes) instead of reading its results",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=RESULTS_DIR,
+        metavar="DIR",
+        help="where peers.json (and, with --rerun-scaling, laplace_cost's results) go "
+        "(default benchmarks/results)",
+    )
     return parser.parse_args(argv)
 
 
@@ -377,7 +411,6 @@ def package_versions() -> dict:
     from importlib.metadata import version
 
     return {name: version(name) for name in ("pymc", "pytensor", "pymc-extras")}
-
 
 
 def main(argv: list[str]) -> int:
@@ -391,7 +424,9 @@ def main(argv: list[str]) -> int:
     exact = reference(data)
     info = machine_info()
     print(describe_machine(info), flush=True)
-    print(f"1-minute load average at the start: {load_start:.2f} (other processes slow the timings)", flush=True)
+    print(
+        f"1-minute load average at the start: {load_start:.2f} (other processes slow the timings)", flush=True
+    )
 
     peers = fast_peers(data)
     slow, import_s = pymc_extras_peers(data)
@@ -413,11 +448,15 @@ def main(argv: list[str]) -> int:
 
     print()
     print("## Peers: the bioassay Laplace fit (flat prior)")
-    print(f"Reference: mode {exact.mode.round(6).tolist()} (scipy.optimize.root, tol 1e-13), "
-          f"cov = inv(-Hessian) = {exact.cov.round(5).tolist()}; (alpha, beta) order.")
-    print(f"Importing PyMC and pymc-extras took {import_s:.2f} s (not in the table). Times per call; "
-          f"baseline = the median time of {BASELINE}. First call: the first in this process "
-          "(for pymc-extras, PyTensor compiles or loads from its on-disk cache).")
+    print(
+        f"Reference: mode {exact.mode.round(6).tolist()} (scipy.optimize.root, tol 1e-13), "
+        f"cov = inv(-Hessian) = {exact.cov.round(5).tolist()}; (alpha, beta) order."
+    )
+    print(
+        f"Importing PyMC and pymc-extras took {import_s:.2f} s (not in the table). Times per call; "
+        f"baseline = the median time of {BASELINE}. First call: the first in this process "
+        "(for pymc-extras, PyTensor compiles or loads from its on-disk cache)."
+    )
     print()
     print(peer_table(rows))
     print()
@@ -430,8 +469,10 @@ def main(argv: list[str]) -> int:
     print(grid_summary(grid))
     print()
     source = "re-run now" if args.rerun_scaling else "committed results"
-    print(f"## Scaling with d (laplace_cost.py, {source}: {scaling_path.name}, "
-          f"1-minute load average {scaling['load_average_1min']['start']}–{scaling['load_average_1min']['end']})")
+    print(
+        f"## Scaling with d (laplace_cost.py, {source}: {scaling_path.name}, "
+        f"1-minute load average {scaling['load_average_1min']['start']}–{scaling['load_average_1min']['end']})"
+    )
     print()
     print(laplace_cost.summary(scaling))
     total = time.perf_counter() - started

@@ -253,8 +253,9 @@ def benchmarks(data) -> list[Benchmark]:
     return [
         Benchmark("bioassay Laplace fit (FD Hessian, default)", lambda: fit_fd(data), "fit", fit_target),
         Benchmark("bioassay Laplace fit (analytic Hessian)", lambda: fit_analytic(data), "fit", fit_target),
-        Benchmark(f"log posterior on a {size} grid", grid_log_posterior, "grid",
-                  Target(max_seconds=0.2, max_mb=200)),
+        Benchmark(
+            f"log posterior on a {size} grid", grid_log_posterior, "grid", Target(max_seconds=0.2, max_mb=200)
+        ),
         Benchmark(f"GridPosterior.from_log_density, {size}", grid_posterior, "grid", Target()),
     ]
 

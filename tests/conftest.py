@@ -100,7 +100,9 @@ def data() -> BioassayData:
 def ref():
     """The reference implementation, as one namespace."""
     return SimpleNamespace(
-        X=X, N=N, Y=Y,
+        X=X,
+        N=N,
+        Y=Y,
         log_likelihood=ref_log_likelihood,
         log_prior=ref_log_prior,
         gradient=ref_gradient,

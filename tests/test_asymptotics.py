@@ -14,7 +14,7 @@ import pytest
 from scipy import optimize, stats
 
 from bda_helpers import BioassayData, GridPosterior, bioassay, ld50, weighted_quantiles
-from bda_helpers.asymptotics import (
+from bda_helpers.beyond.asymptotics import (
     QUANTILE_PROBS,
     WEAK_PRIOR,
     _log_log_slope,
@@ -115,7 +115,9 @@ def test_k1_distance_matches_a_finer_reference_grid(ref, data, posterior_mode):
     np.testing.assert_allclose(result.beta_quantile_error, laplace_q - grid_q, atol=0.01)
     beta_sd = np.sqrt(beta_mass @ (beta - beta @ beta_mass) ** 2)
     assert result.beta_sd_grid == pytest.approx(beta_sd, rel=1e-3)
-    np.testing.assert_allclose(result.beta_quantile_error_sd, result.beta_quantile_error / result.beta_sd_grid)
+    np.testing.assert_allclose(
+        result.beta_quantile_error_sd, result.beta_quantile_error / result.beta_sd_grid
+    )
     # The exact posterior is skewed to large beta: both Laplace quantiles are too low.
     assert np.all(result.beta_quantile_error < 0)
 
@@ -179,8 +181,14 @@ def test_replicate_refuses_a_k_that_is_not_a_positive_integer(data, k):
 
 @pytest.mark.parametrize(
     "ks, message",
-    [((4,), "at least two"), (5, "at least two"), ((1, 0), "positive integer"), ((1, 2.5), "positive integer"),
-     ((4, 2), "strictly increasing"), ((2, 2), "strictly increasing")],
+    [
+        ((4,), "at least two"),
+        (5, "at least two"),
+        ((1, 0), "positive integer"),
+        ((1, 2.5), "positive integer"),
+        ((4, 2), "strictly increasing"),
+        ((2, 2), "strictly increasing"),
+    ],
 )
 def test_large_sample_study_refuses_bad_ks(data, ks, message):
     with pytest.raises(ValueError, match=message):
@@ -189,8 +197,13 @@ def test_large_sample_study_refuses_bad_ks(data, ks, message):
 
 @pytest.mark.parametrize(
     "kwargs, message",
-    [({"span": (1.0, 10.0)}, "lower < 0 < upper"), ({"span": (-5.0,)}, "span"), ({"span": (-5.0, np.inf)}, "span"),
-     ({"points": 5}, "at least 10"), ({"points": 100.0}, "at least 10")],
+    [
+        ({"span": (1.0, 10.0)}, "lower < 0 < upper"),
+        ({"span": (-5.0,)}, "span"),
+        ({"span": (-5.0, np.inf)}, "span"),
+        ({"points": 5}, "at least 10"),
+        ({"points": 100.0}, "at least 10"),
+    ],
 )
 def test_laplace_grid_distance_refuses_bad_grids(data, kwargs, message):
     with pytest.raises(ValueError, match=message):
@@ -235,9 +248,17 @@ def test_is_separable_agrees_with_linear_programming(ref):
     assert checked == 81
     # Doses out of order (a mixed group at the cut still separates; two mixed groups do not),
     # a reversed (decreasing) pattern, and all animals at one dose.
-    for x, y, separable in [([0.7, -0.9, -0.3], [5, 0, 1], True), ([0.7, -0.9, -0.3], [4, 0, 1], False),
-                            ([0.7, -0.9, -0.3], [0, 5, 5], True), ([0.2, 0.2], [1, 3], True)]:
-        assert is_separable(BioassayData(x=x, n=[5] * len(x), y=y)) == separable == lp_separable(x, [5] * len(x), y)
+    for x, y, separable in [
+        ([0.7, -0.9, -0.3], [5, 0, 1], True),
+        ([0.7, -0.9, -0.3], [4, 0, 1], False),
+        ([0.7, -0.9, -0.3], [0, 5, 5], True),
+        ([0.2, 0.2], [1, 3], True),
+    ]:
+        assert (
+            is_separable(BioassayData(x=x, n=[5] * len(x), y=y))
+            == separable
+            == lp_separable(x, [5] * len(x), y)
+        )
 
 
 def test_grid_log_posteriors_match_the_reference_model(ref, data):
@@ -249,15 +270,25 @@ def test_grid_log_posteriors_match_the_reference_model(ref, data):
         for row, y_r in zip(values, y):
             expected = ref.log_likelihood(alpha[:, None], beta[None, :], y=y_r)
             if prior is not None:
-                expected = expected + ref.log_prior(alpha[:, None], beta[None, :], [0.0, 0.0], [[25.0, 0], [0, 400.0]])
+                expected = expected + ref.log_prior(
+                    alpha[:, None], beta[None, :], [0.0, 0.0], [[25.0, 0], [0, 400.0]]
+                )
             np.testing.assert_allclose(row, expected, rtol=1e-12, atol=1e-10)
-            package = bioassay.log_posterior(alpha[:, None], beta, BioassayData(x=ref.X, n=ref.N, y=y_r), prior)
+            package = bioassay.log_posterior(
+                alpha[:, None], beta, BioassayData(x=ref.X, n=ref.N, y=y_r), prior
+            )
             np.testing.assert_allclose(row, package, rtol=1e-12, atol=1e-10)
 
 
 @pytest.mark.parametrize(
-    "y, message", [([0, 1, 3, 5], "shape"), ([[0, 1, 3]], "shape"), ([[0, 1, 3, 6]], "between 0 and n"),
-                   ([[0, 1, 3, -1]], "between 0 and n"), ([[0.5, 1, 3, 5]], "whole numbers")],
+    "y, message",
+    [
+        ([0, 1, 3, 5], "shape"),
+        ([[0, 1, 3]], "shape"),
+        ([[0, 1, 3, 6]], "between 0 and n"),
+        ([[0, 1, 3, -1]], "between 0 and n"),
+        ([[0.5, 1, 3, 5]], "whole numbers"),
+    ],
 )
 def test_grid_log_posteriors_refuses_bad_counts(data, y, message):
     with pytest.raises(ValueError, match=message):
@@ -276,7 +307,9 @@ def test_coverage_study_n5_grid_holds_every_replication(coverage5, ref):
     # Intervals of replications with the same deaths are the same.
     first = {}
     for r, y in enumerate(map(tuple, study.y)):
-        np.testing.assert_array_equal(study.intervals[..., r, :], study.intervals[..., first.setdefault(y, r), :])
+        np.testing.assert_array_equal(
+            study.intervals[..., r, :], study.intervals[..., first.setdefault(y, r), :]
+        )
 
 
 def check_against_finer_grids(study, replications):
@@ -287,7 +320,9 @@ def check_against_finer_grids(study, replications):
     for r in replications:
         data = BioassayData(x=study.doses, n=np.full(study.doses.size, study.n_per_dose), y=study.y[r])
         fit = bioassay.laplace_fit(data, WEAK_PRIOR)
-        alpha, beta = (np.linspace(m - 10 * s, m + 16 * s, size) for m, s, size in zip(fit.mode, fit.sd, (400, 600)))
+        alpha, beta = (
+            np.linspace(m - 10 * s, m + 16 * s, size) for m, s, size in zip(fit.mode, fit.sd, (400, 600))
+        )
         grid = bioassay.grid_posterior(data, WEAK_PRIOR, alpha=alpha, beta=beta)
         sd_beta = np.sqrt(grid.cov()[1, 1])
         for i, level in enumerate(study.levels):
@@ -298,17 +333,27 @@ def check_against_finer_grids(study, replications):
         width = ld50_fine[-1, 1] - ld50_fine[-1, 0]
         np.testing.assert_allclose(study.intervals[1, :, 1, r], ld50_fine, atol=0.02 * width)
         # Monte Carlo: the share of normal draws (given beta > 0) below each Laplace LD50 end.
-        draws = stats.multivariate_normal(fit.mode, fit.cov).rvs(200_000, random_state=np.random.default_rng(r))
+        draws = stats.multivariate_normal(fit.mode, fit.cov).rvs(
+            200_000, random_state=np.random.default_rng(r)
+        )
         draws = draws[draws[:, 1] > 0]
-        share = np.mean(-draws[:, 0, None, None] / draws[:, 1, None, None] <= study.intervals[1, :, 0, r], axis=0)
-        assert np.all(np.abs(share - probs) < 4 * np.sqrt(probs * (1 - probs) / draws.shape[0])), (share, probs)
+        share = np.mean(
+            -draws[:, 0, None, None] / draws[:, 1, None, None] <= study.intervals[1, :, 0, r], axis=0
+        )
+        assert np.all(np.abs(share - probs) < 4 * np.sqrt(probs * (1 - probs) / draws.shape[0])), (
+            share,
+            probs,
+        )
 
 
 def test_coverage_study_n5_intervals_match_finer_grids(coverage5):
     width = np.diff(coverage5.intervals[0, -1, 1], axis=-1)[:, 0]  # of beta's 95 % grid interval
     # The narrowest and the widest posteriors of beta, and a separable data set.
-    separable = next(r for r, y in enumerate(coverage5.y) if is_separable(
-        BioassayData(x=coverage5.doses, n=np.full(4, 5), y=y)))
+    separable = next(
+        r
+        for r, y in enumerate(coverage5.y)
+        if is_separable(BioassayData(x=coverage5.doses, n=np.full(4, 5), y=y))
+    )
     check_against_finer_grids(coverage5, [int(np.argmin(width)), int(np.argmax(width)), separable])
 
 
@@ -338,7 +383,9 @@ def test_laplace_coverage_is_nominal_at_huge_n(data):
     # With 20,000 animals per dose the posterior is normal to high accuracy, and the normal
     # intervals are the Wald intervals, whose coverage is then the nominal level.
     reps = 100
-    study = coverage_study(THETA_TRUE, data.x, 20_000, WEAK_PRIOR, reps, np.random.default_rng(11), levels=(0.8,))
+    study = coverage_study(
+        THETA_TRUE, data.x, 20_000, WEAK_PRIOR, reps, np.random.default_rng(11), levels=(0.8,)
+    )
     nominal_se = np.sqrt(0.8 * 0.2 / reps)
     assert np.all(np.abs(study.coverage - 0.8) < 3.5 * nominal_se)
     # ... and Laplace and exact intervals agree to 2 % of their width.
@@ -347,7 +394,10 @@ def test_laplace_coverage_is_nominal_at_huge_n(data):
 
 
 def test_coverage_study_is_deterministic(data):
-    runs = [coverage_study(THETA_TRUE, data.x, 5, WEAK_PRIOR, 10, np.random.default_rng(seed)) for seed in (9, 9, 10)]
+    runs = [
+        coverage_study(THETA_TRUE, data.x, 5, WEAK_PRIOR, 10, np.random.default_rng(seed))
+        for seed in (9, 9, 10)
+    ]
     np.testing.assert_array_equal(runs[0].y, runs[1].y)
     np.testing.assert_array_equal(runs[0].intervals, runs[1].intervals)
     assert not np.array_equal(runs[0].y, runs[2].y)
@@ -380,8 +430,14 @@ def test_coverage_study_is_deterministic(data):
     ],
 )
 def test_coverage_study_refuses_bad_input(data, changes, error, message):
-    arguments = {"theta_true": THETA_TRUE, "doses": data.x, "n_per_dose": 5, "prior": WEAK_PRIOR, "n_reps": 5,
-                 "rng": np.random.default_rng(0)}
+    arguments = {
+        "theta_true": THETA_TRUE,
+        "doses": data.x,
+        "n_per_dose": 5,
+        "prior": WEAK_PRIOR,
+        "n_reps": 5,
+        "rng": np.random.default_rng(0),
+    }
     arguments.update(changes)
     with pytest.raises(error, match=message):
         coverage_study(**arguments)

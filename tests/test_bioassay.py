@@ -75,9 +75,7 @@ def test_log_posterior_with_normal_prior_matches_scipy_multivariate_normal(data,
     prior = NormalPrior(mean=PRIOR_MEAN, cov=PRIOR_COV)
     # log N(theta; m, S) = -log(2 pi) - 1/2 log|S| - 1/2 quadratic form; the package drops
     # the first two terms, and the likelihood drops the binomial coefficients.
-    constant = (
-        log_binomial_coefficients(ref) - np.log(2 * np.pi) - 0.5 * np.log(np.linalg.det(PRIOR_COV))
-    )
+    constant = log_binomial_coefficients(ref) - np.log(2 * np.pi) - 0.5 * np.log(np.linalg.det(PRIOR_COV))
     mvn = stats.multivariate_normal(mean=PRIOR_MEAN, cov=PRIOR_COV)
     differences = []
     for alpha, beta in POINTS:
@@ -89,10 +87,14 @@ def test_log_posterior_with_normal_prior_matches_scipy_multivariate_normal(data,
     alpha, beta = np.linspace(-4, 8, 5), np.linspace(-10, 40, 8)
     got = bioassay.log_posterior(alpha[:, None], beta, data, prior)
     assert got.shape == (5, 8)
-    expected = ref.log_likelihood(alpha[:, None], beta) + ref.log_prior(alpha[:, None], beta, PRIOR_MEAN, PRIOR_COV)
+    expected = ref.log_likelihood(alpha[:, None], beta) + ref.log_prior(
+        alpha[:, None], beta, PRIOR_MEAN, PRIOR_COV
+    )
     assert np.allclose(got, expected, rtol=1e-12, atol=1e-9)
     # The prior shifts the log density by exactly its log density.
-    assert np.allclose(got - bioassay.log_posterior(alpha[:, None], beta, data), prior.log_density(alpha[:, None], beta))
+    assert np.allclose(
+        got - bioassay.log_posterior(alpha[:, None], beta, data), prior.log_density(alpha[:, None], beta)
+    )
 
 
 # --- numerical stability ----------------------------------------------------------------
@@ -140,7 +142,12 @@ def central_second_differences(f, theta, h=1e-4):
     hess = np.empty((theta.size, theta.size))
     for i in range(theta.size):
         for j in range(theta.size):
-            hess[i, j] = (f(theta + e[i] + e[j]) - f(theta + e[i] - e[j]) - f(theta - e[i] + e[j]) + f(theta - e[i] - e[j])) / (4 * h * h)
+            hess[i, j] = (
+                f(theta + e[i] + e[j])
+                - f(theta + e[i] - e[j])
+                - f(theta - e[i] + e[j])
+                + f(theta - e[i] - e[j])
+            ) / (4 * h * h)
     return hess
 
 
@@ -173,7 +180,14 @@ def test_gradient_and_hessian_match_finite_differences_of_the_log_posterior(data
     hess = bioassay.hessian(theta, data)
     assert np.allclose(central_second_differences(f, theta), hess, rtol=1e-5, atol=1e-5)
     # And the Hessian is the Jacobian of the gradient.
-    jac = np.array([optimize.approx_fprime(np.asarray(theta, float), lambda t, k=k: bioassay.gradient(t, data)[k], 1e-7) for k in range(2)])
+    jac = np.array(
+        [
+            optimize.approx_fprime(
+                np.asarray(theta, float), lambda t, k=k: bioassay.gradient(t, data)[k], 1e-7
+            )
+            for k in range(2)
+        ]
+    )
     assert np.allclose(jac, hess, rtol=1e-5, atol=1e-5)
 
 
@@ -221,7 +235,9 @@ def test_laplace_covariance_is_the_inverse_observed_information(data, ref, poste
     assert np.allclose(cov @ info, np.eye(2), atol=1e-12)
 
     fd = laplace(lambda t: bioassay.gradient(t, data), [0.0, 0.0])
-    analytic = laplace(lambda t: bioassay.gradient(t, data), [0.0, 0.0], hessian=lambda t: bioassay.hessian(t, data))
+    analytic = laplace(
+        lambda t: bioassay.gradient(t, data), [0.0, 0.0], hessian=lambda t: bioassay.hessian(t, data)
+    )
     assert np.allclose(fd.cov, cov, rtol=1e-6, atol=0)
     assert np.allclose(analytic.cov, cov, rtol=1e-10, atol=0)
 
@@ -313,7 +329,9 @@ def test_model_functions_match_the_reference_with_and_without_a_prior(data, ref)
         ref.log_likelihood(*theta) - ref.log_likelihood(0.0, 0.0)
     )
     assert plain.gradient(theta) == pytest.approx(ref.gradient(theta))
-    assert with_prior.gradient(theta) == pytest.approx(ref.gradient(theta, prior_mean=prior.mean, prior_cov=prior.cov))
+    assert with_prior.gradient(theta) == pytest.approx(
+        ref.gradient(theta, prior_mean=prior.mean, prior_cov=prior.cov)
+    )
     assert with_prior.hessian(theta) == pytest.approx(-ref.information(theta, prior_cov=prior.cov))
 
 

@@ -35,7 +35,9 @@ def test_batched_gradient_agrees_with_single_points_and_accepts_lists(data, poin
 
 def test_single_point_keeps_shape_and_messages(data):
     assert bioassay.gradient([0.0, 0.0], data).shape == (2,)
-    with pytest.raises(ValueError, match=r"theta must be \(alpha, beta\) with shape \(2,\), got shape \(3,\)"):
+    with pytest.raises(
+        ValueError, match=r"theta must be \(alpha, beta\) with shape \(2,\), got shape \(3,\)"
+    ):
         bioassay.gradient([0.0, 0.0, 0.0], data)
     with pytest.raises(ValueError, match=r"theta must be finite, got \[0\.0, inf\]$"):
         bioassay.gradient([0.0, np.inf], data)

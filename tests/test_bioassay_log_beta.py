@@ -64,7 +64,10 @@ def test_hessian_matches_differences_of_the_reference_gradient(data, ref, phi, w
 
     h = 1e-4
     expected = np.column_stack(
-        [(ref_gradient(np.add(phi, h * e)) - ref_gradient(np.subtract(phi, h * e))) / (2 * h) for e in np.eye(2)]
+        [
+            (ref_gradient(np.add(phi, h * e)) - ref_gradient(np.subtract(phi, h * e))) / (2 * h)
+            for e in np.eye(2)
+        ]
     )
     ours = bioassay.hessian_log_beta(phi, data, prior)
     np.testing.assert_allclose(ours, ours.T, rtol=0, atol=0)
@@ -79,7 +82,9 @@ def test_laplace_mode_and_covariance_match_a_direct_optimisation_of_the_jacobian
         log_density=lambda phi: float(bioassay.log_posterior_log_beta(phi[0], phi[1], data)),
     )
     direct = optimize.minimize(
-        lambda phi: -ref_log_density(phi, ref), x0=[0.0, 2.0], method="Nelder-Mead",
+        lambda phi: -ref_log_density(phi, ref),
+        x0=[0.0, 2.0],
+        method="Nelder-Mead",
         options={"xatol": 1e-10, "fatol": 1e-14, "maxiter": 5000},
     )
     assert direct.success
@@ -88,6 +93,7 @@ def test_laplace_mode_and_covariance_match_a_direct_optimisation_of_the_jacobian
     # the (alpha, beta) mode, because the Jacobian pulls the mode towards larger beta.
     assert np.exp(fit.mode[1]) == pytest.approx(np.exp(direct.x[1]), rel=1e-6)
     assert np.exp(fit.mode[1]) > ref.mode()[1] + 2
+
     # Covariance: the inverse of a finite-difference information matrix of the reference.
     def f(offset):
         return ref_log_density(fit.mode + offset, ref)
@@ -101,8 +107,11 @@ def test_laplace_mode_and_covariance_match_a_direct_optimisation_of_the_jacobian
 
 
 def test_without_the_jacobian_the_mode_is_just_the_alpha_beta_mode_with_beta_logged(data, ref):
-    fit = laplace(lambda phi: bioassay.gradient_log_beta(phi, data) - [0.0, 1.0], [0.8, 2.0],
-                  hessian=lambda phi: bioassay.hessian_log_beta(phi, data))
+    fit = laplace(
+        lambda phi: bioassay.gradient_log_beta(phi, data) - [0.0, 1.0],
+        [0.8, 2.0],
+        hessian=lambda phi: bioassay.hessian_log_beta(phi, data),
+    )
     alpha, beta = ref.mode()
     np.testing.assert_allclose(fit.mode, [alpha, np.log(beta)], atol=1e-9)
 

@@ -25,8 +25,10 @@ from bda_helpers import charts
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted(  # none in a hidden folder such as .ipynb_checkpoints
-    path for path in (ROOT / "notebooks").rglob("*.ipynb")
-    if not any(part.startswith(".") for part in path.relative_to(ROOT).parts))
+    path
+    for path in (ROOT / "notebooks").rglob("*.ipynb")
+    if not any(part.startswith(".") for part in path.relative_to(ROOT).parts)
+)
 VEGALITE = "application/vnd.vegalite.v5+json"
 SVG = "{http://www.w3.org/2000/svg}"
 DRAWN = {f"{SVG}{tag}" for tag in ("path", "rect", "line", "circle", "text")}
@@ -75,8 +77,12 @@ def check_png(png: str, label: str) -> None:
 
 def check_chart_output(data: dict, label: str) -> None:
     """A chart's mime bundle: Vega-Lite v5, a static picture and a text line."""
-    assert VEGALITE in data, f"{label}: chart is not Vega-Lite v5 (JupyterLab 4 draws v5 offline), has {sorted(data)}"
-    assert "image/svg+xml" in data or "image/png" in data, f"{label}: chart has no static image/svg+xml or image/png"
+    assert VEGALITE in data, (
+        f"{label}: chart is not Vega-Lite v5 (JupyterLab 4 draws v5 offline), has {sorted(data)}"
+    )
+    assert "image/svg+xml" in data or "image/png" in data, (
+        f"{label}: chart has no static image/svg+xml or image/png"
+    )
     if "image/svg+xml" in data:
         check_svg(_text(data["image/svg+xml"]), label)
     if "image/png" in data:
@@ -87,7 +93,9 @@ def check_chart_output(data: dict, label: str) -> None:
 def check_not_cdn_chart(data: dict, label: str) -> None:
     """HTML that calls vegaEmbed loads Vega from a CDN: blank offline and in untrusted notebooks."""
     html = _text(data.get("text/html", ""))
-    assert "vegaEmbed" not in html and "vega-embed" not in html, f"{label}: chart is HTML that loads Vega from a CDN"
+    assert "vegaEmbed" not in html and "vega-embed" not in html, (
+        f"{label}: chart is HTML that loads Vega from a CDN"
+    )
 
 
 #: A committed PNG is the chart's picture if at most this share of its pixels differ from a
@@ -109,19 +117,25 @@ def _pixels(png: bytes) -> np.ndarray:
 def check_png_is_the_chart(png: str, spec: dict, label: str) -> None:
     """The committed PNG (base64) is a rendering of ``spec``: same size, nearly the same pixels, not blank."""
     committed = _pixels(base64.b64decode(_text(png)))
-    fresh = _pixels(vl_convert.vegalite_to_png(spec, vl_version=charts._VEGALITE_VERSION, scale=charts._PNG_SCALE))
+    fresh = _pixels(
+        vl_convert.vegalite_to_png(spec, vl_version=charts._VEGALITE_VERSION, scale=charts._PNG_SCALE)
+    )
     remedy = "re-run the notebook (python tasks.py refresh <notebook>) to refresh its outputs"
     assert committed.shape == fresh.shape, (
         f"{label}: image/png is {committed.shape[1]} x {committed.shape[0]} pixels, but its Vega-Lite view renders at "
         f"{fresh.shape[1]} x {fresh.shape[0]} (scale {charts._PNG_SCALE}); {remedy}"
     )
     drawn = np.mean((committed != committed[0, 0]).any(axis=2))
-    assert drawn >= DRAWN_SHARE, f"{label}: image/png is blank ({drawn:.2%} of its pixels differ from the background)"
+    assert drawn >= DRAWN_SHARE, (
+        f"{label}: image/png is blank ({drawn:.2%} of its pixels differ from the background)"
+    )
     change = np.abs(committed.astype(np.int16) - fresh.astype(np.int16)).max(axis=2)
     changed, mean = np.mean(change > PIXEL_TOLERANCE), change.mean()
     if changed > SHARE_TOLERANCE or mean > MEAN_TOLERANCE:
         rows, columns = np.nonzero(change > PIXEL_TOLERANCE)
-        where = f", within x {columns.min()}-{columns.max()}, y {rows.min()}-{rows.max()}" if rows.size else ""
+        where = (
+            f", within x {columns.min()}-{columns.max()}, y {rows.min()}-{rows.max()}" if rows.size else ""
+        )
         raise AssertionError(
             f"{label}: image/png is not a rendering of its Vega-Lite view: {changed:.3%} of pixels differ by more "
             f"than {PIXEL_TOLERANCE} levels{where} (at most {SHARE_TOLERANCE:.1%} allowed), mean difference "
@@ -130,9 +144,13 @@ def check_png_is_the_chart(png: str, spec: dict, label: str) -> None:
 
 
 PNG_CHARTS = [  # (label, bundle) of every chart output whose static view is a PNG of the course renderer's
-    (label, output["data"]) for path in NOTEBOOKS for label, output in _outputs(path)
-    if "image/png" in output.get("data", {}) and VEGALITE in output.get("data", {})
-    and "image/svg+xml" not in output["data"]  # beside an SVG, a PNG is JupyterLab's snapshot, saved by a student's Lab
+    (label, output["data"])
+    for path in NOTEBOOKS
+    for label, output in _outputs(path)
+    if "image/png" in output.get("data", {})
+    and VEGALITE in output.get("data", {})
+    and "image/svg+xml"
+    not in output["data"]  # beside an SVG, a PNG is JupyterLab's snapshot, saved by a student's Lab
 ]
 
 
@@ -171,7 +189,16 @@ MARK = '<g class="mark-line role-mark"><path d="M0,0L5,5"/></g>'
         ({VEGALITE: {}, "image/svg+xml": SQUARE.format(MARK)}, "no text/plain"),
         ({VEGALITE: {}, "image/png": "bm90IGEgcG5n", "text/plain": "<chart>"}, "is not a PNG"),
     ],
-    ids=["no-picture", "vegalite-v6", "empty-svg", "broken-svg", "not-svg", "blank-svg", "no-text", "bad-png"],
+    ids=[
+        "no-picture",
+        "vegalite-v6",
+        "empty-svg",
+        "broken-svg",
+        "not-svg",
+        "blank-svg",
+        "no-text",
+        "bad-png",
+    ],
 )
 def test_a_broken_chart_output_fails_with_a_clear_message(data, message):
     with pytest.raises(AssertionError, match=message):
@@ -226,7 +253,10 @@ def test_a_png_of_the_chart_passes_even_in_few_colours():
     [
         (lambda: _chart_png(LINE_SPEC, scale=1), "renders at"),
         (lambda: _chart_png({**LINE_SPEC, "title": "another line"}), "not a rendering of its Vega-Lite view"),
-        (lambda: _chart_png({**LINE_SPEC, "mark": {"type": "line", "color": "red"}}), "not a rendering of its Vega-Lite"),
+        (
+            lambda: _chart_png({**LINE_SPEC, "mark": {"type": "line", "color": "red"}}),
+            "not a rendering of its Vega-Lite",
+        ),
         (lambda: _blank_like(_chart_png(LINE_SPEC)), "is blank"),
     ],
     ids=["wrong-scale", "other-title", "other-colour", "blank"],

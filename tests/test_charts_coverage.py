@@ -33,7 +33,10 @@ def test_rows_are_errors_in_points_with_two_standard_errors():
 
 
 def test_spec_is_deterministic_and_renders():
-    first, second = coverage_chart(_table(), title="t").to_json(), coverage_chart(_table(), title="t").to_json()
+    first, second = (
+        coverage_chart(_table(), title="t").to_json(),
+        coverage_chart(_table(), title="t").to_json(),
+    )
     assert first == second
     assert vl_convert.vegalite_to_svg(coverage_chart(_table()).to_dict()).startswith("<svg")
 

@@ -35,14 +35,18 @@ def test_each_ellipse_lies_at_the_chi_square_radius_of_its_normal(level):
         points = _points(rows, name)
         offset = points - mean
         mahalanobis2 = np.einsum("ij,jk,ik->i", offset, np.linalg.inv(cov), offset)
-        np.testing.assert_allclose(mahalanobis2, stats.chi2.ppf(level, 2), rtol=5e-3)  # data rounded to 4 digits
+        np.testing.assert_allclose(
+            mahalanobis2, stats.chi2.ppf(level, 2), rtol=5e-3
+        )  # data rounded to 4 digits
         np.testing.assert_array_equal(points[0], points[-1])  # closed
         assert [r["order"] for r in rows if r["gaussian"] == name] == list(range(121))
 
 
 def test_same_ellipse_as_laplace_ellipses_chart():
     mean, cov = GAUSSIANS["Laplace"]
-    laplace_rows = _rows(charts.laplace_ellipses_chart(LaplaceApproximation(mean, cov), [0.8], n_points=31).to_dict())
+    laplace_rows = _rows(
+        charts.laplace_ellipses_chart(LaplaceApproximation(mean, cov), [0.8], n_points=31).to_dict()
+    )
     rows = _rows(charts.gaussian_ellipses_chart({"q": (mean, cov)}, level=0.8, n_points=31).to_dict())
     assert [(r["alpha"], r["beta"]) for r in rows] == [(r["alpha"], r["beta"]) for r in laplace_rows]
 
@@ -58,11 +62,15 @@ def test_legend_keeps_dict_order_on_its_own_channel():
 
 def test_layered_over_the_region_chart_deterministic_and_renderable():
     grid = GridPosterior.from_log_density(
-        lambda a, b: -0.5 * ((a - 1) ** 2 + ((b - 10) / 5) ** 2), np.linspace(-4, 8, 25), np.linspace(-10, 40, 31)
+        lambda a, b: -0.5 * ((a - 1) ** 2 + ((b - 10) / 5) ** 2),
+        np.linspace(-4, 8, 25),
+        np.linspace(-10, 40, 31),
     )
 
     def make():
-        return charts.posterior_region_chart(grid) + charts.gaussian_ellipses_chart(GAUSSIANS, title="normals")
+        return charts.posterior_region_chart(grid) + charts.gaussian_ellipses_chart(
+            GAUSSIANS, title="normals"
+        )
 
     first = json.dumps(make().to_dict(), sort_keys=True)
     assert first == json.dumps(make().to_dict(), sort_keys=True)
@@ -77,12 +85,27 @@ def test_layered_over_the_region_chart_deterministic_and_renderable():
     ("gaussians", "options", "error", "message"),
     [
         ({}, {}, ValueError, "gaussians is empty"),
-        ({"q": ([0.0, 0.0, 0.0], np.eye(3))}, {}, ValueError, r"gaussian 'q' must have a mean of shape \(2,\)"),
+        (
+            {"q": ([0.0, 0.0, 0.0], np.eye(3))},
+            {},
+            ValueError,
+            r"gaussian 'q' must have a mean of shape \(2,\)",
+        ),
         ({"q": ([0.0, 0.0], np.eye(3))}, {}, ValueError, r"cov of shape \(2, 2\), got \(2,\) and \(3, 3\)"),
         ({"q": ([0.0, np.nan], np.eye(2))}, {}, ValueError, "gaussian 'q': mode and cov must be finite"),
         ({"q": ([0.0, 0.0], [[1.0, 0.5], [0.4, 1.0]])}, {}, ValueError, "gaussian 'q': cov is not symmetric"),
-        ({"q": ([0.0, 0.0], [[1.0, 2.0], [2.0, 1.0]])}, {}, ValueError, "gaussian 'q': cov is not positive definite"),
-        (GAUSSIANS, {"level": 1.0}, ValueError, "level must be a probability strictly between 0 and 1, got 1.0"),
+        (
+            {"q": ([0.0, 0.0], [[1.0, 2.0], [2.0, 1.0]])},
+            {},
+            ValueError,
+            "gaussian 'q': cov is not positive definite",
+        ),
+        (
+            GAUSSIANS,
+            {"level": 1.0},
+            ValueError,
+            "level must be a probability strictly between 0 and 1, got 1.0",
+        ),
         (GAUSSIANS, {"level": 0}, ValueError, "strictly between 0 and 1, got 0"),
         (GAUSSIANS, {"level": "95%"}, TypeError, "level must be a number, got str"),
         (GAUSSIANS, {"level": True}, TypeError, "level must be a number, got bool"),

@@ -26,7 +26,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from PIL import Image
 
-from bda_helpers import GridPosterior, bioassay, charts, load_bioassay, logistic
+from bda_helpers import GridPosterior, bioassay, charts, load_bioassay
+from bda_helpers.beyond import logistic
 
 VEGALITE = "application/vnd.vegalite.v5+json"
 VERSIONS = (charts._VEGALITE_VERSION, "5.8")
@@ -41,27 +42,55 @@ def _course_charts() -> dict:
     approx = bioassay.laplace_fit(data)
     draws = grid.sample(200, np.random.default_rng(1))
     steps = np.logspace(-1, -9, 17)
-    coverage = pd.DataFrame({
-        "design": ["n = 5"] * 2 + ["n = 50"] * 2, "quantity": ["beta", "LD50"] * 2, "level": [0.5, 0.95] * 2,
-        "method": ["grid", "Laplace"] * 2, "coverage": [0.4475, 0.97, 0.5, 0.9425], "mc_se": [0.0249, 0.0085, 0.025, 0.0117],
-    })
-    cost_rows = [{"d": d, "fit_median_s": 1e-9 * d**3 + 1e-4, "hessian_median_s": 1e-10 * d**3, "cholesky_median_s": 3e-11 * d**3}
-                 for d in (10, 20, 50, 100, 200)]
+    coverage = pd.DataFrame(
+        {
+            "design": ["n = 5"] * 2 + ["n = 50"] * 2,
+            "quantity": ["beta", "LD50"] * 2,
+            "level": [0.5, 0.95] * 2,
+            "method": ["grid", "Laplace"] * 2,
+            "coverage": [0.4475, 0.97, 0.5, 0.9425],
+            "mc_se": [0.0249, 0.0085, 0.025, 0.0117],
+        }
+    )
+    cost_rows = [
+        {
+            "d": d,
+            "fit_median_s": 1e-9 * d**3 + 1e-4,
+            "hessian_median_s": 1e-10 * d**3,
+            "cholesky_median_s": 3e-11 * d**3,
+        }
+        for d in (10, 20, 50, 100, 200)
+    ]
     gaussians = {"Laplace": (approx.mode, approx.cov), "wider": (approx.mode, 2 * approx.cov)}
     x = np.linspace(-3, 3, 61)
     return {
         "dose response": charts.dose_response_chart(data).properties(title="Deaths rise with the dose"),
         "dose response curves": charts.dose_response_chart(data, alpha=draws[:5, 0], beta=draws[:5, 1]),
         "regions": charts.posterior_region_chart(grid, title="regions"),
-        "regions + Laplace ellipses": charts.posterior_region_chart(grid) + charts.laplace_ellipses_chart(approx),
-        "regions + gaussian ellipses": charts.posterior_region_chart(grid) + charts.gaussian_ellipses_chart(gaussians),
+        "regions + Laplace ellipses": charts.posterior_region_chart(grid)
+        + charts.laplace_ellipses_chart(approx),
+        "regions + gaussian ellipses": charts.posterior_region_chart(grid)
+        + charts.gaussian_ellipses_chart(gaussians),
         "draws": charts.draws_chart({"grid": draws, "shifted": draws + 1}, title="draws"),
-        "draws with points": charts.draws_with_points_chart({"grid": draws}, {"mode": approx.mode}, title="mode"),
-        "lines": charts.lines_chart(x, {"exact": np.exp(-x**2 / 2), "fit": np.exp(-x**2 / 3)}, title="lines"),
-        "log lines": charts.lines_chart(np.linspace(1, 10, 10), {"a": np.arange(1, 11.0) ** 2}, log_x=True, log_y=True),
-        "histogram": charts.histogram_chart({"grid": draws[:, 0], "shifted": draws[:, 0] + 1}, np.linspace(-2, 4, 25)),
-        "step error": charts.step_error_chart(steps, {"central": steps**2 + 1e-16 / steps}, references={"∝ h²": steps**2},
-                                              marks={"ε^(1/3)": 6.1e-6}, title="U"),
+        "draws with points": charts.draws_with_points_chart(
+            {"grid": draws}, {"mode": approx.mode}, title="mode"
+        ),
+        "lines": charts.lines_chart(
+            x, {"exact": np.exp(-(x**2) / 2), "fit": np.exp(-(x**2) / 3)}, title="lines"
+        ),
+        "log lines": charts.lines_chart(
+            np.linspace(1, 10, 10), {"a": np.arange(1, 11.0) ** 2}, log_x=True, log_y=True
+        ),
+        "histogram": charts.histogram_chart(
+            {"grid": draws[:, 0], "shifted": draws[:, 0] + 1}, np.linspace(-2, 4, 25)
+        ),
+        "step error": charts.step_error_chart(
+            steps,
+            {"central": steps**2 + 1e-16 / steps},
+            references={"∝ h²": steps**2},
+            marks={"ε^(1/3)": 6.1e-6},
+            title="U",
+        ),
         "coverage": charts.coverage_chart(coverage, title="coverage"),
         "cost": logistic.cost_chart({"rows": cost_rows}),
     }
@@ -73,7 +102,9 @@ COURSE_CHARTS = _course_charts()
 def _read_csv(text: str, parse: dict) -> list[dict]:
     """Rows from CSV text as Vega reads them: strings, and floats for the columns in ``parse``."""
     header, *lines = list(csv.reader(io.StringIO(text, newline="")))
-    return [{key: float(value) if key in parse else value for key, value in zip(header, line)} for line in lines]
+    return [
+        {key: float(value) if key in parse else value for key, value in zip(header, line)} for line in lines
+    ]
 
 
 def _references(node, found: list) -> list:
@@ -127,7 +158,12 @@ def test_csv_draws_the_same_chart_as_json_rows(name, version):
 def test_numbers_used_only_in_transforms_tooltips_and_sorting_are_numbers():
     """A field that no encoding types as quantitative is still parsed: ``datum.x + 1`` adds,
     the ordinal axis sorts 9 before 10, and the filter compares numbers."""
-    rows = [{"x": 9, "label": "a"}, {"x": 10.5, "label": "b"}, {"x": 0.25, "label": "c"}, {"x": -3, "label": "d"}]
+    rows = [
+        {"x": 9, "label": "a"},
+        {"x": 10.5, "label": "b"},
+        {"x": 0.25, "label": "c"},
+        {"x": -3, "label": "d"},
+    ]
     spec = {
         "data": {"name": "data-1"},
         "datasets": {"data-1": rows},
@@ -149,9 +185,24 @@ def test_numbers_used_only_in_transforms_tooltips_and_sorting_are_numbers():
 
 
 def test_awkward_strings_survive_the_round_trip():
-    labels = ["plain", "a, b", 'say "hi" now', "two\nlines", "carriage\rreturn", " padded ", "", "007", "αβ ∝ h²", '"']
+    labels = [
+        "plain",
+        "a, b",
+        'say "hi" now',
+        "two\nlines",
+        "carriage\rreturn",
+        " padded ",
+        "",
+        "007",
+        "αβ ∝ h²",
+        '"',
+    ]
     rows = [{"label": label, "y": float(i)} for i, label in enumerate(labels)]
-    spec = _spec(rows, y={"field": "y", "type": "quantitative"}, x={"field": "label", "type": "nominal", "sort": labels})
+    spec = _spec(
+        rows,
+        y={"field": "y", "type": "quantitative"},
+        x={"field": "label", "type": "nominal", "sort": labels},
+    )
     spec["mark"] = {"type": "text"}
     spec["encoding"]["text"] = {"field": "label", "type": "nominal"}
     compact = charts._csv_datasets(spec)
@@ -175,8 +226,20 @@ def test_awkward_strings_survive_the_round_trip():
         [1.0, 2.0],
         [],
     ],
-    ids=["null", "nan", "boolean", "mixed", "column-order", "ragged", "nested", "empty-name", "dotted-name",
-         "bracketed-name", "not-dicts", "empty"],
+    ids=[
+        "null",
+        "nan",
+        "boolean",
+        "mixed",
+        "column-order",
+        "ragged",
+        "nested",
+        "empty-name",
+        "dotted-name",
+        "bracketed-name",
+        "not-dicts",
+        "empty",
+    ],
 )
 def test_data_csv_cannot_hold_exactly_stay_json_rows(rows):
     spec = _spec(rows, x={"field": "x", "type": "quantitative"})
@@ -189,7 +252,11 @@ def test_a_dataset_named_elsewhere_or_a_temporal_chart_is_left_alone():
     named = _spec(rows, x={"field": "x", "type": "quantitative"})
     named["params"] = [{"name": "count", "expr": "length(data('data-1'))"}]
     assert charts._csv_datasets(named)["datasets"]["data-1"] == rows
-    short = {**_spec(rows, x={"field": "x", "type": "quantitative"}), "data": {"name": "x"}, "datasets": {"x": rows}}
+    short = {
+        **_spec(rows, x={"field": "x", "type": "quantitative"}),
+        "data": {"name": "x"},
+        "datasets": {"x": rows},
+    }
     assert charts._csv_datasets(short)["datasets"]["x"] == rows  # "x" also names a field: too short to tell
     temporal = _spec(rows, x={"field": "x", "type": "temporal"})
     assert charts._csv_datasets(temporal) == temporal
@@ -201,7 +268,12 @@ def test_input_is_untouched_and_the_output_deterministic():
     before = json.dumps(spec, sort_keys=True)
     first = json.dumps(charts._csv_datasets(spec), sort_keys=True)
     assert json.dumps(spec, sort_keys=True) == before
-    assert json.dumps(charts._csv_datasets(COURSE_CHARTS["regions + Laplace ellipses"].to_dict()), sort_keys=True) == first
+    assert (
+        json.dumps(
+            charts._csv_datasets(COURSE_CHARTS["regions + Laplace ellipses"].to_dict()), sort_keys=True
+        )
+        == first
+    )
     assert len(first) < len(before) / 2
 
 
@@ -216,8 +288,16 @@ def test_csv_numbers_of_rounded_data_are_short():
     values = charts.round_significant(np.random.default_rng(3).normal(scale=[1e-6, 1, 1e6], size=(50, 3)))
     for value in values.ravel():
         significant = charts._csv_number(value).split("e")[0].lstrip("-").replace(".", "").strip("0")
-        assert len(significant) <= 4, (value, charts._csv_number(value))  # no float noise such as 0.30000000000000004
-    assert [charts._csv_number(v) for v in (1e-05, 1e16, 123456.0, -2.5e-07)] == ["1e-05", "1e+16", "123456", "-2.5e-07"]
+        assert len(significant) <= 4, (
+            value,
+            charts._csv_number(value),
+        )  # no float noise such as 0.30000000000000004
+    assert [charts._csv_number(v) for v in (1e-05, 1e16, 123456.0, -2.5e-07)] == [
+        "1e-05",
+        "1e+16",
+        "123456",
+        "-2.5e-07",
+    ]
 
 
 # --- the bundle: SVG for sparse charts, PNG for dense ones ---------------------------------
@@ -256,7 +336,9 @@ def test_a_dense_chart_gets_a_png_at_twice_its_size():
     assert pixels.shape == (charts._PNG_SCALE * height, charts._PNG_SCALE * width, 4)
     assert metadata == {"image/png": {"width": width, "height": height}}
     assert 4 * len(bundle["image/png"]) < len(svg)  # a quarter of the SVG, or less
-    fresh = _pixels(vl_convert.vegalite_to_png(spec, vl_version=charts._VEGALITE_VERSION, scale=charts._PNG_SCALE))
+    fresh = _pixels(
+        vl_convert.vegalite_to_png(spec, vl_version=charts._VEGALITE_VERSION, scale=charts._PNG_SCALE)
+    )
     change = np.abs(pixels.astype(int) - fresh.astype(int)).max(axis=2)
     assert change.mean() < 0.5 and np.mean(change > 64) < 1e-4  # the same picture, in at most 256 colours
 
@@ -288,7 +370,9 @@ def _pixels(png: bytes) -> np.ndarray:
 
 
 def test_the_compact_png_is_the_same_picture_several_times_smaller():
-    png = vl_convert.vegalite_to_png(COURSE_CHARTS["draws"].to_dict(), vl_version=charts._VEGALITE_VERSION, scale=2)
+    png = vl_convert.vegalite_to_png(
+        COURSE_CHARTS["draws"].to_dict(), vl_version=charts._VEGALITE_VERSION, scale=2
+    )
     compact = charts._compact_png(png)
     assert 2 * len(compact) < len(png)
     before, after = _pixels(png), _pixels(compact)

@@ -49,7 +49,10 @@ def test_ipython_shows_the_verdict():
 
 def test_a_miss_says_which_way_but_never_the_expected_value():
     result = check_close([0.5, 7.7488, 3.0], [0.8466, 7.7488, 1.25], name="v")
-    assert result.message == "v = [0.5    7.7488 3.    ] is not right: entry [0] is too small; entry [2] is too large."
+    assert (
+        result.message
+        == "v = [0.5    7.7488 3.    ] is not right: entry [0] is too small; entry [2] is too large."
+    )
     assert "0.8466" not in result.message and "1.25" not in result.message
 
 

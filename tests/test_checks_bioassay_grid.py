@@ -15,7 +15,12 @@ def grids(ref):
             ref.log_likelihood, np.linspace(-4.0, 8.0, alpha_points), np.linspace(*beta_range, beta_points)
         )
 
-    return {"coarse": build(30, 45), "swapped": build(45, 30), "fine": build(240, 360), "cut": build(240, 360, (-10.0, 20.0))}
+    return {
+        "coarse": build(30, 45),
+        "swapped": build(45, 30),
+        "fine": build(240, 360),
+        "cut": build(240, 360, (-10.0, 20.0)),
+    }
 
 
 def beta_summary(grid):

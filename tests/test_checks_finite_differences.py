@@ -44,7 +44,9 @@ def test_forward_difference_hessian_right(ref):
 def test_forward_difference_hessian_typical_mistakes(ref, make, hint, assert_no_leak):
     raw = forward_raw(ref)
     mode = ref.mode()
-    central = np.column_stack([(ref.gradient(mode + H * e) - ref.gradient(mode - H * e)) / (2 * H) for e in np.eye(2)])
+    central = np.column_stack(
+        [(ref.gradient(mode + H * e) - ref.gradient(mode - H * e)) / (2 * H) for e in np.eye(2)]
+    )
     answer = make(raw, 0.5 * (central + central.T), ref.hessian(mode))
     result = check_04.forward_difference_hessian(answer)
     assert result.passed is False and hint in result.message
@@ -58,7 +60,9 @@ def test_forward_difference_hessian_close_to_the_analytic_one(ref, assert_no_lea
     result = check_04.forward_difference_hessian(answer)
     assert result.passed is False and "closer than the forward-difference estimate is" in result.message
     raw = forward_raw(ref)
-    error = np.abs(0.5 * (raw + raw.T) - ref.hessian(ref.mode())).max() / np.abs(ref.hessian(ref.mode())).max()
+    error = (
+        np.abs(0.5 * (raw + raw.T) - ref.hessian(ref.mode())).max() / np.abs(ref.hessian(ref.mode())).max()
+    )
     assert_no_leak(result, error, answer=answer)
 
 
@@ -87,9 +91,17 @@ def test_forward_best_step_right_within_a_factor_of_ten(ref):
 
 @pytest.mark.parametrize(
     ("answer", "hint"),
-    [(1e-5, "*central* differences"), (1e-2, "truncation error (∝ h) dominates"), (1e-10, "round-off (∝ ε/h) dominates"),
-     ("small", "is the string 'small'"), ("1e-7", "without quotes"), (True, "a boolean"), ([1e-7, 1e-6], "shape"),
-     (-1e-7, "not a positive step"), (0.0, "not a positive step")],
+    [
+        (1e-5, "*central* differences"),
+        (1e-2, "truncation error (∝ h) dominates"),
+        (1e-10, "round-off (∝ ε/h) dominates"),
+        ("small", "is the string 'small'"),
+        ("1e-7", "without quotes"),
+        (True, "a boolean"),
+        ([1e-7, 1e-6], "shape"),
+        (-1e-7, "not a positive step"),
+        (0.0, "not a positive step"),
+    ],
 )
 def test_forward_best_step_typical_mistakes(answer, hint, assert_no_leak):
     result = check_04.forward_best_step(answer)

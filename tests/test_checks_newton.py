@@ -16,13 +16,17 @@ def backtracking_newton(ref, theta0, tol=1e-10):
     while np.linalg.norm(grad := ref.gradient(theta)) > tol:
         direction = np.linalg.solve(ref.information(theta), grad)
         value, scale = float(ref.log_likelihood(*theta)), 1.0
-        while float(ref.log_likelihood(*(theta + scale * direction))) < value + 1e-4 * scale * grad @ direction:
+        while (
+            float(ref.log_likelihood(*(theta + scale * direction))) < value + 1e-4 * scale * grad @ direction
+        ):
             scale /= 2
         theta, steps = theta + scale * direction, steps + 1
     return theta, steps
 
 
-@pytest.mark.parametrize("check", [check_03.first_newton_step, check_03.observed_information, check_03.iterations_from])
+@pytest.mark.parametrize(
+    "check", [check_03.first_newton_step, check_03.observed_information, check_03.iterations_from]
+)
 def test_placeholder_is_not_answered(check):
     result = check(None)
     assert result.passed is None and "Not answered yet" in repr(result)
@@ -119,7 +123,13 @@ def test_iterations_from_right(ref):
 
 @pytest.mark.parametrize(
     ("answer", "hint"),
-    [(11, "count the steps"), (50, "textbook loop"), (8, "the count from (0, 0)"), (3, "read result.n_iter"), (2.5, "whole number")],
+    [
+        (11, "count the steps"),
+        (50, "textbook loop"),
+        (8, "the count from (0, 0)"),
+        (3, "read result.n_iter"),
+        (2.5, "whole number"),
+    ],
 )
 def test_iterations_from_typical_mistakes(ref, answer, hint):
     result = check_03.iterations_from(answer)

@@ -16,7 +16,7 @@ def second_derivative(log_density, theta, h=1e-4):
 
 
 def bimodal(theta):
-    return -theta**4 + 2 * theta**2
+    return -(theta**4) + 2 * theta**2
 
 
 def gamma_kernel(theta, shape=check_01.GAMMA_SHAPE, rate=check_01.GAMMA_RATE):
@@ -25,8 +25,12 @@ def gamma_kernel(theta, shape=check_01.GAMMA_SHAPE, rate=check_01.GAMMA_RATE):
 
 def gamma_reference(shape=check_01.GAMMA_SHAPE, rate=check_01.GAMMA_RATE):
     """Mode by scipy's bounded scalar optimiser, variance by central differences, Z from them."""
-    found = optimize.minimize_scalar(lambda t: -gamma_kernel(t, shape, rate), bounds=(1e-6, 100.0),
-                                     method="bounded", options={"xatol": 1e-10})
+    found = optimize.minimize_scalar(
+        lambda t: -gamma_kernel(t, shape, rate),
+        bounds=(1e-6, 100.0),
+        method="bounded",
+        options={"xatol": 1e-10},
+    )
     mode = found.x
     variance = -1.0 / second_derivative(lambda t: gamma_kernel(t, shape, rate), mode)
     z = np.exp(gamma_kernel(mode, shape, rate)) * np.sqrt(2 * np.pi * variance)
@@ -34,6 +38,7 @@ def gamma_reference(shape=check_01.GAMMA_SHAPE, rate=check_01.GAMMA_RATE):
 
 
 # --- exercise 1 ------------------------------------------------------------------------
+
 
 def test_variance_at_other_mode_right_answer_passes():
     mode = optimize.brentq(lambda t: -4 * t**3 + 4 * t, -2.0, -0.5)
@@ -74,6 +79,7 @@ def test_variance_at_other_mode_unusable_answers():
 
 
 # --- exercise 2 ------------------------------------------------------------------------
+
 
 def test_gamma_laplace_right_answer_passes():
     mode, variance, _ = gamma_reference()
@@ -120,6 +126,7 @@ def test_gamma_target_must_have_a_mode():
 
 
 # --- exercise 3 ------------------------------------------------------------------------
+
 
 def test_gamma_evidence_right_answer_passes_and_reports_the_error_against_the_exact_value():
     _, _, z = gamma_reference()

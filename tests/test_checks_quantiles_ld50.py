@@ -4,12 +4,10 @@ are "not answered", and the typical wrong answers get their specific hint."""
 import re
 
 import numpy as np
-import pytest
 from scipy import stats
 
 from bda_helpers.checks import format_answer
 from bda_helpers.checks import quantiles_ld50 as check_06
-
 
 
 def test_placeholders_are_not_answered():
@@ -20,7 +18,9 @@ def test_placeholders_are_not_answered():
 def test_beta_tail_beyond_laplace(fine_grid, posterior_mode, assert_no_leak):
     mode, var = posterior_mode.mode[1], posterior_mode.cov[1, 1]
     cut = stats.norm.ppf(0.975, mode, np.sqrt(var))
-    right = fine_grid.mass[:, fine_grid.beta > cut].sum()  # finer grid, cell centres: within 1e-3 of the check's CDF
+    right = fine_grid.mass[
+        :, fine_grid.beta > cut
+    ].sum()  # finer grid, cell centres: within 1e-3 of the check's CDF
     assert check_06.beta_tail_beyond_laplace(right).passed is True
     assert "times the 0.025" in check_06.beta_tail_beyond_laplace(right).message
     cases = {
@@ -70,6 +70,10 @@ def test_ld50_interval_wrong_answers(posterior_mode, assert_no_leak):
         assert result.passed is False and hint in result.message, (answer, result.message)
         # Apart from the echoed answer and the interval's probabilities, a failure shows no number
         # with decimals: no end of the exact interval, no Monte Carlo tolerance, no delta-method end.
-        text = result.message.replace(format_answer(np.array(answer)), "").replace("2.5 %", "").replace("97.5 %", "")
+        text = (
+            result.message.replace(format_answer(np.array(answer)), "")
+            .replace("2.5 %", "")
+            .replace("97.5 %", "")
+        )
         assert re.search(r"\d\.\d", text) is None, result.message
         assert_no_leak(result, delta, answer=np.array(answer))

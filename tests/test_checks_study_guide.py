@@ -34,8 +34,12 @@ def log_beta_density(phi, ref, jacobian=True):
 
 
 def maximise(f, x0):
-    result = optimize.minimize(lambda p: -f(p), x0=x0, method="Nelder-Mead",
-                               options={"xatol": 1e-11, "fatol": 1e-14, "maxiter": 10_000})
+    result = optimize.minimize(
+        lambda p: -f(p),
+        x0=x0,
+        method="Nelder-Mead",
+        options={"xatol": 1e-11, "fatol": 1e-14, "maxiter": 10_000},
+    )
     assert result.success
     return result.x
 
@@ -44,8 +48,9 @@ def fd_information(f, point, h=1e-4):
     info = np.empty((2, 2))
     for i, e_i in enumerate(np.eye(2) * h):
         for j, e_j in enumerate(np.eye(2) * h):
-            info[i, j] = -(f(point + e_i + e_j) - f(point + e_i - e_j) - f(point - e_i + e_j)
-                           + f(point - e_i - e_j)) / (4 * h * h)
+            info[i, j] = -(
+                f(point + e_i + e_j) - f(point + e_i - e_j) - f(point - e_i + e_j) + f(point - e_i - e_j)
+            ) / (4 * h * h)
     return 0.5 * (info + info.T)
 
 
@@ -57,8 +62,12 @@ def log_beta_fit(ref):
 
 
 def prior_fit(ref, prior_cov):
-    mode = optimize.root(lambda t: ref.gradient(t, prior_mean=PRIOR_MEAN, prior_cov=prior_cov), [0.0, 0.0],
-                         jac=lambda t: ref.hessian(t, prior_cov=prior_cov), tol=1e-13).x
+    mode = optimize.root(
+        lambda t: ref.gradient(t, prior_mean=PRIOR_MEAN, prior_cov=prior_cov),
+        [0.0, 0.0],
+        jac=lambda t: ref.hessian(t, prior_cov=prior_cov),
+        tol=1e-13,
+    ).x
     return mode, np.linalg.inv(ref.information(mode, prior_cov=prior_cov))
 
 
@@ -77,9 +86,19 @@ def grid_beta_quantiles(ref):
 # --- every check: None is "not answered", never a failure ---------------------------------
 
 ONE_ANSWER_CHECKS = [
-    check.beta_negative_share, check.ld50_draws, check.mode_log_beta, check.cov_log_beta, check.beta_q975,
-    check.mode_prior, check.cov_prior, check.mode_correlated_prior, check.mode_windshield,
-    check.cov_windshield, check.sigma_interval_exact, check.sigma_interval_laplace, check.nuts_beta_quantiles,
+    check.beta_negative_share,
+    check.ld50_draws,
+    check.mode_log_beta,
+    check.cov_log_beta,
+    check.beta_q975,
+    check.mode_prior,
+    check.cov_prior,
+    check.mode_correlated_prior,
+    check.mode_windshield,
+    check.cov_windshield,
+    check.sigma_interval_exact,
+    check.sigma_interval_laplace,
+    check.nuts_beta_quantiles,
 ]
 
 
@@ -160,7 +179,9 @@ def test_cov_log_beta(ref, log_beta_fit):
     assert_fails_with(check.cov_log_beta(-cov), "H⁻¹, which is negative definite")
     assert_fails_with(check.cov_log_beta(cov + [[0.0, 0.1], [0.0, 0.0]]), "not symmetric")
     no_jacobian_mode = np.array([ref.mode()[0], np.log(ref.mode()[1])])
-    no_jacobian_cov = np.linalg.inv(fd_information(lambda p: log_beta_density(p, ref, False), no_jacobian_mode))
+    no_jacobian_cov = np.linalg.inv(
+        fd_information(lambda p: log_beta_density(p, ref, False), no_jacobian_mode)
+    )
     assert_fails_with(check.cov_log_beta(no_jacobian_cov), "log-Jacobian")
 
 
@@ -199,8 +220,12 @@ def test_mode_and_cov_prior(ref):
 def test_mode_correlated_prior(ref):
     mode, _ = prior_fit(ref, CORRELATED_PRIOR_COV)
     assert check.mode_correlated_prior(mode).passed
-    assert_fails_with(check.mode_correlated_prior(prior_fit(ref, np.diag([4.0, 100.0]))[0]), "without the correlation")
-    assert_fails_with(check.mode_correlated_prior(prior_fit(ref, [[4.0, 0.5], [0.5, 100.0]])[0]), "0.5 is the correlation")
+    assert_fails_with(
+        check.mode_correlated_prior(prior_fit(ref, np.diag([4.0, 100.0]))[0]), "without the correlation"
+    )
+    assert_fails_with(
+        check.mode_correlated_prior(prior_fit(ref, [[4.0, 0.5], [0.5, 100.0]])[0]), "0.5 is the correlation"
+    )
 
 
 # --- exercise 4 ---------------------------------------------------------------------------
@@ -254,15 +279,20 @@ def test_nuts_beta_quantiles(grid_beta_quantiles, posterior_mode):
     laplace = posterior_mode.mode[1] + stats.norm.ppf([0.025, 0.5, 0.975]) * np.sqrt(posterior_mode.cov[1, 1])
     assert_fails_with(check.nuts_beta_quantiles(laplace, ess=900), "Laplace quantiles")
     assert_fails_with(check.nuts_beta_quantiles(grid_beta_quantiles[::-1], ess=900), "not increasing")
-    assert_fails_with(check.nuts_beta_quantiles(grid_beta_quantiles + [0.0, 0.0, 10.0], ess=900), "97.5 % is too large")
-    assert_fails_with(check.nuts_beta_quantiles(grid_beta_quantiles, ess=float("nan")), "effective sample size")
+    assert_fails_with(
+        check.nuts_beta_quantiles(grid_beta_quantiles + [0.0, 0.0, 10.0], ess=900), "97.5 % is too large"
+    )
+    assert_fails_with(
+        check.nuts_beta_quantiles(grid_beta_quantiles, ess=float("nan")), "effective sample size"
+    )
 
 
 # --- no failure gives the answer away -------------------------------------------------------
 
 
-def test_failures_never_show_the_reference(ref, posterior_mode, log_beta_fit, laplace_draws, grid_beta_quantiles,
-                                           assert_no_leak):
+def test_failures_never_show_the_reference(
+    ref, posterior_mode, log_beta_fit, laplace_draws, grid_beta_quantiles, assert_no_leak
+):
     mode, cov = posterior_mode.mode, posterior_mode.cov
     share = stats.norm.cdf(0.0, mode[1], np.sqrt(cov[1, 1]))
     mode_lb, info_lb = log_beta_fit
@@ -320,7 +350,9 @@ def test_the_monte_carlo_tolerance_is_that_of_quantile_mcse():
     tolerance = check._mc_tolerance(stats.norm.ppf, [0.025, 0.5, 0.975], 10_000)
     sample = draws[:10_000]
     mcse = np.array([quantile_mcse(sample, p) for p in (0.025, 0.5, 0.975)])
-    assert np.allclose(tolerance, check.MC_Z * mcse, rtol=0.25)  # quantile_mcse of one sample is noisy in the tails
+    assert np.allclose(
+        tolerance, check.MC_Z * mcse, rtol=0.25
+    )  # quantile_mcse of one sample is noisy in the tails
     spread = np.std([np.quantile(chunk, [0.025, 0.5, 0.975]) for chunk in draws.reshape(20, 10_000)], axis=0)
     assert np.allclose(tolerance / check.MC_Z, spread, rtol=0.5)  # 20 replicates: a rough check
 

@@ -82,7 +82,9 @@ def test_fd_hessian_from_log_density_matches_the_analytic_hessian(problem):
 def test_the_two_finite_difference_hessians_agree_on_the_bioassay_data(data, posterior_mode):
     mode = posterior_mode.mode
     from_gradient = fd_hessian(lambda t: bioassay.gradient(t, data), mode)
-    from_density = fd_hessian_from_log_density(lambda t: float(bioassay.log_posterior(t[0], t[1], data)), mode)
+    from_density = fd_hessian_from_log_density(
+        lambda t: float(bioassay.log_posterior(t[0], t[1], data)), mode
+    )
     expected = analytic_hessian(mode, np.asarray(data.x), np.asarray(data.n))
     assert np.allclose(from_gradient, expected, rtol=1e-8, atol=0)
     assert np.allclose(from_density, expected, rtol=1e-5, atol=0)
@@ -111,7 +113,7 @@ def test_explicit_step_for_fd_hessian_from_log_density():
     # ((t+h)^4 - 2 t^4 + (t-h)^4) / h^2 = 12 t^2 + 2 h^2, so H[1, 1] = -12 t1^2 - 2 h1^2;
     # the four-point mixed difference of t0 t1 is exact.
     def logf(t):
-        return -t[0] ** 2 + t[0] * t[1] - t[1] ** 4
+        return -(t[0] ** 2) + t[0] * t[1] - t[1] ** 4
 
     theta = np.array([0.3, 1.5])
     for step in (1e-2, [1e-3, 1e-2], np.array([0.05, 0.1])):

@@ -106,8 +106,12 @@ def gaussian():
 def test_gaussian_quantiles_match_the_normal_ppf(gaussian):
     probs = np.array([0.001, 0.025, 0.25, 0.5, 0.75, 0.975, 0.999])
     # The cell-midpoint CDF is O(step^2) accurate; measured worst 5e-5 (alpha), 9e-5 (beta).
-    assert np.allclose(gaussian.quantile("alpha", probs), stats.norm.ppf(probs, MU[0], SD[0]), rtol=0, atol=1e-3)
-    assert np.allclose(gaussian.quantile("beta", probs), stats.norm.ppf(probs, MU[1], SD[1]), rtol=0, atol=1e-3)
+    assert np.allclose(
+        gaussian.quantile("alpha", probs), stats.norm.ppf(probs, MU[0], SD[0]), rtol=0, atol=1e-3
+    )
+    assert np.allclose(
+        gaussian.quantile("beta", probs), stats.norm.ppf(probs, MU[1], SD[1]), rtol=0, atol=1e-3
+    )
     interval = gaussian.central_interval("beta", 0.9)
     assert np.allclose(interval, stats.norm.ppf([0.05, 0.95], MU[1], SD[1]), atol=1e-3)
     assert gaussian.quantile("alpha", 0.5).shape == ()
@@ -124,7 +128,9 @@ def test_gaussian_mean_and_covariance(gaussian):
 
 def test_quantiles_at_zero_and_one_with_underflowed_edge_cells():
     # A narrow Gaussian on a wide grid: the outer cells' mass underflows to exactly 0.
-    grid = GridPosterior.from_log_density(lambda a, b: -50.0 * (a**2 + b**2), np.linspace(-8, 8, 81), np.linspace(-8, 8, 41))
+    grid = GridPosterior.from_log_density(
+        lambda a, b: -50.0 * (a**2 + b**2), np.linspace(-8, 8, 81), np.linspace(-8, 8, 41)
+    )
     assert grid.marginal("alpha")[0] == 0.0 and grid.marginal("alpha")[-1] == 0.0
     q = grid.quantile("alpha", [0.0, 1e-9, 0.5, 1 - 1e-9, 1.0])
     assert np.all(np.isfinite(q))

@@ -21,7 +21,7 @@ import pytest
 from scipy import stats
 
 from bda_helpers import LaplaceApproximation, bioassay, laplace
-from bda_helpers.importance import ImportanceSample, importance_sample, laplace_fit_log_beta
+from bda_helpers.beyond.importance import ImportanceSample, importance_sample, laplace_fit_log_beta
 
 SEED = 20261126
 
@@ -51,7 +51,10 @@ def test_proposal_equal_to_target_gives_equal_weights():
     precision = np.linalg.inv(cov)
     proposal = laplace(lambda t: -precision @ (t - mean), [0.0, 0.0], hessian=lambda t: -precision)
     sample = importance_sample(
-        lambda t: stats.multivariate_normal(mean, cov).logpdf(t) - 4.0, proposal, 4000, np.random.default_rng(SEED)
+        lambda t: stats.multivariate_normal(mean, cov).logpdf(t) - 4.0,
+        proposal,
+        4000,
+        np.random.default_rng(SEED),
     )
     np.testing.assert_allclose(sample.weights, 1 / 4000, rtol=1e-9)
     assert sample.ess == pytest.approx(4000, rel=1e-9)
@@ -146,7 +149,9 @@ def fine_grid_mean(fine_grid) -> np.ndarray:
 def test_bioassay_log_beta_proposal_matches_fine_grid_mean(data, fine_grid):
     sample = importance_sample(
         lambda phi: bioassay.log_posterior_log_beta(phi[:, 0], phi[:, 1], data),
-        laplace_fit_log_beta(data), 4000, np.random.default_rng(SEED),
+        laplace_fit_log_beta(data),
+        4000,
+        np.random.default_rng(SEED),
     )
     assert sample.pareto_k < sample.k_threshold
     alpha, beta = sample.draws[:, 0], np.exp(sample.draws[:, 1])
@@ -225,15 +230,19 @@ def test_nothing_reaches_stderr_even_when_arviz_announces_its_refactor(tmp_path)
     code = (
         "import numpy as np\n"
         "from bda_helpers import LaplaceApproximation\n"
-        "from bda_helpers.importance import importance_sample\n"
+        "from bda_helpers.beyond.importance import importance_sample\n"
         "proposal = LaplaceApproximation.from_mode([0.0], [[-1.0]])\n"
         "s = importance_sample(lambda x: -x[:, 0] ** 2, proposal, 200, np.random.default_rng(1))\n"
         "print(s.pareto_k < 0.5)\n"
     )
     env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path), "PYTHONWARNINGS": "default"}
     result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, env=env,
-        cwd=Path(__file__).resolve().parents[1], check=False,
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=Path(__file__).resolve().parents[1],
+        check=False,
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout == "True\n"
@@ -299,7 +308,9 @@ def test_log_target_nan_or_plus_inf(bad):
 
 def test_log_target_all_minus_inf():
     with pytest.raises(ValueError, match="log_target is -inf at all 100 draws"):
-        importance_sample(lambda x: np.full(len(x), -np.inf), normal_proposal(1.5), 100, np.random.default_rng(1))
+        importance_sample(
+            lambda x: np.full(len(x), -np.inf), normal_proposal(1.5), 100, np.random.default_rng(1)
+        )
 
 
 @pytest.mark.parametrize(
@@ -319,7 +330,9 @@ def test_bad_sample_arrays(draws, log_weights, message):
 
 @pytest.mark.parametrize("n", [4001, 10_000])
 def test_resample_more_than_the_draws_without_replacement(wide_sample, n):
-    with pytest.raises(ValueError, match=f"cannot resample {n} draws without replacement: only 4000 of the 4000"):
+    with pytest.raises(
+        ValueError, match=f"cannot resample {n} draws without replacement: only 4000 of the 4000"
+    ):
         wide_sample.resample(n, np.random.default_rng(1))
 
 

@@ -134,7 +134,9 @@ def test_from_mode_inverts_the_negative_hessian():
     assert approx.log_evidence == pytest.approx(np.log(2 * np.pi) + 0.5 * np.log(1 / 7.0))
 
 
-@pytest.mark.parametrize("hessian", [[[-1.0, 0.0], [0.0, 2.0]], [[1.0, 0.0], [0.0, 1.0]], [[-1.0, 2.0], [2.0, -1.0]]])
+@pytest.mark.parametrize(
+    "hessian", [[[-1.0, 0.0], [0.0, 2.0]], [[1.0, 0.0], [0.0, 1.0]], [[-1.0, 2.0], [2.0, -1.0]]]
+)
 def test_from_mode_refuses_an_indefinite_hessian(hessian):
     with pytest.raises(ValueError, match="not negative definite"):
         LaplaceApproximation.from_mode([0.0, 0.0], hessian)

@@ -62,7 +62,9 @@ def test_exact_posterior_has_almost_no_mass_below_beta_zero(fine_grid, grid):
 
 
 def test_grid_mean_against_the_finer_grid(fine_grid, grid):
-    fine_mean = np.array([fine_grid.mass.sum(axis=1) @ fine_grid.alpha, fine_grid.mass.sum(axis=0) @ fine_grid.beta])
+    fine_mean = np.array(
+        [fine_grid.mass.sum(axis=1) @ fine_grid.alpha, fine_grid.mass.sum(axis=0) @ fine_grid.beta]
+    )
     np.testing.assert_allclose(fine_mean, [1.313, 11.613], atol=3e-3)
     np.testing.assert_allclose(grid.mean(), fine_mean, atol=3e-3)
 
@@ -72,7 +74,9 @@ def test_exact_mass_inside_the_laplace_ellipses(fine_grid, posterior_mode):
     precision = np.linalg.inv(posterior_mode.cov)
     d_alpha = fine_grid.alpha[:, None] - posterior_mode.mode[0]
     d_beta = fine_grid.beta[None, :] - posterior_mode.mode[1]
-    mahalanobis2 = precision[0, 0] * d_alpha**2 + 2 * precision[0, 1] * d_alpha * d_beta + precision[1, 1] * d_beta**2
+    mahalanobis2 = (
+        precision[0, 0] * d_alpha**2 + 2 * precision[0, 1] * d_alpha * d_beta + precision[1, 1] * d_beta**2
+    )
     held = [fine_grid.mass[mahalanobis2 <= stats.chi2.ppf(level, 2)].sum() for level in (0.5, 0.95, 0.99)]
     np.testing.assert_allclose(held, [0.444, 0.836, 0.912], atol=3e-3)
 
@@ -127,7 +131,9 @@ def test_laplace_ellipses_lie_at_the_chi_square_radius(posterior_mode):
         points = np.array([[r["alpha"], r["beta"]] for r in rows if r["level"] == f"{level:.0%}"])
         offset = points - posterior_mode.mode
         mahalanobis2 = np.einsum("ij,jk,ik->i", offset, precision, offset)
-        np.testing.assert_allclose(mahalanobis2, stats.chi2.ppf(level, 2), rtol=5e-3)  # data rounded to 4 digits
+        np.testing.assert_allclose(
+            mahalanobis2, stats.chi2.ppf(level, 2), rtol=5e-3
+        )  # data rounded to 4 digits
         np.testing.assert_array_equal(points[0], points[-1])  # closed
     assert len(rows) == 4 * 121
 
@@ -140,7 +146,9 @@ def test_laplace_ellipse_holds_its_level_of_normal_draws(posterior_mode):
     boundary = np.array([[r["alpha"], r["beta"]] for r in rows]) - posterior_mode.mode
     precision = np.linalg.inv(posterior_mode.cov)
     radius2 = np.einsum("ij,jk,ik->i", boundary, precision, boundary).mean()
-    draws = np.random.default_rng(7).multivariate_normal(posterior_mode.mode, posterior_mode.cov, size=100_000)
+    draws = np.random.default_rng(7).multivariate_normal(
+        posterior_mode.mode, posterior_mode.cov, size=100_000
+    )
     offset = draws - posterior_mode.mode
     inside = np.einsum("ij,jk,ik->i", offset, precision, offset) <= radius2
     assert inside.mean() == pytest.approx(0.8, abs=4 * np.sqrt(0.16 / 100_000) + 1e-3)
@@ -149,7 +157,9 @@ def test_laplace_ellipse_holds_its_level_of_normal_draws(posterior_mode):
 def test_new_chart_specs_are_deterministic_and_free_of_auto_names(posterior_mode):
     approx = LaplaceApproximation(mode=posterior_mode.mode, cov=posterior_mode.cov)
     draws = approx.sample(100, np.random.default_rng(3))
-    grid = GridPosterior.from_log_density(lambda a, b: -0.5 * (a**2 + b**2), np.linspace(-3, 3, 13), np.linspace(-3, 3, 17))
+    grid = GridPosterior.from_log_density(
+        lambda a, b: -0.5 * (a**2 + b**2), np.linspace(-3, 3, 13), np.linspace(-3, 3, 17)
+    )
     built = [
         lambda: charts.laplace_ellipses_chart(approx, title="ellipses"),
         lambda: charts.posterior_region_chart(grid) + charts.laplace_ellipses_chart(approx),
@@ -177,8 +187,14 @@ def test_histogram_bars_rise_from_zero():
         (lambda a: charts.laplace_ellipses_chart(a, []), "strictly between 0 and 1"),
         (lambda a: charts.laplace_ellipses_chart(a, n_points=3), "at least 4"),
         (lambda a: charts.laplace_ellipses_chart(LaplaceApproximation([0.0], [[1.0]])), "two parameters"),
-        (lambda a: charts.draws_with_points_chart({"d": np.zeros((3, 2))}, {"mode": [0.0]}), "finite \\(alpha, beta\\) pair"),
-        (lambda a: charts.draws_with_points_chart({"d": np.zeros((3, 2))}, {"mode": [0.0, np.inf]}), "finite"),
+        (
+            lambda a: charts.draws_with_points_chart({"d": np.zeros((3, 2))}, {"mode": [0.0]}),
+            "finite \\(alpha, beta\\) pair",
+        ),
+        (
+            lambda a: charts.draws_with_points_chart({"d": np.zeros((3, 2))}, {"mode": [0.0, np.inf]}),
+            "finite",
+        ),
     ],
 )
 def test_new_charts_refuse_bad_input(posterior_mode, call, message):

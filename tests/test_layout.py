@@ -18,7 +18,8 @@ def course_notebooks(folder: Path) -> list[Path]:
     """Every notebook under ``folder``, except the copies JupyterLab keeps in hidden folders
     (``.ipynb_checkpoints``): a student who opened the course in Lab has those."""
     return sorted(
-        path for path in folder.rglob("*.ipynb")
+        path
+        for path in folder.rglob("*.ipynb")
         if not any(part.startswith(".") for part in path.relative_to(folder).parts)
     )
 
@@ -90,14 +91,27 @@ def test_jupyterlab_checkpoints_are_not_course_notebooks(tmp_path):
     (checkpoints / "03_newton_mode_finding-checkpoint.ipynb").write_text(json.dumps(stale))
 
     assert [p.relative_to(notebooks) for p in course_notebooks(notebooks)] == [
-        p.relative_to(ROOT / "notebooks") for p in NOTEBOOKS]
-    run = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-o", "addopts=",
-           "-q", "--rootdir", str(tmp_path)]
-    layout = subprocess.run([*run, "tests/test_layout.py", "-k", "not checkpoints"], cwd=tmp_path,
-                            capture_output=True, text=True)
+        p.relative_to(ROOT / "notebooks") for p in NOTEBOOKS
+    ]
+    run = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-p",
+        "no:cacheprovider",
+        "-o",
+        "addopts=",
+        "-q",
+        "--rootdir",
+        str(tmp_path),
+    ]
+    layout = subprocess.run(
+        [*run, "tests/test_layout.py", "-k", "not checkpoints"], cwd=tmp_path, capture_output=True, text=True
+    )
     assert layout.returncode == 0, layout.stdout[-3000:]
-    collected = subprocess.run([*run, "--nbval", "--collect-only", "notebooks"], cwd=tmp_path,
-                               capture_output=True, text=True)
+    collected = subprocess.run(
+        [*run, "--nbval", "--collect-only", "notebooks"], cwd=tmp_path, capture_output=True, text=True
+    )
     assert collected.returncode == 0, collected.stdout[-3000:]
     assert "checkpoint" not in collected.stdout and "03_newton_mode_finding.ipynb" in collected.stdout
 
@@ -106,7 +120,10 @@ def test_jupyterlab_checkpoints_are_not_course_notebooks(tmp_path):
 # nature. Each such cell must assert what it shows; adding one means adding it here, with why.
 EXCLUDED = {
     "04_finite_difference_hessian.ipynb": (5, "finite-difference errors dominated by rounding error"),
-    "07_study_guide_solutions.ipynb": (4, "NUTS draws: a last-bit difference between CPUs flips NUTS's choices"),
+    "07_study_guide_solutions.ipynb": (
+        4,
+        "NUTS draws: a last-bit difference between CPUs flips NUTS's choices",
+    ),
 }
 
 
@@ -116,10 +133,13 @@ def excluded_cells(path: Path) -> list[tuple[int, str]]:
     markers = {"NBVAL_IGNORE_OUTPUT", "NBVAL_SKIP", "PYTEST_VALIDATE_IGNORE_OUTPUT"}
     tags = {"nbval-ignore-output", "nbval-skip"}
     return [
-        (index, "".join(cell["source"])) for index, cell in enumerate(cells)
-        if cell["cell_type"] == "code" and (
+        (index, "".join(cell["source"]))
+        for index, cell in enumerate(cells)
+        if cell["cell_type"] == "code"
+        and (
             any(line.strip().lstrip("#").strip() in markers for line in "".join(cell["source"]).splitlines())
-            or tags & set(cell.get("metadata", {}).get("tags", [])))
+            or tags & set(cell.get("metadata", {}).get("tags", []))
+        )
     ]
 
 
@@ -127,10 +147,14 @@ def unchecked_exclusions(path: Path) -> list[str]:
     """The excluded cells of a notebook that check nothing: skipped, or without an assert."""
     problems = []
     for index, source in excluded_cells(path):
-        if "NBVAL_SKIP" in source or "nbval-skip" in json.loads(path.read_text())["cells"][index]["metadata"].get("tags", []):
+        if "NBVAL_SKIP" in source or "nbval-skip" in json.loads(path.read_text())["cells"][index][
+            "metadata"
+        ].get("tags", []):
             problems.append(f"{path.name} cell {index}: NBVAL_SKIP never runs the cell")
         elif not any(isinstance(node, ast.Assert) for node in ast.walk(ast.parse(source))):
-            problems.append(f"{path.name} cell {index}: output excluded from nbval, but the cell asserts nothing")
+            problems.append(
+                f"{path.name} cell {index}: output excluded from nbval, but the cell asserts nothing"
+            )
     return problems
 
 
@@ -146,15 +170,26 @@ def test_an_excluded_cell_without_an_assert_is_caught(tmp_path):
         return {"cell_type": "code", "source": source, "metadata": {"tags": list(tags)}, "outputs": []}
 
     path = tmp_path / "99_policy.ipynb"
-    path.write_text(json.dumps({"cells": [
-        cell("# NBVAL_IGNORE_OUTPUT\nprint(rhat)\nassert rhat < 1.01"),  # fine
-        cell("# NBVAL_IGNORE_OUTPUT\nprint(rhat)  # assert nothing"),    # an assert only in a comment
-        cell("print(ess)", tags=["nbval-ignore-output"]),
-        cell("# NBVAL_SKIP\nassert False"),
-        cell("print(1)"),                                                  # compared: nothing to assert
-    ]}))
+    path.write_text(
+        json.dumps(
+            {
+                "cells": [
+                    cell("# NBVAL_IGNORE_OUTPUT\nprint(rhat)\nassert rhat < 1.01"),  # fine
+                    cell(
+                        "# NBVAL_IGNORE_OUTPUT\nprint(rhat)  # assert nothing"
+                    ),  # an assert only in a comment
+                    cell("print(ess)", tags=["nbval-ignore-output"]),
+                    cell("# NBVAL_SKIP\nassert False"),
+                    cell("print(1)"),  # compared: nothing to assert
+                ]
+            }
+        )
+    )
     assert [problem.split(":")[0] for problem in unchecked_exclusions(path)] == [
-        "99_policy.ipynb cell 1", "99_policy.ipynb cell 2", "99_policy.ipynb cell 3"]
+        "99_policy.ipynb cell 1",
+        "99_policy.ipynb cell 2",
+        "99_policy.ipynb cell 3",
+    ]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)

@@ -63,7 +63,9 @@ def test_quantiles_match_a_large_monte_carlo_sample():
     for beta_positive, sample in ((True, ratio[draws[:, 1] > 0]), (False, ratio)):
         exact = ld50_normal_quantile(probs, MEAN, COV, beta_positive=beta_positive)
         np.testing.assert_allclose(np.quantile(sample, probs), exact, atol=0.005)
-        np.testing.assert_allclose(ld50_normal_cdf(exact, MEAN, COV, beta_positive=beta_positive), probs, atol=1e-9)
+        np.testing.assert_allclose(
+            ld50_normal_cdf(exact, MEAN, COV, beta_positive=beta_positive), probs, atol=1e-9
+        )
 
 
 @pytest.mark.parametrize("beta_positive", [True, False])
@@ -80,7 +82,9 @@ def test_far_tails_match_orthant_probabilities(t, beta_positive):
 def test_extreme_tails_follow_the_closed_form_one_over_t_law(beta_positive):
     lower = heavy_tail_constant("lower", beta_positive)
     upper = heavy_tail_constant("upper", beta_positive)
-    assert 1e8 * float(ld50_normal_cdf(-1e8, MEAN, COV, beta_positive=beta_positive)) == pytest.approx(lower, rel=1e-6)
+    assert 1e8 * float(ld50_normal_cdf(-1e8, MEAN, COV, beta_positive=beta_positive)) == pytest.approx(
+        lower, rel=1e-6
+    )
     # The upper tail through the quantile: 1 − CDF near 1 would have lost the digits.
     probs = np.array([1e-20, 1e-12, 1 - 1e-12])
     quantiles = ld50_normal_quantile(probs, MEAN, COV, beta_positive=beta_positive)
@@ -105,7 +109,11 @@ def test_tail_quantiles_and_cdf_match_a_big_monte_carlo_sample():
 def test_a_tight_normal_far_from_beta_zero_gives_the_delta_method():
     mean, cov = np.array([1.0, 50.0]), np.diag([0.04, 1.0])
     sd = np.sqrt(0.04) / 50  # -alpha/beta ≈ N(-0.02, (sd_alpha / beta)²) when beta hardly varies
-    np.testing.assert_allclose(ld50_normal_quantile([0.16, 0.5, 0.84], mean, cov), -0.02 + sd * np.array([-0.994, 0, 0.994]), rtol=0.03)
+    np.testing.assert_allclose(
+        ld50_normal_quantile([0.16, 0.5, 0.84], mean, cov),
+        -0.02 + sd * np.array([-0.994, 0, 0.994]),
+        rtol=0.03,
+    )
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ import pytest
 from scipy import optimize, special, stats
 
 from bda_helpers import GridPosterior, LaplaceApproximation, fd_hessian_from_log_density, fd_jacobian
-from bda_helpers.logistic import (
+from bda_helpers.beyond.logistic import (
     LogisticData,
     cost_chart,
     gradient,
@@ -105,12 +105,16 @@ def test_hessian_is_exactly_symmetric():
 
 def test_mode_matches_scipy_bfgs():
     data = small_data(n=80, d=4, seed=11)
+
     # The textbook score X'(y - p) - coef / sd^2, written here with scipy.special.expit.
     def ref_neg_gradient(c):
         return -(data.X.T @ (data.y - special.expit(data.X @ c)) - c / 2.0**2)
 
     reference = optimize.minimize(
-        lambda c: -ref_log_posterior(c, data, 2.0), np.zeros(data.d), jac=ref_neg_gradient, method="BFGS",
+        lambda c: -ref_log_posterior(c, data, 2.0),
+        np.zeros(data.d),
+        jac=ref_neg_gradient,
+        method="BFGS",
         options={"gtol": 1e-10},
     )
     assert reference.success, reference.message
@@ -147,7 +151,9 @@ def test_laplace_mean_is_close_to_a_one_dimensional_grid_posterior():
     assert abs(approx.mode[0] - mean) < 0.1 * sd
     assert approx.sd[0] == pytest.approx(sd, rel=0.05)
     # log p(y) by quadrature on the same grid (log_density includes the prior's constant).
-    log_evidence = np.log(np.sum(np.exp(log_density - log_density.max())) * (grid[1] - grid[0])) + log_density.max()
+    log_evidence = (
+        np.log(np.sum(np.exp(log_density - log_density.max())) * (grid[1] - grid[0])) + log_density.max()
+    )
     assert approx.log_evidence == pytest.approx(log_evidence, abs=0.02)
 
 
@@ -180,7 +186,12 @@ def test_laplace_fit_returns_a_laplace_approximation_with_the_evidence():
 
 def chart_rows():
     return [
-        {"d": d, "fit_median_s": 1e-9 * d**3, "hessian_median_s": 1e-10 * d**3, "cholesky_median_s": 2e-11 * d**3}
+        {
+            "d": d,
+            "fit_median_s": 1e-9 * d**3,
+            "hessian_median_s": 1e-10 * d**3,
+            "cholesky_median_s": 2e-11 * d**3,
+        }
         for d in (10, 100, 1000)
     ]
 
@@ -207,8 +218,11 @@ def test_cost_chart_is_deterministic():
         ({}, ValueError, "non-empty list"),
         ({"rows": []}, ValueError, "non-empty list"),
         ({"rows": [{"d": 10}]}, ValueError, "lacks"),
-        ({"rows": [{"d": 10, "fit_median_s": 0.0, "hessian_median_s": 1.0, "cholesky_median_s": 1.0}]},
-         ValueError, "positive"),
+        (
+            {"rows": [{"d": 10, "fit_median_s": 0.0, "hessian_median_s": 1.0, "cholesky_median_s": 1.0}]},
+            ValueError,
+            "positive",
+        ),
     ],
 )
 def test_cost_chart_refuses_bad_results(results, error, match):
@@ -241,8 +255,12 @@ def test_logistic_data_refuses_bad_input(kwargs, match):
 
 @pytest.mark.parametrize(
     ("n", "d", "match"),
-    [(0, 2, "n must be a positive integer, got 0"), (10, -1, "d must be a positive integer, got -1"),
-     (10.0, 2, "n must be a positive integer"), (10, True, "d must be a positive integer")],
+    [
+        (0, 2, "n must be a positive integer, got 0"),
+        (10, -1, "d must be a positive integer, got -1"),
+        (10.0, 2, "n must be a positive integer"),
+        (10, True, "d must be a positive integer"),
+    ],
 )
 def test_simulate_refuses_bad_sizes(n, d, match):
     with pytest.raises(ValueError, match=match):
@@ -275,7 +293,8 @@ def test_prior_sd_must_be_a_number(prior_sd):
 
 
 @pytest.mark.parametrize(
-    ("coef", "match"), [(np.zeros(2), r"coef must have shape \(3,\)"), ([0.0, np.inf, 0.0], "coef must be finite")]
+    ("coef", "match"),
+    [(np.zeros(2), r"coef must have shape \(3,\)"), ([0.0, np.inf, 0.0], "coef must be finite")],
 )
 def test_model_functions_refuse_bad_coef(coef, match):
     data = small_data()
@@ -287,13 +306,16 @@ def test_model_functions_refuse_bad_coef(coef, match):
 def test_model_functions_refuse_data_of_another_type():
     from bda_helpers import load_bioassay
 
-    for call in (lambda: log_posterior(np.zeros(2), load_bioassay()), lambda: laplace_logistic(load_bioassay())):
+    for call in (
+        lambda: log_posterior(np.zeros(2), load_bioassay()),
+        lambda: laplace_logistic(load_bioassay()),
+    ):
         with pytest.raises(TypeError, match="data must be a LogisticData"):
             call()
 
 
 def test_load_cost_results_reads_the_committed_benchmark_and_names_a_missing_file(tmp_path):
-    from bda_helpers.logistic import load_cost_results
+    from bda_helpers.beyond.logistic import load_cost_results
 
     results = load_cost_results()
     assert [row["d"] for row in results["rows"]] == sorted(row["d"] for row in results["rows"])

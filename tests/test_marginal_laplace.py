@@ -10,7 +10,7 @@ import pytest
 from scipy import integrate, optimize, stats
 
 from bda_helpers import LaplaceApproximation, bioassay
-from bda_helpers.marginal_laplace import LaplaceMarginal, bioassay_laplace_marginal, laplace_marginal
+from bda_helpers.beyond.marginal_laplace import LaplaceMarginal, bioassay_laplace_marginal, laplace_marginal
 from bda_helpers.newton import ConvergenceError
 
 # --- a normal target in three dimensions: the approximation is exact ---------------------------
@@ -79,7 +79,9 @@ def test_a_laplace_approximation_as_start_gives_the_same_marginal():
     approx = LaplaceApproximation.from_mode(MU, -PRECISION)
     from_approx = normal_marginal(1, values, start=approx)
     from_point = normal_marginal(1, values, start=MU + 0.5)  # not even the mode
-    assert np.allclose(from_approx.log_density_unnormalised, from_point.log_density_unnormalised, rtol=0, atol=1e-9)
+    assert np.allclose(
+        from_approx.log_density_unnormalised, from_point.log_density_unnormalised, rtol=0, atol=1e-9
+    )
     assert np.allclose(from_approx.conditional_modes, from_point.conditional_modes, rtol=0, atol=1e-8)
 
 
@@ -154,7 +156,9 @@ def test_cdf_is_the_cumulative_trapezoid_and_quantile_inverts_it(gamma_normal):
 
 
 def test_unevenly_spaced_values_are_normalised_by_the_trapezoid_rule():
-    values = np.concatenate([np.linspace(-10.0, -1.0, 10), np.linspace(-0.9, 0.9, 37), np.linspace(1.0, 10.0, 19)])
+    values = np.concatenate(
+        [np.linspace(-10.0, -1.0, 10), np.linspace(-0.9, 0.9, 37), np.linspace(1.0, 10.0, 19)]
+    )
     marginal = normal_marginal(1, values, start=MU)
     assert np.isclose(integrate.trapezoid(marginal.density, values), 1.0, rtol=0, atol=1e-12)
     ratio = marginal.density / stats.norm.pdf(values, MU[1], 1.0)
@@ -163,7 +167,12 @@ def test_unevenly_spaced_values_are_normalised_by_the_trapezoid_rule():
 
 def test_results_are_read_only():
     marginal = normal_marginal(0, np.linspace(-3.0, 3.0, 7), start=MU)
-    for array in (marginal.values, marginal.density, marginal.log_density_unnormalised, marginal.conditional_modes):
+    for array in (
+        marginal.values,
+        marginal.density,
+        marginal.log_density_unnormalised,
+        marginal.conditional_modes,
+    ):
         with pytest.raises(ValueError, match="read-only"):
             array[0] = 0.0
 
@@ -206,7 +215,9 @@ def test_bioassay_quantiles_are_far_closer_to_the_grid_than_the_normal_ones(
 
 
 @pytest.mark.parametrize("index, name", [(0, "alpha"), (1, "beta")])
-def test_bioassay_cdf_is_within_a_percent_of_the_grid(index, name, bioassay_marginals, fine_grid, posterior_mode):
+def test_bioassay_cdf_is_within_a_percent_of_the_grid(
+    index, name, bioassay_marginals, fine_grid, posterior_mode
+):
     axis = (fine_grid.alpha, fine_grid.beta)[index]
     step = axis[1] - axis[0]
     edges = np.concatenate([[axis[0] - step / 2], axis + step / 2])
@@ -279,7 +290,9 @@ def test_a_log_density_not_finite_where_a_maximisation_starts_names_the_value():
 
 def test_a_gradient_of_the_wrong_shape_is_refused():
     with pytest.raises(ValueError, match=r"gradient returned shape \(2,\) at start, expected \(3,\)"):
-        laplace_marginal(normal_log_density, lambda t: normal_gradient(t)[:2], normal_hessian, [0.0, 1.0], 0, start=MU)
+        laplace_marginal(
+            normal_log_density, lambda t: normal_gradient(t)[:2], normal_hessian, [0.0, 1.0], 0, start=MU
+        )
     with pytest.raises(ValueError, match=r"hessian returned shape \(3,\) at start, expected \(3, 3\)"):
         laplace_marginal(normal_log_density, normal_gradient, lambda t: np.ones(3), [0.0, 1.0], 0, start=MU)
 
@@ -287,7 +300,13 @@ def test_a_gradient_of_the_wrong_shape_is_refused():
 @pytest.mark.parametrize(
     "values, index, start, exception, message",
     [
-        ([[0.0, 1.0], [2.0, 3.0]], 0, MU, ValueError, r"values must be a 1-D array of at least two points, got"),
+        (
+            [[0.0, 1.0], [2.0, 3.0]],
+            0,
+            MU,
+            ValueError,
+            r"values must be a 1-D array of at least two points, got",
+        ),
         ([1.0], 0, MU, ValueError, r"at least two points, got shape \(1,\)"),
         ([0.0, np.nan, 1.0], 0, MU, ValueError, "values must be finite"),
         ([0.0, np.inf], 0, MU, ValueError, "values must be finite"),
@@ -297,7 +316,13 @@ def test_a_gradient_of_the_wrong_shape_is_refused():
         ([0.0, 1.0], -1, MU, ValueError, r"index must lie in \[0, 2\] .* got -1"),
         ([0.0, 1.0], 1.0, MU, TypeError, "index must be an integer, got float"),
         ([0.0, 1.0], True, MU, TypeError, "index must be an integer, got bool"),
-        ([0.0, 1.0], 0, [0.5], ValueError, r"start must be .* a point of shape \(d,\) with d >= 2, got shape \(1,\)"),
+        (
+            [0.0, 1.0],
+            0,
+            [0.5],
+            ValueError,
+            r"start must be .* a point of shape \(d,\) with d >= 2, got shape \(1,\)",
+        ),
         ([0.0, 1.0], 0, np.zeros((3, 3)), ValueError, r"got shape \(3, 3\)"),
         ([0.0, 1.0], 0, [0.0, np.nan, 1.0], ValueError, "start must be finite"),
     ],
@@ -326,7 +351,10 @@ def test_bad_probabilities_and_points_are_refused():
     "changes, message",
     [
         ({"log_density_unnormalised": np.zeros(2)}, r"must have the shape of values \(3,\), got \(2,\)"),
-        ({"conditional_modes": np.zeros((3, 1))}, r"conditional_modes must have shape \(3, d\) with d >= 2, got"),
+        (
+            {"conditional_modes": np.zeros((3, 1))},
+            r"conditional_modes must have shape \(3, d\) with d >= 2, got",
+        ),
         ({"log_density_unnormalised": [0.0, np.nan, 0.0]}, "must be finite or -inf"),
         ({"log_density_unnormalised": [-np.inf] * 3}, "not -inf everywhere"),
         ({"index": 2}, r"index must lie in \[0, 1\]"),

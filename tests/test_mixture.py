@@ -19,6 +19,7 @@ def peak(mode, variance, height):
 
 # --- LaplaceMixture --------------------------------------------------------------------
 
+
 def test_weights_are_each_peaks_gaussian_mass():
     # Peak k holds height_k * sqrt(2π variance_k): a narrow tall peak and a wide low one.
     modes, variances, heights = [-3.0, 0.5, 4.0], [0.25, 1.0, 4.0], [2.0, 1.0, 0.5]
@@ -33,7 +34,8 @@ def test_pdf_matches_scipy_normal_mixture_and_integrates_to_one():
     mixture = laplace_mixture([peak(m, v, h) for m, v, h in zip(modes, variances, heights)])
     theta = np.linspace(-6, 9, 301)
     expected = sum(
-        w * stats.norm.pdf(theta, loc=m, scale=np.sqrt(v)) for w, m, v in zip(mixture.weights, modes, variances)
+        w * stats.norm.pdf(theta, loc=m, scale=np.sqrt(v))
+        for w, m, v in zip(mixture.weights, modes, variances)
     )
     assert np.allclose(mixture.pdf(theta[:, None]), expected, rtol=1e-12, atol=1e-300)
     assert np.allclose(mixture.logpdf(theta[:, None]), np.log(expected), rtol=1e-12)
@@ -61,8 +63,14 @@ def test_two_dimensional_mixture_against_scipy_multivariate_normal():
 def test_far_out_log_density_stays_finite():
     mixture = laplace_mixture([peak(-1.0, 0.125, 1.0), peak(1.0, 0.125, 1.0)])
     far = mixture.logpdf([[60.0]])  # each component's density underflows to 0 here
-    expected = np.log(0.5) + stats.norm.logpdf(60.0, loc=1.0, scale=np.sqrt(0.125)) + np.log1p(
-        np.exp(stats.norm.logpdf(60.0, -1.0, np.sqrt(0.125)) - stats.norm.logpdf(60.0, 1.0, np.sqrt(0.125)))
+    expected = (
+        np.log(0.5)
+        + stats.norm.logpdf(60.0, loc=1.0, scale=np.sqrt(0.125))
+        + np.log1p(
+            np.exp(
+                stats.norm.logpdf(60.0, -1.0, np.sqrt(0.125)) - stats.norm.logpdf(60.0, 1.0, np.sqrt(0.125))
+            )
+        )
     )
     assert np.isfinite(far).all() and far[0] == pytest.approx(expected, rel=1e-12)
 
@@ -125,25 +133,59 @@ BAD = [
     ("a single approximation", lambda: laplace_mixture(peak(0.0, 1.0, 1.0)), TypeError, "not a single one"),
     ("not iterable", lambda: LaplaceMixture(3), TypeError, "got int"),
     ("empty", lambda: laplace_mixture([]), ValueError, "at least one component"),
-    ("not an approximation", lambda: laplace_mixture([peak(0.0, 1.0, 1.0), (1.0, 2.0)]), TypeError,
-     "component 1 is a tuple"),
-    ("no log density", lambda: laplace_mixture([LaplaceApproximation.from_mode([0.0], [[-1.0]])]), ValueError,
-     "component 0 has no log density at its mode"),
-    ("dimensions differ", lambda: laplace_mixture(
-        [peak(0.0, 1.0, 1.0), LaplaceApproximation.from_mode([0.0, 1.0], -np.eye(2), log_density_at_mode=0.0)]),
-     ValueError, "component 1 has dimension 2, component 0 has 1"),
-    ("same peak twice", lambda: laplace_mixture([peak(1.0, 0.125, 1.0), peak(1.0 + 1e-9, 0.125, 1.0)]),
-     ValueError, "components 0 and 1 sit at the same mode"),
-    ("wrong theta shape", lambda: laplace_mixture([peak(0.0, 1.0, 1.0)]).pdf(np.zeros((3, 2))), ValueError,
-     "last axis of length 1"),
-    ("seed, not a Generator", lambda: laplace_mixture([peak(0.0, 1.0, 1.0)]).sample(3, 42), TypeError,
-     "numpy.random.Generator"),
-    ("no draws", lambda: laplace_mixture([peak(0.0, 1.0, 1.0)]).sample(0, np.random.default_rng(0)), ValueError,
-     "positive integer"),
+    (
+        "not an approximation",
+        lambda: laplace_mixture([peak(0.0, 1.0, 1.0), (1.0, 2.0)]),
+        TypeError,
+        "component 1 is a tuple",
+    ),
+    (
+        "no log density",
+        lambda: laplace_mixture([LaplaceApproximation.from_mode([0.0], [[-1.0]])]),
+        ValueError,
+        "component 0 has no log density at its mode",
+    ),
+    (
+        "dimensions differ",
+        lambda: laplace_mixture(
+            [
+                peak(0.0, 1.0, 1.0),
+                LaplaceApproximation.from_mode([0.0, 1.0], -np.eye(2), log_density_at_mode=0.0),
+            ]
+        ),
+        ValueError,
+        "component 1 has dimension 2, component 0 has 1",
+    ),
+    (
+        "same peak twice",
+        lambda: laplace_mixture([peak(1.0, 0.125, 1.0), peak(1.0 + 1e-9, 0.125, 1.0)]),
+        ValueError,
+        "components 0 and 1 sit at the same mode",
+    ),
+    (
+        "wrong theta shape",
+        lambda: laplace_mixture([peak(0.0, 1.0, 1.0)]).pdf(np.zeros((3, 2))),
+        ValueError,
+        "last axis of length 1",
+    ),
+    (
+        "seed, not a Generator",
+        lambda: laplace_mixture([peak(0.0, 1.0, 1.0)]).sample(3, 42),
+        TypeError,
+        "numpy.random.Generator",
+    ),
+    (
+        "no draws",
+        lambda: laplace_mixture([peak(0.0, 1.0, 1.0)]).sample(0, np.random.default_rng(0)),
+        ValueError,
+        "positive integer",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("call", "error", "message"), [case[1:] for case in BAD], ids=[case[0] for case in BAD])
+@pytest.mark.parametrize(
+    ("call", "error", "message"), [case[1:] for case in BAD], ids=[case[0] for case in BAD]
+)
 def test_bad_input_is_refused_with_a_message_naming_the_problem(call, error, message):
     with pytest.raises(error, match=re.escape(message)):
         call()
@@ -161,35 +203,58 @@ def test_mixture_is_frozen():
 
 # --- quadrature_log_evidence ------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     ("log_density", "peak_at", "limits", "log_z"),
     [
         (lambda t: -0.5 * (t - 3.0) ** 2 / 0.01 + 700.0, 3.0, {}, 700.0 + 0.5 * np.log(2 * np.pi * 0.01)),
         (lambda t: -(t**4), 0.0, {}, np.log(2 * special.gamma(1.25))),
         (lambda t: 5.0 * np.log(t) - 2.0 * t, 2.5, {"lower": 0.0}, special.gammaln(6.0) - 6.0 * np.log(2.0)),
-        (lambda t: -0.5 * t**2, 0.0, {"lower": -1.0, "upper": 2.0},
-         0.5 * np.log(2 * np.pi) + np.log(stats.norm.cdf(2.0) - stats.norm.cdf(-1.0))),
-        (lambda t: -(t**4) + 2 * t**2, 1.0, {},
-         np.log(np.pi / 2 * np.exp(0.5) * (special.iv(-0.25, 0.5) + special.iv(0.25, 0.5)))),
+        (
+            lambda t: -0.5 * t**2,
+            0.0,
+            {"lower": -1.0, "upper": 2.0},
+            0.5 * np.log(2 * np.pi) + np.log(stats.norm.cdf(2.0) - stats.norm.cdf(-1.0)),
+        ),
+        (
+            lambda t: -(t**4) + 2 * t**2,
+            1.0,
+            {},
+            np.log(np.pi / 2 * np.exp(0.5) * (special.iv(-0.25, 0.5) + special.iv(0.25, 0.5))),
+        ),
     ],
-    ids=["narrow normal far from 0 with a huge height", "exp(-θ⁴)", "gamma kernel on (0, ∞)", "truncated normal",
-         "bimodal of notebook 01"],
+    ids=[
+        "narrow normal far from 0 with a huge height",
+        "exp(-θ⁴)",
+        "gamma kernel on (0, ∞)",
+        "truncated normal",
+        "bimodal of notebook 01",
+    ],
 )
 def test_quadrature_against_closed_forms(log_density, peak_at, limits, log_z):
     assert quadrature_log_evidence(log_density, peak_at, **limits) == pytest.approx(log_z, rel=1e-9, abs=1e-9)
 
 
 QUAD_BAD = [
-    ("peak outside the range", lambda: quadrature_log_evidence(lambda t: -t * t, 3.0, upper=2.0), "strictly inside"),
+    (
+        "peak outside the range",
+        lambda: quadrature_log_evidence(lambda t: -t * t, 3.0, upper=2.0),
+        "strictly inside",
+    ),
     ("peak not finite", lambda: quadrature_log_evidence(lambda t: -t * t, np.nan), "peak must be finite"),
-    ("log density -inf at the peak", lambda: quadrature_log_evidence(lambda t: -np.inf, 0.0),
-     "log_density(peak) must be finite"),
+    (
+        "log density -inf at the peak",
+        lambda: quadrature_log_evidence(lambda t: -np.inf, 0.0),
+        "log_density(peak) must be finite",
+    ),
     ("divergent integral", lambda: quadrature_log_evidence(lambda t: 0.0 * t, 0.0), "not trustworthy"),
     ("bad rtol", lambda: quadrature_log_evidence(lambda t: -t * t, 0.0, rtol=0.0), "rtol must be a positive"),
 ]
 
 
-@pytest.mark.parametrize(("call", "message"), [case[1:] for case in QUAD_BAD], ids=[case[0] for case in QUAD_BAD])
+@pytest.mark.parametrize(
+    ("call", "message"), [case[1:] for case in QUAD_BAD], ids=[case[0] for case in QUAD_BAD]
+)
 def test_quadrature_refuses_bad_input(call, message):
     with pytest.raises(ValueError, match=re.escape(message)):
         call()

@@ -88,7 +88,9 @@ def test_backtracking_halves_the_first_far_step_twenty_times(ref):
         grad = ref.gradient(theta)
         direction = np.linalg.solve(ref.information(theta), grad)
         value, scale, count = float(ref.log_likelihood(*theta)), 1.0, 0
-        while float(ref.log_likelihood(*(theta + scale * direction))) < value + 1e-4 * scale * grad @ direction:
+        while (
+            float(ref.log_likelihood(*(theta + scale * direction))) < value + 1e-4 * scale * grad @ direction
+        ):
             scale, count = scale / 2, count + 1
         halvings.append(count)
         theta = theta + scale * direction
@@ -148,7 +150,10 @@ def test_bfgs_hess_inv_depends_on_the_start(ref, posterior_mode):
     """Two starts, one posterior, two different "variances" of β. (From (-1, 5) BFGS stops with its
     gradient 4 % under gtol; one more iteration would move that start's error from -18 % to -10 %,
     so the test asks only for a gap that both outcomes leave wide.)"""
-    errors = {tuple(s): bfgs(ref, s).hess_inv[1, 1] / posterior_mode.cov[1, 1] - 1 for s in ([2.0, 20.0], [-1.0, 5.0])}
+    errors = {
+        tuple(s): bfgs(ref, s).hess_inv[1, 1] / posterior_mode.cov[1, 1] - 1
+        for s in ([2.0, 20.0], [-1.0, 5.0])
+    }
     assert abs(errors[(2.0, 20.0)] - errors[(-1.0, 5.0)]) > 0.1
     assert min(abs(error) for error in errors.values()) > 0.02  # neither is the inverse Hessian
 
@@ -161,10 +166,16 @@ def bimodal_result(start=1.5, **kwargs):
 
 
 def test_trace_table_columns_and_start_row():
-    result = bimodal_result(log_density=lambda t: float(-t[0] ** 4 + 2 * t[0] ** 2))
+    result = bimodal_result(log_density=lambda t: float(-(t[0] ** 4) + 2 * t[0] ** 2))
     table = trace_table(result.trace, ["theta"])
     assert list(table.columns) == [
-        "theta", "log density", "gradient norm", "log10 gradient norm", "step length", "step scale", "shifted",
+        "theta",
+        "log density",
+        "gradient norm",
+        "log10 gradient norm",
+        "step length",
+        "step scale",
+        "shifted",
     ]
     assert table.index.name == "iteration" and table.index.tolist() == list(range(result.n_iter + 1))
     assert table.loc[0, ["step length", "step scale", "shifted"]].tolist() == ["", "", ""]
@@ -187,7 +198,7 @@ def test_trace_table_default_names_and_no_negative_zero():
 
 
 def test_trace_table_shows_shifts_and_halvings():
-    result = bimodal_result(0.1, log_density=lambda t: float(-t[0] ** 4 + 2 * t[0] ** 2))
+    result = bimodal_result(0.1, log_density=lambda t: float(-(t[0] ** 4) + 2 * t[0] ** 2))
     table = trace_table(result.trace, ["theta"])
     assert table["shifted"].iloc[1] == "yes"
     assert table["step scale"].iloc[1] == f"{result.trace.step_scale[1]:.3g}" != "1"
@@ -219,7 +230,10 @@ def test_trace_table_takes_names_as_a_tuple_or_array():
 
 @pytest.mark.parametrize(
     ("kwargs", "message"),
-    [({"names": ["a", "b"]}, "one name per parameter"), ({"noise_floor": 0.0}, "noise_floor must be a positive number")],
+    [
+        ({"names": ["a", "b"]}, "one name per parameter"),
+        ({"noise_floor": 0.0}, "noise_floor must be a positive number"),
+    ],
 )
 def test_trace_table_bad_input(kwargs, message):
     with pytest.raises(ValueError, match=message):

@@ -68,7 +68,7 @@ def bimodal_hess(t):
 
 
 def bimodal_logf(t):
-    return float(-t[0] ** 4 + 2 * t[0] ** 2)
+    return float(-(t[0] ** 4) + 2 * t[0] ** 2)
 
 
 def plain_newton_1d(t, steps=30):
@@ -143,7 +143,7 @@ def test_backtracking_tames_a_diverging_newton_iteration():
         return -t / np.sqrt(1 + t**2)
 
     def hess(t):
-        return np.atleast_2d(-(1 + t[0] ** 2) ** -1.5)
+        return np.atleast_2d(-((1 + t[0] ** 2) ** -1.5))
 
     result = newton(grad, hess, [2.0], log_density=lambda t: float(-np.sqrt(1 + t[0] ** 2)))
     assert abs(result.mode[0]) < 1e-10
@@ -166,7 +166,10 @@ def rosenbrock_hess(t):
     return np.array([[-2 + 400 * t[1] - 1200 * t[0] ** 2, 400 * t[0]], [400 * t[0], -200.0]])
 
 
-@pytest.mark.parametrize("start, non_concave", [([-1.2, 1.0], False), ([0.0, 1.0], True), ([-1.0, 3.0], True), ([2.0, -1.0], False)])
+@pytest.mark.parametrize(
+    "start, non_concave",
+    [([-1.2, 1.0], False), ([0.0, 1.0], True), ([-1.0, 3.0], True), ([2.0, -1.0], False)],
+)
 def test_rosenbrock_converges_to_the_maximum(start, non_concave):
     # At (0, 1) the Hessian is diag(398, -200): indefinite, the start is not in a concave region.
     eigenvalues = np.linalg.eigvalsh(rosenbrock_hess(np.array(start)))
@@ -188,7 +191,9 @@ def test_separable_logistic_data_hit_the_iteration_limit(max_iter, with_log_dens
     # All y = 0: the likelihood rises forever as alpha -> -inf; there is no mode.
     data = BioassayData(x=[-0.86, -0.30, -0.05, 0.73], n=[5, 5, 5, 5], y=[0, 0, 0, 0])
     log_density = (lambda t: float(bioassay.log_posterior(t[0], t[1], data))) if with_log_density else None
-    with pytest.raises(ConvergenceError, match=rf"did not converge in max_iter={max_iter} iterations") as info:
+    with pytest.raises(
+        ConvergenceError, match=rf"did not converge in max_iter={max_iter} iterations"
+    ) as info:
         newton(
             lambda t: bioassay.gradient(t, data),
             lambda t: bioassay.hessian(t, data),
@@ -221,7 +226,9 @@ def test_non_finite_gradient_after_a_step():
     def grad(t):
         return np.where(t > 3, np.nan, -(t - 5.0))
 
-    with pytest.raises(ConvergenceError, match=r"gradient is not finite at iteration 1, theta=\[5.0\]") as info:
+    with pytest.raises(
+        ConvergenceError, match=r"gradient is not finite at iteration 1, theta=\[5.0\]"
+    ) as info:
         newton(grad, lambda t: np.array([[-1.0]]), [0.0])
     assert info.value.trace.theta.tolist() == [[0.0]]
 

@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from bda_helpers import laplace, load_windshieldy
-from bda_helpers import normal_model
+from bda_helpers import laplace, load_windshieldy, normal_model
 
 #: The windshield hardness data, typed in independently of data/windshieldy1.txt.
 Y = np.array([13.357, 14.928, 14.896, 15.297, 14.82, 12.067, 14.824, 13.865, 17.447])
@@ -33,14 +32,18 @@ def test_the_data_file_holds_the_typed_in_values():
 @pytest.mark.parametrize("point", [(14.6, 0.3), (10.0, -1.0), (20.0, 2.0)])
 def test_log_posterior_is_the_likelihood_up_to_a_constant(point):
     constant = ref_log_density(YBAR, 0.0) - float(normal_model.log_posterior(YBAR, 0.0, Y))
-    assert float(normal_model.log_posterior(*point, Y)) + constant == pytest.approx(ref_log_density(*point), rel=1e-12)
+    assert float(normal_model.log_posterior(*point, Y)) + constant == pytest.approx(
+        ref_log_density(*point), rel=1e-12
+    )
 
 
 @pytest.mark.parametrize("point", [(14.6, 0.3), (10.0, -1.0), (20.0, 2.0)])
 def test_gradient_matches_central_differences_of_the_reference(point):
     h = 1e-5
     point = np.array(point)
-    grad = np.array([(ref_log_density(*(point + e)) - ref_log_density(*(point - e))) / (2 * h) for e in np.eye(2) * h])
+    grad = np.array(
+        [(ref_log_density(*(point + e)) - ref_log_density(*(point - e))) / (2 * h) for e in np.eye(2) * h]
+    )
     np.testing.assert_allclose(normal_model.gradient(point, Y), grad, rtol=1e-6, atol=1e-6)
 
 
@@ -76,8 +79,11 @@ def test_hessian_at_the_mode_is_the_closed_form():
 
 
 def test_laplace_gives_the_closed_form_mode_and_covariance():
-    fit = laplace(lambda theta: normal_model.gradient(theta, Y), [10.0, 0.0],
-                  hessian=lambda theta: normal_model.hessian(theta, Y))
+    fit = laplace(
+        lambda theta: normal_model.gradient(theta, Y),
+        [10.0, 0.0],
+        hessian=lambda theta: normal_model.hessian(theta, Y),
+    )
     np.testing.assert_allclose(fit.mode, [YBAR, 0.5 * np.log(SIGMA_HAT2)], rtol=1e-12)
     np.testing.assert_allclose(fit.cov, np.diag([SIGMA_HAT2 / N, 1 / (2 * N)]), rtol=1e-10, atol=1e-14)
 
@@ -121,7 +127,11 @@ def test_exact_sampler_is_reproducible_with_a_seeded_generator():
     [
         (lambda: normal_model.log_posterior(0.0, 0.0, [1.0]), ValueError, "at least two"),
         (lambda: normal_model.log_posterior(0.0, 0.0, [1.0, np.nan]), ValueError, "finite"),
-        (lambda: normal_model.gradient([0.0, 0.0], [2.0, 2.0]), ValueError, "all measurements in y are equal"),
+        (
+            lambda: normal_model.gradient([0.0, 0.0], [2.0, 2.0]),
+            ValueError,
+            "all measurements in y are equal",
+        ),
         (lambda: normal_model.hessian([0.0], Y), ValueError, r"shape \(2,\)"),
         (lambda: normal_model.gradient([np.inf, 0.0], Y), ValueError, "must be finite"),
         (lambda: normal_model.sample_exact(Y, 0, np.random.default_rng(0)), ValueError, "positive integer"),

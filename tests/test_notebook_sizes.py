@@ -17,8 +17,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted(  # none in a hidden folder such as .ipynb_checkpoints
-    path for path in (ROOT / "notebooks").rglob("*.ipynb")
-    if not any(part.startswith(".") for part in path.relative_to(ROOT).parts))
+    path
+    for path in (ROOT / "notebooks").rglob("*.ipynb")
+    if not any(part.startswith(".") for part in path.relative_to(ROOT).parts)
+)
 NOTEBOOK_LIMIT = 500_000  # bytes (500 KB)
 TOTAL_LIMIT = 3_000_000  # bytes (3 MB)
 
@@ -44,7 +46,9 @@ def heaviest_outputs(path: Path, count: int = 3) -> list[str]:
             if "text" in output:
                 views[f"{output.get('name', 'stream')} text"] = output["text"]
             for kind, value in views.items():
-                sizes.append((len(json.dumps(value, indent=1, ensure_ascii=False).encode("utf-8")), index, kind))
+                sizes.append(
+                    (len(json.dumps(value, indent=1, ensure_ascii=False).encode("utf-8")), index, kind)
+                )
     sizes.sort(key=lambda item: -item[0])
     return [f"cell {index} {kind} {size / 1000:.0f} KB" for size, index, kind in sizes[:count]]
 
@@ -86,7 +90,9 @@ def test_each_notebook_is_at_most_500_kb(path):
 def test_all_notebooks_together_are_at_most_3_mb():
     sizes = {path.relative_to(ROOT).as_posix(): weight(path) for path in NOTEBOOKS}
     total = sum(sizes.values())
-    largest = ", ".join(f"{name} {size / 1000:.0f} KB" for name, size in sorted(sizes.items(), key=lambda i: -i[1])[:3])
+    largest = ", ".join(
+        f"{name} {size / 1000:.0f} KB" for name, size in sorted(sizes.items(), key=lambda i: -i[1])[:3]
+    )
     assert total <= TOTAL_LIMIT, (
         f"the notebooks weigh {total / 1e6:.2f} MB together, over the {TOTAL_LIMIT / 1e6:.0f} MB limit; the largest: "
         f"{largest}. " + remedy()
@@ -94,12 +100,25 @@ def test_all_notebooks_together_are_at_most_3_mb():
 
 
 def test_an_oversized_notebook_is_named_with_its_heaviest_outputs(tmp_path):
-    chart = {"application/vnd.vegalite.v5+json": {"datasets": {"d": [{"x": 0.5}] * 40_000}}, "text/plain": "<chart>"}
-    notebook = {"cells": [
-        {"cell_type": "markdown", "source": "# a notebook", "metadata": {}},
-        {"cell_type": "code", "source": "chart", "outputs": [{"output_type": "display_data", "data": chart}]},
-        {"cell_type": "code", "source": "print()", "outputs": [{"output_type": "stream", "name": "stdout", "text": "1\n"}]},
-    ]}
+    chart = {
+        "application/vnd.vegalite.v5+json": {"datasets": {"d": [{"x": 0.5}] * 40_000}},
+        "text/plain": "<chart>",
+    }
+    notebook = {
+        "cells": [
+            {"cell_type": "markdown", "source": "# a notebook", "metadata": {}},
+            {
+                "cell_type": "code",
+                "source": "chart",
+                "outputs": [{"output_type": "display_data", "data": chart}],
+            },
+            {
+                "cell_type": "code",
+                "source": "print()",
+                "outputs": [{"output_type": "stream", "name": "stdout", "text": "1\n"}],
+            },
+        ]
+    }
     path = tmp_path / "99_heavy.ipynb"
     path.write_text(json.dumps(notebook, indent=1), encoding="utf-8")
     assert size_problem(path, limit=10**7) is None
@@ -124,8 +143,13 @@ def test_the_weight_of_a_notebook_nbformat_wrote_is_its_file_size(tmp_path):
 def test_jupyterlabs_png_snapshots_do_not_count(tmp_path):
     """Lab saves a PNG beside each chart's SVG; a student's saved notebook weighs what the committed one does."""
     chart = {"image/svg+xml": "<svg/>", "text/plain": "<chart>"}
-    cell = {"cell_type": "code", "source": "chart", "metadata": {}, "execution_count": 1,
-            "outputs": [{"output_type": "display_data", "metadata": {}, "data": chart}]}
+    cell = {
+        "cell_type": "code",
+        "source": "chart",
+        "metadata": {},
+        "execution_count": 1,
+        "outputs": [{"output_type": "display_data", "metadata": {}, "data": chart}],
+    }
     committed, saved = tmp_path / "01_a.ipynb", tmp_path / "01_b.ipynb"
     committed.write_text(json.dumps({"cells": [cell]}, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     cell["outputs"][0]["data"]["image/png"] = "iVBORw0KGgo" * 50_000

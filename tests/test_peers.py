@@ -82,12 +82,14 @@ def test_bfgs_failure_is_reported(peers, data, monkeypatch):
 def test_pymc_extras_result_is_read_by_name(peers):
     """fit_laplace labels its vectors by variable name; the order (beta, alpha) is undone."""
     names = ["beta", "alpha"]
-    fit = xr.Dataset({
-        "mean_vector": xr.DataArray([7.0, 0.5], dims=["rows"], coords={"rows": names}),
-        "covariance_matrix": xr.DataArray(
-            [[20.0, 3.0], [3.0, 1.0]], dims=["rows", "columns"], coords={"rows": names, "columns": names}
-        ),
-    })
+    fit = xr.Dataset(
+        {
+            "mean_vector": xr.DataArray([7.0, 0.5], dims=["rows"], coords={"rows": names}),
+            "covariance_matrix": xr.DataArray(
+                [[20.0, 3.0], [3.0, 1.0]], dims=["rows", "columns"], coords={"rows": names, "columns": names}
+            ),
+        }
+    )
     estimate = peers.from_pymc_extras(SimpleNamespace(fit=fit))
     assert estimate.mode.tolist() == [0.5, 7.0]
     assert estimate.cov.tolist() == [[1.0, 3.0], [3.0, 20.0]]
@@ -98,8 +100,13 @@ def test_pymc_extras_fit_on_the_bioassay_model(peers, data, posterior_mode):
     from pymc_extras.inference import fit_laplace
 
     peers.quiet_pymc()
-    idata = fit_laplace("trust-ncg", model=peers.bioassay_pymc_model(data), progressbar=False,
-                        random_seed=peers.SEED, draws=10)
+    idata = fit_laplace(
+        "trust-ncg",
+        model=peers.bioassay_pymc_model(data),
+        progressbar=False,
+        random_seed=peers.SEED,
+        draws=10,
+    )
     assert set(idata.fit["mean_vector"].coords["rows"].values.tolist()) == {"alpha", "beta"}
     estimate = peers.from_pymc_extras(idata)
     np.testing.assert_allclose(estimate.mode, posterior_mode.mode, rtol=1e-6)
@@ -108,14 +115,21 @@ def test_pymc_extras_fit_on_the_bioassay_model(peers, data, posterior_mode):
 
 def test_ratios_and_goals(peers):
     def row(name, median_s, first_call_s=None, cov_error=1.0):
-        return {"name": name, "median_s": median_s, "first_call_s": first_call_s or median_s,
-                "cov_max_abs_error": cov_error, "cov_rel_frobenius_error": cov_error / 10}
+        return {
+            "name": name,
+            "median_s": median_s,
+            "first_call_s": first_call_s or median_s,
+            "cov_max_abs_error": cov_error,
+            "cov_rel_frobenius_error": cov_error / 10,
+        }
 
-    rows = peers.add_ratios([
-        row(peers.BASELINE, 1e-3, cov_error=0.0),
-        row(peers.BFGS, 2e-3, cov_error=0.1),
-        row(peers.DEFAULT_PYMC_EXTRAS, 0.5, first_call_s=5.0),
-    ])
+    rows = peers.add_ratios(
+        [
+            row(peers.BASELINE, 1e-3, cov_error=0.0),
+            row(peers.BFGS, 2e-3, cov_error=0.1),
+            row(peers.DEFAULT_PYMC_EXTRAS, 0.5, first_call_s=5.0),
+        ]
+    )
     assert [r["time_ratio"] for r in rows] == pytest.approx([1.0, 2.0, 500.0])
     goals = peers.goals(rows)
     assert goals["speed"]["met"] == {"repeated_calls": False, "first_call": True}

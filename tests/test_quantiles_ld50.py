@@ -105,7 +105,9 @@ def test_exploding_laplace_ratios_have_the_bivariate_normal_probability(data, po
     both_positive = stats.multivariate_normal(-mean, cov).cdf([0.0, 0.0])
     exact = both_negative + both_positive
     assert 0.025 < exact < 0.045
-    draws = laplace(lambda t: bioassay.gradient(t, data), [0.0, 0.0]).sample(100_000, np.random.default_rng(60))
+    draws = laplace(lambda t: bioassay.gradient(t, data), [0.0, 0.0]).sample(
+        100_000, np.random.default_rng(60)
+    )
     share = np.mean(np.abs(ld50_unconditioned(draws[:, 0], draws[:, 1])) > 1)
     assert share == pytest.approx(exact, abs=4 * np.sqrt(exact * (1 - exact) / 100_000))
 
@@ -132,14 +134,18 @@ def test_weighted_quantiles_leave_out_values_of_weight_zero():
     weights = (rng.uniform(size=60) < 0.6).astype(float)
     probs = np.linspace(0.0, 1.0, 21)
     np.testing.assert_allclose(
-        weighted_quantiles(values, weights, probs), np.quantile(values[weights > 0], probs, method="hazen"), rtol=1e-12
+        weighted_quantiles(values, weights, probs),
+        np.quantile(values[weights > 0], probs, method="hazen"),
+        rtol=1e-12,
     )
 
 
 def test_weighted_quantiles_of_a_fine_discretised_normal():
     x = np.linspace(-6, 6, 4001)
     np.testing.assert_allclose(
-        weighted_quantiles(x, stats.norm.pdf(x), [0.025, 0.5, 0.9]), stats.norm.ppf([0.025, 0.5, 0.9]), atol=2e-3
+        weighted_quantiles(x, stats.norm.pdf(x), [0.025, 0.5, 0.9]),
+        stats.norm.ppf([0.025, 0.5, 0.9]),
+        atol=2e-3,
     )
 
 
@@ -151,9 +157,15 @@ def test_quantile_table_layout_and_values():
     rng = np.random.default_rng(4)
     draws = rng.normal(size=(3000, 2)) * [1.0, 3.0]
     exact = [stats.norm.ppf(PROBS), stats.norm.ppf(PROBS, scale=3.0)]
-    table = quantile_table(PROBS, ["a", "b"], draws={"sampler": draws, "other": draws[:1000]}, exact={"normal": exact})
+    table = quantile_table(
+        PROBS, ["a", "b"], draws={"sampler": draws, "other": draws[:1000]}, exact={"normal": exact}
+    )
     assert table.columns.tolist() == [
-        ("normal", "exact"), ("sampler", "draws"), ("sampler", "± MCSE"), ("other", "draws"), ("other", "± MCSE"),
+        ("normal", "exact"),
+        ("sampler", "draws"),
+        ("sampler", "± MCSE"),
+        ("other", "draws"),
+        ("other", "± MCSE"),
     ]
     assert table.index.tolist() == [(p, q) for p in "ab" for q in ["2.5%", "25%", "75%", "97.5%"]]
     np.testing.assert_allclose(table[("sampler", "draws")].loc["b"], np.quantile(draws[:, 1], PROBS))
@@ -171,7 +183,10 @@ def test_quantile_table_layout_and_values():
         (lambda: quantile_table([0.0, 0.5], ["a"], exact={"s": [[0.0, 1.0]]}), "strictly between 0 and 1"),
         (lambda: quantile_table([0.5], [], exact={"s": [[0.0]]}), "at least one parameter"),
         (lambda: quantile_table([0.5], ["a", "b"], exact={"s": [[0.0, 1.0]]}), "must have shape"),
-        (lambda: quantile_table([0.5], ["a", "b"], draws={"s": np.zeros((10, 3))}), "draws of 's' must have shape"),
+        (
+            lambda: quantile_table([0.5], ["a", "b"], draws={"s": np.zeros((10, 3))}),
+            "draws of 's' must have shape",
+        ),
         (lambda: weighted_quantiles([1.0, 2.0], [1.0], 0.5), "of one size"),
         (lambda: weighted_quantiles([1.0, 2.0], [-1.0, 2.0], 0.5), "non-negative"),
         (lambda: weighted_quantiles([1.0, 2.0], [0.0, 0.0], 0.5), "not all 0"),

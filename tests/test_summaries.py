@@ -47,7 +47,9 @@ def test_delta_method_gradient_against_finite_differences_and_tiny_covariance_mo
 def test_normal_summary_quantiles_are_scipys():
     summary = NormalSummary(mean=-0.1, sd=0.1)
     assert summary.interval(0.5) == pytest.approx(stats.norm(-0.1, 0.1).ppf([0.25, 0.75]))
-    assert summary.quantile([0.0, 0.1, 1.0]) == pytest.approx([-np.inf, -0.1 - 0.1 * 1.2815515655446004, np.inf])
+    assert summary.quantile([0.0, 0.1, 1.0]) == pytest.approx(
+        [-np.inf, -0.1 - 0.1 * 1.2815515655446004, np.inf]
+    )
 
 
 def test_normal_summary_takes_numpy_scalars_as_floats():
@@ -73,7 +75,9 @@ BAD_COVARIANCES = [
 ]
 
 
-@pytest.mark.parametrize(("cov", "message"), [c[1:] for c in BAD_COVARIANCES], ids=[c[0] for c in BAD_COVARIANCES])
+@pytest.mark.parametrize(
+    ("cov", "message"), [c[1:] for c in BAD_COVARIANCES], ids=[c[0] for c in BAD_COVARIANCES]
+)
 def test_delta_method_and_exact_ld50_refuse_the_same_bad_covariances(cov, message):
     with pytest.raises(ValueError, match=message):
         ld50_delta_method([0.85, 7.75], cov)

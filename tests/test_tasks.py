@@ -14,8 +14,14 @@ _spec.loader.exec_module(tasks)
 
 
 def code_cell(cell_id, source, *outputs):
-    return {"cell_type": "code", "id": cell_id, "metadata": {}, "source": source, "execution_count": 1,
-            "outputs": list(outputs)}
+    return {
+        "cell_type": "code",
+        "id": cell_id,
+        "metadata": {},
+        "source": source,
+        "execution_count": 1,
+        "outputs": list(outputs),
+    }
 
 
 def stream(text):
@@ -23,9 +29,15 @@ def stream(text):
 
 
 def chart(values, png="iVBORw0KGgo="):
-    return {"output_type": "display_data", "metadata": {},
-            "data": {"application/vnd.vegalite.v5+json": {"data": {"values": [{"error": v} for v in values]}},
-                     "image/png": png, "text/plain": "<Altair chart>"}}
+    return {
+        "output_type": "display_data",
+        "metadata": {},
+        "data": {
+            "application/vnd.vegalite.v5+json": {"data": {"values": [{"error": v} for v in values]}},
+            "image/png": png,
+            "text/plain": "<Altair chart>",
+        },
+    }
 
 
 def notebook(*cells):
@@ -40,27 +52,41 @@ def test_chart_data_that_moved_in_the_fourth_digit_is_reported():
     assert line.startswith("cell 0: 1 number(s)") and "9.327e-11 -> 9.349e-11" in line
 
 
-@pytest.mark.parametrize("old, new", [("R-hat: 1.003", "R-hat: 1.001"), ("ESS 1975", "ESS 1976"),
-                                      ("error 1.2e-11", "error 1.3e-11")])
+@pytest.mark.parametrize(
+    "old, new",
+    [("R-hat: 1.003", "R-hat: 1.001"), ("ESS 1975", "ESS 1976"), ("error 1.2e-11", "error 1.3e-11")],
+)
 def test_a_last_digit_that_moved_is_reported(old, new):
-    assert tasks.roundoff_report(notebook(code_cell("a", "x", stream(old))), notebook(code_cell("a", "x", stream(new))))
+    assert tasks.roundoff_report(
+        notebook(code_cell("a", "x", stream(old))), notebook(code_cell("a", "x", stream(new)))
+    )
 
 
-@pytest.mark.parametrize("old, new", [
-    ("coverage 0.520", "coverage 0.600"),    # a real change of the result
-    ("mode 0.85", "mode 0.85"),              # no change
-    ("1 of 4 draws", "1 of 4 draws kept"),   # the text changed, not just digits
-    ("ESS 1975", "ESS 2400"),                # a different seed, say
-])
+@pytest.mark.parametrize(
+    "old, new",
+    [
+        ("coverage 0.520", "coverage 0.600"),  # a real change of the result
+        ("mode 0.85", "mode 0.85"),  # no change
+        ("1 of 4 draws", "1 of 4 draws kept"),  # the text changed, not just digits
+        ("ESS 1975", "ESS 2400"),  # a different seed, say
+    ],
+)
 def test_real_changes_and_no_changes_are_not_reported(old, new):
-    assert tasks.roundoff_report(notebook(code_cell("a", "x", stream(old))), notebook(code_cell("a", "x", stream(new)))) == []
+    assert (
+        tasks.roundoff_report(
+            notebook(code_cell("a", "x", stream(old))), notebook(code_cell("a", "x", stream(new)))
+        )
+        == []
+    )
 
 
 def test_edited_excluded_and_png_only_cells_are_not_reported():
-    before = notebook(code_cell("edited", "print(1.000)", stream("1.000")),
-                      code_cell("marked", "# NBVAL_IGNORE_OUTPUT\nprint(x)\nassert x", stream("1.003")),
-                      code_cell("tagged", "print(x)", stream("1.003")),
-                      code_cell("png", "chart()", chart([1.0], png="AAAA")))
+    before = notebook(
+        code_cell("edited", "print(1.000)", stream("1.000")),
+        code_cell("marked", "# NBVAL_IGNORE_OUTPUT\nprint(x)\nassert x", stream("1.003")),
+        code_cell("tagged", "print(x)", stream("1.003")),
+        code_cell("png", "chart()", chart([1.0], png="AAAA")),
+    )
     after = json.loads(json.dumps(before))
     after["cells"][0]["source"] = "print(1.001)"
     after["cells"][0]["outputs"] = [stream("1.001")]
@@ -98,10 +124,16 @@ def test_simulated_cpus_disable_only_what_this_cpu_has(config):
 
 
 def test_outputs_that_differ_on_another_cpu_are_reported_where_they_first_differ():
-    here = notebook(code_cell("a", "x", stream("same")), code_cell("b", "y", stream("differ by 7.6e-12")),
-                    code_cell("c", "# NBVAL_IGNORE_OUTPUT\nz", stream("R-hat 1.003")))
-    there = notebook(code_cell("a", "x", stream("same")), code_cell("b", "y", stream("differ by 6.7e-12")),
-                     code_cell("c", "# NBVAL_IGNORE_OUTPUT\nz", stream("R-hat 1.001")))
+    here = notebook(
+        code_cell("a", "x", stream("same")),
+        code_cell("b", "y", stream("differ by 7.6e-12")),
+        code_cell("c", "# NBVAL_IGNORE_OUTPUT\nz", stream("R-hat 1.003")),
+    )
+    there = notebook(
+        code_cell("a", "x", stream("same")),
+        code_cell("b", "y", stream("differ by 6.7e-12")),
+        code_cell("c", "# NBVAL_IGNORE_OUTPUT\nz", stream("R-hat 1.001")),
+    )
     [line] = tasks.machine_report(here, there)
     assert line.startswith("cell 1: ") and "7.6e-12" in line and "6.7e-12" in line
     assert tasks.machine_report(here, here) == []

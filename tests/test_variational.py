@@ -5,13 +5,14 @@ import numpy as np
 import pytest
 from scipy import optimize, special
 
-from bda_helpers import bioassay, variational
-from bda_helpers.variational import (
+from bda_helpers import bioassay
+from bda_helpers.beyond import variational
+from bda_helpers.beyond.variational import (
+    _GRADIENT_TOL,
     FAMILIES,
     VIConvergenceError,
-    _GRADIENT_TOL,
-    _Objective,
     _base_draws,
+    _Objective,
     gaussian_summary_table,
     gaussian_vi,
 )
@@ -42,7 +43,11 @@ def bioassay_functions(data):
 def _plain_elbo(log_density, mean, chol, z):
     """The ELBO estimate written out directly: mean log p(m + L z) + log|det L| + d/2 (1 + log 2π)."""
     d = mean.size
-    return log_density(mean + z @ chol.T).mean() + np.log(np.abs(np.diag(chol))).sum() + 0.5 * d * (1 + np.log(2 * np.pi))
+    return (
+        log_density(mean + z @ chol.T).mean()
+        + np.log(np.abs(np.diag(chol))).sum()
+        + 0.5 * d * (1 + np.log(2 * np.pi))
+    )
 
 
 @pytest.mark.parametrize("family", FAMILIES)
@@ -65,7 +70,9 @@ def test_elbo_gradient_matches_central_differences(data, family):
     value, grad = objective.elbo(params)
     assert value == pytest.approx(plain(params), rel=1e-13)
     step = 1e-5
-    numeric = np.array([(plain(params + step * e) - plain(params - step * e)) / (2 * step) for e in np.eye(params.size)])
+    numeric = np.array(
+        [(plain(params + step * e) - plain(params - step * e)) / (2 * step) for e in np.eye(params.size)]
+    )
     np.testing.assert_allclose(grad, numeric, rtol=1e-7, atol=1e-8)
 
 
@@ -84,8 +91,14 @@ def test_full_rank_recovers_a_gaussian_target_exactly():
     and covariance are held to 1e-4: two orders above where it stops, and still some 500 times
     below the Monte Carlo error (~1 / sqrt(200)) this exactness rules out."""
     fits = [
-        gaussian_vi(gauss_log_p, gauss_grad, np.zeros(3), family="full-rank", n_base_draws=n,
-                    rng=np.random.default_rng(seed))
+        gaussian_vi(
+            gauss_log_p,
+            gauss_grad,
+            np.zeros(3),
+            family="full-rank",
+            n_base_draws=n,
+            rng=np.random.default_rng(seed),
+        )
         for seed, n in ((0, 200), (1, 2000))
     ]
     for fit in fits:
@@ -100,8 +113,14 @@ def test_full_rank_recovers_a_gaussian_target_exactly():
 def test_mean_field_gives_the_conditional_variances_of_a_gaussian_target():
     """Mean-field optimum for N(μ, Σ): mean μ, variances 1/Λ_ii (Λ = Σ⁻¹), and
     ELBO = log Z - KL(q || p) with KL = (log det Σ + Σ log Λ_ii) / 2."""
-    fit = gaussian_vi(gauss_log_p, gauss_grad, np.zeros(3), family="mean-field", n_base_draws=200,
-                      rng=np.random.default_rng(4))
+    fit = gaussian_vi(
+        gauss_log_p,
+        gauss_grad,
+        np.zeros(3),
+        family="mean-field",
+        n_base_draws=200,
+        rng=np.random.default_rng(4),
+    )
     np.testing.assert_allclose(fit.mean, MU, atol=1e-6)
     np.testing.assert_allclose(fit.cov, np.diag(1 / np.diag(LAMBDA)), atol=1e-7)
     assert np.all(fit.sd < np.sqrt(np.diag(SIGMA)))  # the variance shrinkage
@@ -133,14 +152,19 @@ def gauss_hermite_optimum(ref):
     w = np.outer(weights, weights) / weights.sum() ** 2
     optima = {}
     for family, start in (("mean-field", [0.85, 7.7, 0.0, 1.5]), ("full-rank", [0.85, 7.7, 0.0, 1.5, 0.0])):
+
         def negative_elbo(p):
             l21 = p[4] if len(p) == 5 else 0.0
             alpha = p[0] + np.exp(p[2]) * z1
             beta = p[1] + l21 * z1 + np.exp(p[3]) * z2
             return -((w * ref.log_likelihood(alpha, beta)).sum() + p[2] + p[3] + 1 + np.log(2 * np.pi))
 
-        found = optimize.minimize(negative_elbo, start, method="Nelder-Mead",
-                                  options={"xatol": 1e-8, "fatol": 1e-12, "maxiter": 20_000, "maxfev": 20_000})
+        found = optimize.minimize(
+            negative_elbo,
+            start,
+            method="Nelder-Mead",
+            options={"xatol": 1e-8, "fatol": 1e-12, "maxiter": 20_000, "maxfev": 20_000},
+        )
         assert found.success, found.message
         l21 = found.x[4] if family == "full-rank" else 0.0
         chol = np.array([[np.exp(found.x[2]), 0.0], [l21, np.exp(found.x[3])]])
@@ -162,8 +186,9 @@ def _summary(mean, cov, elbo):
 @pytest.mark.parametrize("family", FAMILIES)
 def test_bioassay_fit_matches_the_gauss_hermite_optimum(data, gauss_hermite_optimum, family):
     log_density, gradient = bioassay_functions(data)
-    fit = gaussian_vi(log_density, gradient, [0.85, 7.75], family=family, n_base_draws=20_000,
-                      rng=np.random.default_rng(21))
+    fit = gaussian_vi(
+        log_density, gradient, [0.85, 7.75], family=family, n_base_draws=20_000, rng=np.random.default_rng(21)
+    )
     expected = _summary(*gauss_hermite_optimum[family])
     np.testing.assert_array_less(np.abs(_summary(fit.mean, fit.cov, fit.elbo) - expected), TOLERANCE)
 
@@ -179,7 +204,12 @@ def test_bioassay_lessons(data, gauss_hermite_optimum, posterior_mode, fine_grid
     laplace_sd = np.sqrt(np.diag(posterior_mode.cov))
     mass = fine_grid.mass
     grid_mean = np.array([mass.sum(1) @ fine_grid.alpha, mass.sum(0) @ fine_grid.beta])
-    grid_sd = np.sqrt([mass.sum(1) @ (fine_grid.alpha - grid_mean[0]) ** 2, mass.sum(0) @ (fine_grid.beta - grid_mean[1]) ** 2])
+    grid_sd = np.sqrt(
+        [
+            mass.sum(1) @ (fine_grid.alpha - grid_mean[0]) ** 2,
+            mass.sum(0) @ (fine_grid.beta - grid_mean[1]) ** 2,
+        ]
+    )
     np.testing.assert_allclose(np.sqrt(np.diag(mf_cov)), conditional_sd, rtol=0.15)
     assert np.all(np.sqrt(np.diag(mf_cov)) < np.sqrt(np.diag(fr_cov)))
     assert np.all(np.sqrt(np.diag(fr_cov)) < laplace_sd) and np.all(laplace_sd < grid_sd)
@@ -199,8 +229,17 @@ def test_summary_table_rows_and_columns():
         {"b": ([1.0, 2.0, 3.0], np.diag([1.0, 4.0, 9.0])), "a": (MU, SIGMA)}, names=("x", "y", "z")
     )
     assert table.index.tolist() == ["b", "a"] and table.index.name == "approximation"
-    assert table.columns.tolist() == ["mean x", "mean y", "mean z", "sd x", "sd y", "sd z",
-                                      "corr(x, y)", "corr(x, z)", "corr(y, z)"]
+    assert table.columns.tolist() == [
+        "mean x",
+        "mean y",
+        "mean z",
+        "sd x",
+        "sd y",
+        "sd z",
+        "corr(x, y)",
+        "corr(x, z)",
+        "corr(y, z)",
+    ]
     assert table.loc["b", "sd z"] == 3.0 and table.loc["b", "corr(x, y)"] == 0.0
     assert table.loc["a", "corr(y, z)"] == pytest.approx(0.4 / np.sqrt(1.5 * 0.8), rel=1e-14)
 
@@ -234,8 +273,16 @@ def _fit(**changes):
 @pytest.mark.parametrize(
     ("changes", "error", "message"),
     [
-        ({"family": "diagonal"}, ValueError, r"family must be one of \['mean-field', 'full-rank'\], got 'diagonal'"),
-        ({"n_base_draws": 21}, ValueError, r"even integer \(antithetic pairs\) of at least 2 \* d = 6, got 21"),
+        (
+            {"family": "diagonal"},
+            ValueError,
+            r"family must be one of \['mean-field', 'full-rank'\], got 'diagonal'",
+        ),
+        (
+            {"n_base_draws": 21},
+            ValueError,
+            r"even integer \(antithetic pairs\) of at least 2 \* d = 6, got 21",
+        ),
         ({"n_base_draws": 4}, ValueError, "at least 2 \\* d = 6, got 4"),
         ({"n_base_draws": 20.0}, ValueError, "got 20.0"),
         ({"n_base_draws": True}, ValueError, "got True"),
@@ -243,13 +290,28 @@ def _fit(**changes):
         ({"init_mean": [0.0, np.nan, 0.0]}, ValueError, "init_mean must be a finite, non-empty 1-D array"),
         ({"init_mean": np.zeros((3, 1))}, ValueError, "init_mean must be a finite, non-empty 1-D array"),
         ({"init_cov": np.eye(2)}, ValueError, r"init_cov must have shape \(3, 3\), got \(2, 2\)"),
-        ({"init_cov": [[1, 0.5, 0], [0, 1, 0], [0, 0, 1]]}, ValueError, "init_cov must be finite and symmetric"),
+        (
+            {"init_cov": [[1, 0.5, 0], [0, 1, 0], [0, 0, 1]]},
+            ValueError,
+            "init_cov must be finite and symmetric",
+        ),
         ({"init_cov": -np.eye(3)}, ValueError, "init_cov is not positive definite"),
         ({"max_iter": 0}, ValueError, "max_iter must be a positive integer, got 0"),
-        ({"log_density": lambda t: gauss_log_p(t)[:, None]}, ValueError, r"log_density must map draws of shape \(20, 3\) to shape \(20,\), got \(20, 1\)"),
-        ({"gradient": lambda t: gauss_grad(t)[:, :2]}, ValueError, r"gradient must map draws of shape \(20, 3\) to that shape, got \(20, 2\)"),
-        ({"log_density": lambda t: np.where(t[:, 0] > 1.5, -np.inf, gauss_log_p(t))}, ValueError,
-         r"log_density or gradient is not finite at the draw theta=\[\d\.\d+, "),
+        (
+            {"log_density": lambda t: gauss_log_p(t)[:, None]},
+            ValueError,
+            r"log_density must map draws of shape \(20, 3\) to shape \(20,\), got \(20, 1\)",
+        ),
+        (
+            {"gradient": lambda t: gauss_grad(t)[:, :2]},
+            ValueError,
+            r"gradient must map draws of shape \(20, 3\) to that shape, got \(20, 2\)",
+        ),
+        (
+            {"log_density": lambda t: np.where(t[:, 0] > 1.5, -np.inf, gauss_log_p(t))},
+            ValueError,
+            r"log_density or gradient is not finite at the draw theta=\[\d\.\d+, ",
+        ),
     ],
 )
 def test_gaussian_vi_refuses_bad_input(changes, error, message):
@@ -269,7 +331,7 @@ def test_a_draw_where_log_p_is_infinite_is_refused_not_passed_to_the_optimiser()
     convergence at the start (sd 1), a wrong answer; it must be refused instead."""
 
     def log_p(theta):
-        return np.where(theta[:, 0] > -10, -theta[:, 0] ** 2 / 32, -np.inf)
+        return np.where(theta[:, 0] > -10, -(theta[:, 0] ** 2) / 32, -np.inf)
 
     def grad(theta):
         return -theta / 16
@@ -340,8 +402,13 @@ def test_a_large_constant_in_log_p_does_not_stop_the_optimiser_early(data, monke
     monkeypatch.setattr(variational.optimize, "minimize", recording)
     log_density, gradient = bioassay_functions(data)
     plain = gaussian_vi(log_density, gradient, [0.85, 7.75], family="full-rank", rng=np.random.default_rng(0))
-    shifted = gaussian_vi(lambda t: log_density(t) - 1e6, gradient, [0.85, 7.75], family="full-rank",
-                          rng=np.random.default_rng(0))
+    shifted = gaussian_vi(
+        lambda t: log_density(t) - 1e6,
+        gradient,
+        [0.85, 7.75],
+        family="full-rank",
+        rng=np.random.default_rng(0),
+    )
     assert len(seen) == 2
     for values in seen:
         assert values[0] == pytest.approx(0.0, abs=1e-9)

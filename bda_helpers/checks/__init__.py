@@ -238,10 +238,14 @@ def as_interval(answer, name: str) -> np.ndarray | CheckResult:
 def format_answer(values) -> str:
     """An answer as the messages show it: 4 significant digits, arrays as numpy prints them."""
     values = np.asarray(values, dtype=float)
-    return np.array2string(values, precision=4, suppress_small=True) if values.ndim else f"{float(values):.4g}"
+    return (
+        np.array2string(values, precision=4, suppress_small=True) if values.ndim else f"{float(values):.4g}"
+    )
 
 
-def describe_miss(name: str, answer, expected, *, rtol: float = 1e-3, atol=0.0, names: Sequence[str] = ()) -> str:
+def describe_miss(
+    name: str, answer, expected, *, rtol: float = 1e-3, atol=0.0, names: Sequence[str] = ()
+) -> str:
     """Say how ``answer`` misses ``expected`` — which entries, too large or too small — without
     giving the expected value away.
 
@@ -263,10 +267,14 @@ def describe_miss(name: str, answer, expected, *, rtol: float = 1e-3, atol=0.0, 
     symmetric = values.ndim == 2 and np.allclose(values, values.T) and np.allclose(expected, expected.T)
     parts = []
     for index in np.ndindex(expected.shape):
-        if (symmetric and index[0] > index[1]) or np.isclose(values[index], expected[index], rtol=rtol, atol=atol[index]):
+        if (symmetric and index[0] > index[1]) or np.isclose(
+            values[index], expected[index], rtol=rtol, atol=atol[index]
+        ):
             continue
         if names:
-            label = names[index[0]] if len(index) == 1 else f"the [{', '.join(names[i] for i in index)}] entry"
+            label = (
+                names[index[0]] if len(index) == 1 else f"the [{', '.join(names[i] for i in index)}] entry"
+            )
         else:
             label = f"entry {list(index)}"
         parts.append(f"{label} is too {'large' if values[index] > expected[index] else 'small'}")

@@ -14,7 +14,7 @@ Examples
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 
@@ -37,8 +37,10 @@ _BETA_RANGE = (float(bioassay.GRID_BETA[0]), float(bioassay.GRID_BETA[-1]))
 _POINTS = (bioassay.GRID_ALPHA.size, bioassay.GRID_BETA.size)
 
 
-@lru_cache(maxsize=None)
-def _grid(alpha_points: int = _POINTS[0], beta_points: int = _POINTS[1], beta_range: tuple = _BETA_RANGE) -> GridPosterior:
+@cache
+def _grid(
+    alpha_points: int = _POINTS[0], beta_points: int = _POINTS[1], beta_range: tuple = _BETA_RANGE
+) -> GridPosterior:
     alpha = np.linspace(*_ALPHA_RANGE, alpha_points)
     return bioassay.grid_posterior(load_bioassay(), alpha=alpha, beta=np.linspace(*beta_range, beta_points))
 
@@ -60,17 +62,28 @@ def coarse_grid_beta(coarse_beta_mean, coarse_beta_interval) -> CheckReport:
     fine_mean, fine_interval = _beta_summary(_grid())
     swapped_mean, swapped_interval = _beta_summary(_grid(*COARSE_POINTS[::-1]))
     alpha_points, beta_points = COARSE_POINTS
-    from_fine = (f"That is the value on the original {_POINTS[0]} × {_POINTS[1]} grid; rebuild it with "
-                 f"{alpha_points} points in α and {beta_points} in β.")
-    swapped = (f"That grid has {beta_points} points in α and {alpha_points} in β; the exercise asks for "
-               f"{alpha_points} in α and {beta_points} in β.")
+    from_fine = (
+        f"That is the value on the original {_POINTS[0]} × {_POINTS[1]} grid; rebuild it with "
+        f"{alpha_points} points in α and {beta_points} in β."
+    )
+    swapped = (
+        f"That grid has {beta_points} points in α and {alpha_points} in β; the exercise asks for "
+        f"{alpha_points} in α and {beta_points} in β."
+    )
     mean_result = check_close(
-        coarse_beta_mean, mean, name="coarse_beta_mean", rtol=_RTOL,
+        coarse_beta_mean,
+        mean,
+        name="coarse_beta_mean",
+        rtol=_RTOL,
         mistakes=[(fine_mean, from_fine), (swapped_mean, swapped)],
         hint="grid.mean() gives the posterior means of (α, β) on the grid; take the β entry.",
     )
     interval_result = check_close(
-        coarse_beta_interval, interval, name="coarse_beta_interval", rtol=_RTOL, names=("2.5 %", "97.5 %"),
+        coarse_beta_interval,
+        interval,
+        name="coarse_beta_interval",
+        rtol=_RTOL,
+        names=("2.5 %", "97.5 %"),
         mistakes=[(fine_interval, from_fine), (swapped_interval, swapped)],
         hint='take the grid\'s exact quantiles, grid.quantile("beta", [0.025, 0.975]).',
     )
@@ -91,16 +104,30 @@ def truncated_grid_beta(truncated_beta_q975, truncated_beta_high_edge) -> CheckR
     full = _grid()
     low, high = (f"{end:g}" for end in TRUNCATED_BETA)
     q975 = check_close(
-        truncated_beta_q975, truncated.quantile("beta", 0.975), name="truncated_beta_q975", rtol=_RTOL,
-        mistakes=[(full.quantile("beta", 0.975),
-                   f"That is the 97.5 % quantile of the full grid; on [{low}, {high}] no quantile can exceed {high}.")],
+        truncated_beta_q975,
+        truncated.quantile("beta", 0.975),
+        name="truncated_beta_q975",
+        rtol=_RTOL,
+        mistakes=[
+            (
+                full.quantile("beta", 0.975),
+                f"That is the 97.5 % quantile of the full grid; on [{low}, {high}] no quantile can exceed {high}.",
+            )
+        ],
         hint=f"build the grid with beta=np.linspace({low}, {high}, {_POINTS[1]}) and take "
         'grid.quantile("beta", 0.975).',
     )
     edge = check_close(
-        truncated_beta_high_edge, truncated.edge_mass().beta_high, name="truncated_beta_high_edge", rtol=_RTOL,
-        mistakes=[(full.edge_mass().beta_high,
-                   f"That is the edge mass of the full grid, up to β = {_BETA_RANGE[1]:g}.")],
+        truncated_beta_high_edge,
+        truncated.edge_mass().beta_high,
+        name="truncated_beta_high_edge",
+        rtol=_RTOL,
+        mistakes=[
+            (
+                full.edge_mass().beta_high,
+                f"That is the edge mass of the full grid, up to β = {_BETA_RANGE[1]:g}.",
+            )
+        ],
         hint=f"edge_mass().beta_high of the cut grid: the mass in its last column of cells, β = {high}.",
     )
     return report(q975, edge)

@@ -84,12 +84,23 @@ def forward_difference_hessian(answer, step: float = 1e-4, name: str = "forward_
         )
     near_analytic = np.allclose(values, exact, rtol=0.0, atol=1e-4 * scale)
     result = check_close(
-        values, reference, name=name, names=_NAMES, rtol=0.0, atol=atol,
+        values,
+        reference,
+        name=name,
+        names=_NAMES,
+        rtol=0.0,
+        atol=atol,
         mistakes=[
-            (0.5 * reference, "that is half the forward-difference Hessian: a forward difference divides by h, "
-                              "not by 2h (that is the central difference's spacing)."),
-            (fd_hessian(gradient, mode, step=step), "that is the central-difference Hessian. Forward differences "
-                                                    "use g(mode + h e_j) - g(mode), one-sided, divided by h."),
+            (
+                0.5 * reference,
+                "that is half the forward-difference Hessian: a forward difference divides by h, "
+                "not by 2h (that is the central difference's spacing).",
+            ),
+            (
+                fd_hessian(gradient, mode, step=step),
+                "that is the central-difference Hessian. Forward differences "
+                "use g(mode + h e_j) - g(mode), one-sided, divided by h.",
+            ),
         ],
         hint=(
             f"that is close to the analytic Hessian, closer than the forward-difference estimate is. {build_it}"
@@ -125,7 +136,9 @@ def forward_best_step(answer, name: str = "forward_best_h") -> CheckResult:
         return wrong(f"{name} = {format_answer(value)} is not a positive step.")
     gradient, hessian, mode = _gradient_and_mode()
     exact = hessian(mode)
-    best = fd_step_sweep(lambda h: _symmetrised(_forward_jacobian(gradient, mode, h)), exact, SWEEP_STEPS).best_step
+    best = fd_step_sweep(
+        lambda h: _symmetrised(_forward_jacobian(gradient, mode, h)), exact, SWEEP_STEPS
+    ).best_step
     if best / 10 <= value <= best * 10:
         return correct(
             f"{name} = {value:.1e}; the sweep's minimum is at h = {best:.1e}, of the order of "

@@ -63,18 +63,33 @@ def beta_negative_probability(laplace_prob_beta_negative) -> CheckResult:
     atol = 5e-4
     monte_carlo_sd = np.sqrt(expected * (1 - expected) / _DRAWS)
     if abs(value - expected) < 4 * monte_carlo_sd:
-        hint = ("close: this looks like the share of Laplace draws with β < 0, a Monte Carlo estimate. "
-                "The exact normal probability is scipy.stats.norm.cdf(0, loc=β̂, scale=sd_β).")
+        hint = (
+            "close: this looks like the share of Laplace draws with β < 0, a Monte Carlo estimate. "
+            "The exact normal probability is scipy.stats.norm.cdf(0, loc=β̂, scale=sd_β)."
+        )
     else:
         hint = "β ~ N(β̂, sd_β²) under Laplace, with β̂ = approx.mode[1] and sd_β = approx.sd[1]; evaluate its CDF at 0."
     result = check_close(
-        value, expected, name=name, rtol=0.0, atol=atol,
+        value,
+        expected,
+        name=name,
+        rtol=0.0,
+        atol=atol,
         mistakes=[
-            (stats.norm.cdf(0.0, mode, variance), "you used the variance Σ_ββ as the normal's scale; the scale is "
-                                                  "the sd, sqrt(Σ_ββ): Φ(−β̂/sd_β)."),
-            (1 - expected, "that is P(β > 0) = 1 − Φ(−β̂/sd_β); the question asks for the other side, P(β < 0)."),
-            (_grid_beta_negative(), "that is (about) what the exact grid posterior puts below 0; the question asks "
-                                    "what the Laplace normal puts there, and a normal has mass on both sides of its mean."),
+            (
+                stats.norm.cdf(0.0, mode, variance),
+                "you used the variance Σ_ββ as the normal's scale; the scale is "
+                "the sd, sqrt(Σ_ββ): Φ(−β̂/sd_β).",
+            ),
+            (
+                1 - expected,
+                "that is P(β > 0) = 1 − Φ(−β̂/sd_β); the question asks for the other side, P(β < 0).",
+            ),
+            (
+                _grid_beta_negative(),
+                "that is (about) what the exact grid posterior puts below 0; the question asks "
+                "what the Laplace normal puts there, and a normal has mass on both sides of its mean.",
+            ),
         ],
         hint=hint,
     )
@@ -107,15 +122,27 @@ def log_odds_interval(log_odds_95) -> CheckResult:
     if np.allclose(np.mean(value), mean, rtol=0.0, atol=atol):
         hint = f"the centre is right; the half-width is 1.96 × sqrt(aᵀΣa) with a = (1, {LOG_DOSE:g})."
     else:
-        hint = (f"under Laplace α + βx is normal with mean aᵀθ̂ and variance aᵀΣa, a = (1, {LOG_DOSE:g}); "
-                "the exact grid posterior gives a different (skewed) interval.")
+        hint = (
+            f"under Laplace α + βx is normal with mean aᵀθ̂ and variance aᵀΣa, a = (1, {LOG_DOSE:g}); "
+            "the exact grid posterior gives a different (skewed) interval."
+        )
     result = check_close(
-        value, expected, name=name, names=("lower end", "upper end"), rtol=0.0, atol=atol,
+        value,
+        expected,
+        name=name,
+        names=("lower end", "upper end"),
+        rtol=0.0,
+        atol=atol,
         mistakes=[
-            (mean + z * np.sqrt(diagonal) * plus_minus,
-             f"your interval is too {'narrow' if approx.cov[0, 1] * LOG_DOSE > 0 else 'wide'}: it leaves out the "
-             "covariance term. Var(α + βx) = aᵀΣa with a = (1, x), i.e. Σ_αα + 2x Σ_αβ + x² Σ_ββ."),
-            (mean + z * variance * plus_minus, "aᵀΣa is the variance of α + βx; the interval needs its square root, the sd."),
+            (
+                mean + z * np.sqrt(diagonal) * plus_minus,
+                f"your interval is too {'narrow' if approx.cov[0, 1] * LOG_DOSE > 0 else 'wide'}: it leaves out the "
+                "covariance term. Var(α + βx) = aᵀΣa with a = (1, x), i.e. Σ_αα + 2x Σ_αβ + x² Σ_ββ.",
+            ),
+            (
+                mean + z * variance * plus_minus,
+                "aᵀΣa is the variance of α + βx; the interval needs its square root, the sd.",
+            ),
         ],
         hint=hint,
     )

@@ -61,16 +61,28 @@ def first_newton_step(answer, name: str = "theta_1") -> CheckResult:
         "the inverse of the negative Hessian: theta_1 = theta_0 + (-H)⁻¹ g, e.g. theta_0 - np.linalg.solve(H, g)."
     )
     result = check_close(
-        answer, expected, name=name, names=_NAMES, **_tolerances(expected, 1e-4),
+        answer,
+        expected,
+        name=name,
+        names=_NAMES,
+        **_tolerances(expected, 1e-4),
         mistakes=[
-            (theta0 - step, "that step points the opposite way, downhill: H is negative definite, so the ascent "
-                            "step is -H⁻¹ g = (-H)⁻¹ g, not H⁻¹ g."),
+            (
+                theta0 - step,
+                "that step points the opposite way, downhill: H is negative definite, so the ascent "
+                "step is -H⁻¹ g = (-H)⁻¹ g, not H⁻¹ g.",
+            ),
             (theta0 + g, gradient_step),
             (theta0 - g, gradient_step),
-            (theta0 - g / np.diag(h), "that divides the gradient by the Hessian's diagonal. Solve with the whole "
-                                      "2 x 2 matrix (np.linalg.solve(H, g)); the off-diagonal entry couples alpha and beta."),
-            (newton(gradient, hessian, theta0).mode, "that is the mode, where Newton ends after all its steps. "
-                                                     "Take only one step from (0, 0)."),
+            (
+                theta0 - g / np.diag(h),
+                "that divides the gradient by the Hessian's diagonal. Solve with the whole "
+                "2 x 2 matrix (np.linalg.solve(H, g)); the off-diagonal entry couples alpha and beta.",
+            ),
+            (
+                newton(gradient, hessian, theta0).mode,
+                "that is the mode, where Newton ends after all its steps. Take only one step from (0, 0).",
+            ),
         ],
         hint="Evaluate the gradient g and Hessian H at (0, 0) (bioassay.gradient, bioassay.hessian) "
         "and compute theta_0 - np.linalg.solve(H, g).",
@@ -101,14 +113,27 @@ def observed_information(answer, name: str = "information") -> CheckResult:
     gradient, hessian, _ = _model()
     information = -hessian(newton(gradient, hessian, np.zeros(2)).mode)
     result = check_close(
-        values, information, name=name, names=_NAMES, **_tolerances(information, 1e-3),
+        values,
+        information,
+        name=name,
+        names=_NAMES,
+        **_tolerances(information, 1e-3),
         mistakes=[
-            (-information, "that is the Hessian H itself (its diagonal is negative). The observed information is "
-                           "minus the Hessian, -H, which is positive definite at a mode."),
-            (np.linalg.inv(information), "that is the Laplace covariance. The information is -H itself; "
-                                         "its inverse is the covariance of the normal approximation."),
-            (-hessian(np.zeros(2)), "that is the information at (0, 0), the start. Evaluate -H at the mode that "
-                                    "newton() returns (result.mode), or use result.hessian."),
+            (
+                -information,
+                "that is the Hessian H itself (its diagonal is negative). The observed information is "
+                "minus the Hessian, -H, which is positive definite at a mode.",
+            ),
+            (
+                np.linalg.inv(information),
+                "that is the Laplace covariance. The information is -H itself; "
+                "its inverse is the covariance of the normal approximation.",
+            ),
+            (
+                -hessian(np.zeros(2)),
+                "that is the information at (0, 0), the start. Evaluate -H at the mode that "
+                "newton() returns (result.mode), or use result.hessian.",
+            ),
         ],
         hint="Find the mode with newton(), then take -bioassay.hessian(mode, data).",
     )

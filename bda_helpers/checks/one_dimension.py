@@ -47,19 +47,28 @@ def variance_at_other_mode(variance_at_minus_one) -> CheckResult:
     curvature = _bimodal_second_derivative(mode)
     expected = -1.0 / curvature
     mistakes = [
-        (-curvature, "that looks like the curvature -f'' (the precision), not the variance; the Laplace variance "
-                     "is the inverse of the precision, -1/f''."),
+        (
+            -curvature,
+            "that looks like the curvature -f'' (the precision), not the variance; the Laplace variance "
+            "is the inverse of the precision, -1/f''.",
+        ),
         (curvature, "that looks like f'' itself, not the variance; the Laplace variance is -1/f''."),
         (-expected, "a variance is positive: at a maximum f'' < 0, so the variance is -1/f'', not 1/f''."),
         (np.sqrt(expected), "that is the standard deviation; the variance is its square."),
     ]
     at_zero = 1.0 / _bimodal_second_derivative(0.0)
     mistakes += [
-        (value, "that comes from f''(0), the curvature at the minimum between the peaks; evaluate f'' at θ = -1.")
+        (
+            value,
+            "that comes from f''(0), the curvature at the minimum between the peaks; evaluate f'' at θ = -1.",
+        )
         for value in (at_zero, -at_zero)
     ]
     return check_close(
-        variance_at_minus_one, expected, name="variance_at_minus_one", mistakes=mistakes,
+        variance_at_minus_one,
+        expected,
+        name="variance_at_minus_one",
+        mistakes=mistakes,
         hint="differentiate -θ⁴ + 2θ² twice, evaluate at θ = -1, and take -1/f''.",
     )
 
@@ -74,7 +83,9 @@ def _gamma_laplace(shape: float, rate: float) -> tuple[float, float, float]:
     return mode, -1.0 / curvature, log_f_at_mode
 
 
-def gamma_laplace(gamma_mode, gamma_variance, *, shape: float = GAMMA_SHAPE, rate: float = GAMMA_RATE) -> CheckResult:
+def gamma_laplace(
+    gamma_mode, gamma_variance, *, shape: float = GAMMA_SHAPE, rate: float = GAMMA_RATE
+) -> CheckResult:
     """Exercise 2: the Laplace approximation of a Gamma(shape, rate) density: its mode and variance.
 
     Examples
@@ -86,20 +97,33 @@ def gamma_laplace(gamma_mode, gamma_variance, *, shape: float = GAMMA_SHAPE, rat
     """
     mode, variance, _ = _gamma_laplace(shape, rate)
     mode_result = check_close(
-        gamma_mode, mode, name="gamma_mode",
+        gamma_mode,
+        mode,
+        name="gamma_mode",
         mistakes=[
-            (shape / rate, "that is the Gamma mean a/b; Laplace centres its normal at the mode, where (a-1)/θ - b = 0."),
+            (
+                shape / rate,
+                "that is the Gamma mean a/b; Laplace centres its normal at the mode, where (a-1)/θ - b = 0.",
+            ),
             ((shape - 1.0) * rate, "b is a rate (density ∝ e^(-bθ)), so the mode is (a-1)/b, not (a-1)·b."),
         ],
         hint="set the derivative of (a-1) log θ - bθ to zero.",
     )
     variance_result = check_close(
-        gamma_variance, variance, name="gamma_variance",
+        gamma_variance,
+        variance,
+        name="gamma_variance",
         mistakes=[
-            (shape / rate**2, "that is the variance of the Gamma itself, a/b²; Laplace's is -1/f'' at the mode."),
+            (
+                shape / rate**2,
+                "that is the variance of the Gamma itself, a/b²; Laplace's is -1/f'' at the mode.",
+            ),
             (1.0 / variance, "that is -f'' at the mode, the precision; the variance is its inverse."),
             (np.sqrt(variance), "that is the standard deviation; the variance is its square."),
-            ((shape - 1.0) / (shape / rate) ** 2, "that is -1/f'' at the mean a/b; evaluate f'' at the mode."),
+            (
+                (shape - 1.0) / (shape / rate) ** 2,
+                "that is -1/f'' at the mean a/b; evaluate f'' at the mode.",
+            ),
         ],
         hint="f''(θ) = -(a-1)/θ²; evaluate it at the mode and take -1/f''.",
     )
@@ -122,15 +146,24 @@ def gamma_evidence(laplace_z, *, shape: float = GAMMA_SHAPE, rate: float = GAMMA
     expected = height * np.sqrt(2.0 * np.pi * variance)
     exact = np.exp(special.gammaln(shape) - shape * np.log(rate))
     mistakes = [
-        (exact, "that is the exact Γ(a)/b^a; the exercise asks for Laplace's estimate f(θ̂)·sqrt(2π/A), to compare with it."),
+        (
+            exact,
+            "that is the exact Γ(a)/b^a; the exercise asks for Laplace's estimate f(θ̂)·sqrt(2π/A), to compare with it.",
+        ),
         (height, "that is only the height f(θ̂); multiply by the width sqrt(2π/A) = sqrt(2π·variance)."),
         (height * np.sqrt(variance), "the factor sqrt(2π) is missing: Z ≈ f(θ̂)·sqrt(2π/A)."),
         (height * 2.0 * np.pi * variance, "the square root is missing: Z ≈ f(θ̂)·sqrt(2π·variance)."),
-        (height * np.sqrt(2.0 * np.pi / variance), "A is the precision -f'', the inverse of the variance: Z ≈ f(θ̂)·sqrt(2π/A)."),
+        (
+            height * np.sqrt(2.0 * np.pi / variance),
+            "A is the precision -f'', the inverse of the variance: Z ≈ f(θ̂)·sqrt(2π/A).",
+        ),
         (np.log(expected), "that looks like log Z; the exercise asks for Z itself."),
     ]
     result = check_close(
-        laplace_z, expected, name="laplace_z", mistakes=mistakes,
+        laplace_z,
+        expected,
+        name="laplace_z",
+        mistakes=mistakes,
         hint="Z ≈ f(θ̂)·sqrt(2π/A) with A = -f''(θ̂), from the mode and variance of exercise 2.",
     )
     if result.passed is not True:

@@ -67,8 +67,14 @@ def beta_tail_beyond_laplace(prob_beta_above_laplace_975) -> CheckResult:
     # No candidate for q computed with the variance as the scale: that q lies beyond the
     # grid's end, where the tail is ≈ 0, and 0 has more likely causes.
     result = check_close(
-        value, expected, name=name, rtol=0.0, atol=tolerance,
-        mistakes=[(1 - expected, 'that is P(β ≤ q), the CDF itself; the upper tail is 1 − grid.cdf("beta", q).')],
+        value,
+        expected,
+        name=name,
+        rtol=0.0,
+        atol=tolerance,
+        mistakes=[
+            (1 - expected, 'that is P(β ≤ q), the CDF itself; the upper tail is 1 − grid.cdf("beta", q).')
+        ],
         hint="first the Laplace 97.5 % quantile q = stats.norm.ppf(0.975, β̂, sd_β), with the sd (not the "
         'variance) as the scale, then the exact probability above it, 1 − grid.cdf("beta", q).',
     )
@@ -112,19 +118,27 @@ def ld50_interval(ld50_95) -> CheckResult:
     delta = ld50_delta_method(approx.mode, approx.cov).interval(0.95)
     shown = f"{name} = [{value[0]:.3f}, {value[1]:.3f}]"
     names = ("lower end", "upper end")
-    if np.allclose(value, delta, rtol=0.0, atol=2e-3):  # may lie within the Monte Carlo tolerance: checked first
-        return wrong(describe_miss(name, value, expected, names=names),
-                     "that is the delta-method interval, a normal approximation to LD50; the exercise asks "
-                     "for the grid posterior: −α/β of grid draws (or of the grid cells, weighted by mass).")
+    if np.allclose(
+        value, delta, rtol=0.0, atol=2e-3
+    ):  # may lie within the Monte Carlo tolerance: checked first
+        return wrong(
+            describe_miss(name, value, expected, names=names),
+            "that is the delta-method interval, a normal approximation to LD50; the exercise asks "
+            "for the grid posterior: −α/β of grid draws (or of the grid cells, weighted by mass).",
+        )
     message = describe_miss(name, value, expected, rtol=0.0, atol=tolerance, names=names)
     if np.all(np.abs(value - expected) <= tolerance):
-        return correct(f"{shown}; exactly [{expected[0]:.3f}, {expected[1]:.3f}] (Monte Carlo tolerance "
-                       f"± {tolerance[0]:.3f}, ± {tolerance[1]:.3f} for 1,000 draws).")
+        return correct(
+            f"{shown}; exactly [{expected[0]:.3f}, {expected[1]:.3f}] (Monte Carlo tolerance "
+            f"± {tolerance[0]:.3f}, ± {tolerance[1]:.3f} for 1,000 draws)."
+        )
     if np.all(np.abs(-value[::-1] - expected) <= tolerance):
         hint = "the sign is flipped: LD50 solves α + β·x = 0, so x = −α/β, not α/β."
     elif value[1] - value[0] > 2 * (expected[1] - expected[0]):
-        hint = ("your interval is far too wide: were the draws from the Laplace approximation? Its draws near "
-                "β = 0 make −α/β explode, and for β ≤ 0 the ratio is no LD50 at all. Use grid draws.")
+        hint = (
+            "your interval is far too wide: were the draws from the Laplace approximation? Its draws near "
+            "β = 0 make −α/β explode, and for β ≤ 0 the ratio is no LD50 at all. Use grid draws."
+        )
     else:
         hint = "take −α/β for each grid draw (grid.sample(n, rng)) and its 2.5 % and 97.5 % sample quantiles."
     return wrong(message, hint)

@@ -24,9 +24,8 @@ False
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from functools import lru_cache
+from collections.abc import Callable
+from functools import cache
 
 import numpy as np
 from scipy import stats
@@ -89,14 +88,14 @@ _NUTS_PROBS = (0.025, 0.5, 0.975)
 # --- References, recomputed from the data (cached: a notebook calls several checks) -------
 
 
-@lru_cache(maxsize=None)
+@cache
 def _laplace_alpha_beta(prior_cov: tuple | None = None) -> LaplaceApproximation:
     """Laplace in (alpha, beta), flat prior or a normal prior with mean (0, 10)."""
     prior = None if prior_cov is None else bioassay.NormalPrior(mean=_PRIOR_MEAN, cov=prior_cov)
     return bioassay.laplace_fit(load_bioassay(), prior)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _laplace_log_beta(jacobian: bool = True) -> LaplaceApproximation:
     """Laplace in (alpha, log beta), with or without the log-Jacobian term."""
     data = load_bioassay()
@@ -111,7 +110,7 @@ def _laplace_log_beta(jacobian: bool = True) -> LaplaceApproximation:
     )
 
 
-@lru_cache(maxsize=None)
+@cache
 def _bioassay_grid() -> GridPosterior:
     """The flat-prior posterior on a fine grid wide enough to hold all but ~1e-9 of it."""
     data = load_bioassay()
@@ -122,7 +121,7 @@ def _bioassay_grid() -> GridPosterior:
     )
 
 
-@lru_cache(maxsize=None)
+@cache
 def _windshield() -> tuple[np.ndarray, LaplaceApproximation]:
     y = load_windshieldy()
     fit = laplace(
@@ -185,7 +184,9 @@ def _check_covariance(
         found = _covariance_mistakes(values, hessian, name)
         if found is not None:
             return found
-    return check_close(values, fit.cov, name=name, names=names, rtol=1e-3, atol=1e-9, mistakes=mistakes, hint=hint)
+    return check_close(
+        values, fit.cov, name=name, names=names, rtol=1e-3, atol=1e-9, mistakes=mistakes, hint=hint
+    )
 
 
 # --- Exercise 1: LD50 from Laplace draws -------------------------------------------------
@@ -217,8 +218,11 @@ def beta_negative_share(answer) -> CheckResult:
         atol=tolerance,
         mistakes=[
             (1 - share, "That is the share with β > 0; the question asks for β < 0."),
-            (0.0, "Laplace draws do fall below β = 0 (the normal has unbounded support); "
-                  "did you count grid draws, or draws already filtered to β > 0?"),
+            (
+                0.0,
+                "Laplace draws do fall below β = 0 (the normal has unbounded support); "
+                "did you count grid draws, or draws already filtered to β > 0?",
+            ),
         ],
         hint="Draw from N(mode, −H⁻¹) of the (α, β) Laplace fit and count the draws with β < 0 "
         f"(use {MC_DRAWS:,} or more draws).",
@@ -305,14 +309,14 @@ def mode_log_beta(answer) -> CheckResult:
         name="mode_log_beta",
         names=_NAMES_LOG_BETA,
         mistakes=[
-            (no_jacobian.mode,
-             "This is the (α, β) mode with β logged: the maximum of p(α, e^φ | y) without the "
-             "Jacobian. Did you add the log-Jacobian of the log β transform? The density of "
-             "φ = log β is p(α, β = e^φ | y) · e^φ, so add φ to the log posterior."),
-            (_laplace_alpha_beta().mode,
-             "That is the mode in (α, β); the exercise works in (α, log β)."),
-            ([fit.mode[0], np.exp(fit.mode[1])],
-             "The second entry should be log β at the mode, not β."),
+            (
+                no_jacobian.mode,
+                "This is the (α, β) mode with β logged: the maximum of p(α, e^φ | y) without the "
+                "Jacobian. Did you add the log-Jacobian of the log β transform? The density of "
+                "φ = log β is p(α, β = e^φ | y) · e^φ, so add φ to the log posterior.",
+            ),
+            (_laplace_alpha_beta().mode, "That is the mode in (α, β); the exercise works in (α, log β)."),
+            ([fit.mode[0], np.exp(fit.mode[1])], "The second entry should be log β at the mode, not β."),
         ],
         hint="Maximise log p(α, e^φ | y) + φ over (α, φ), e.g. with Newton's method and "
         "bioassay.gradient_log_beta.",
@@ -336,13 +340,17 @@ def cov_log_beta(answer) -> CheckResult:
         name="cov_log_beta",
         names=_NAMES_LOG_BETA,
         mistakes=[
-            (_laplace_log_beta(jacobian=False).cov,
-             "This is the covariance at the mode found without the log-Jacobian. Did you add "
-             "the log-Jacobian of the log β transform (+ log β) before finding the mode?"),
-            (_laplace_alpha_beta().cov, "That is the covariance in (α, β); the exercise works in (α, log β)."),
+            (
+                _laplace_log_beta(jacobian=False).cov,
+                "This is the covariance at the mode found without the log-Jacobian. Did you add "
+                "the log-Jacobian of the log β transform (+ log β) before finding the mode?",
+            ),
+            (
+                _laplace_alpha_beta().cov,
+                "That is the covariance in (α, β); the exercise works in (α, log β).",
+            ),
         ],
-        hint="Take −H⁻¹ with H the Hessian of log p(α, e^φ | y) + φ at its mode "
-        "(bioassay.hessian_log_beta).",
+        hint="Take −H⁻¹ with H the Hessian of log p(α, e^φ | y) + φ at its mode (bioassay.hessian_log_beta).",
     )
 
 
@@ -373,9 +381,11 @@ def beta_q975(answer) -> CheckResult:
         atol=tolerance,
         mistakes=[
             (float(log_beta.ppf(0.975)), "That is a quantile of log β; exponentiate to get β's."),
-            (float(old.mode[1] + stats.norm.ppf(0.975) * old.sd[1]),
-             "That is the 97.5 % quantile of the (α, β) Laplace approximation, whose β is normal; "
-             "draw in (α, log β) and transform the draws back with β = exp(log β)."),
+            (
+                float(old.mode[1] + stats.norm.ppf(0.975) * old.sd[1]),
+                "That is the 97.5 % quantile of the (α, β) Laplace approximation, whose β is normal; "
+                "draw in (α, log β) and transform the draws back with β = exp(log β).",
+            ),
         ],
         hint=f"Draw (α, log β) from the new Laplace fit ({MC_DRAWS:,} or more draws), set β = exp(log β), "
         "and take the 97.5 % quantile of β.",
@@ -390,16 +400,24 @@ def _prior_mistakes(kind: str) -> list[tuple[object, str]]:
     sqrt10 = np.sqrt(10.0)
     attr = "mode" if kind == "mode" else "cov"
     return [
-        (getattr(_laplace_alpha_beta(((16.0, 0.0), (0.0, 100.0))), attr),
-         "You read N(0, 4) and N(10, 10) as standard deviations 4 and 10. BDA writes N(mean, variance): "
-         "the prior variances are 4 and 10 (sds 2 and √10)."),
-        (getattr(_laplace_alpha_beta(((2.0, 0.0), (0.0, sqrt10))), attr),
-         "You put the standard deviations (2, √10) where the covariance needs variances (4, 10)."),
-        (getattr(_laplace_alpha_beta(((4.0, 0.0), (0.0, 100.0))), attr),
-         "β ~ N(10, 10) has variance 10 (sd √10 ≈ 3.16), not sd 10: BDA writes N(mean, variance)."),
-        (getattr(_laplace_alpha_beta(), attr),
-         "That is the flat-prior fit: pass the prior to the gradient and Hessian "
-         "(bioassay.gradient(theta, data, prior))."),
+        (
+            getattr(_laplace_alpha_beta(((16.0, 0.0), (0.0, 100.0))), attr),
+            "You read N(0, 4) and N(10, 10) as standard deviations 4 and 10. BDA writes N(mean, variance): "
+            "the prior variances are 4 and 10 (sds 2 and √10).",
+        ),
+        (
+            getattr(_laplace_alpha_beta(((2.0, 0.0), (0.0, sqrt10))), attr),
+            "You put the standard deviations (2, √10) where the covariance needs variances (4, 10).",
+        ),
+        (
+            getattr(_laplace_alpha_beta(((4.0, 0.0), (0.0, 100.0))), attr),
+            "β ~ N(10, 10) has variance 10 (sd √10 ≈ 3.16), not sd 10: BDA writes N(mean, variance).",
+        ),
+        (
+            getattr(_laplace_alpha_beta(), attr),
+            "That is the flat-prior fit: pass the prior to the gradient and Hessian "
+            "(bioassay.gradient(theta, data, prior)).",
+        ),
     ]
 
 
@@ -440,7 +458,12 @@ def cov_prior(answer) -> CheckResult:
         name="cov_prior",
         names=_NAMES_ALPHA_BETA,
         mistakes=_prior_mistakes("cov")
-        + [(np.array(_PRIOR_COV), "That is the prior covariance; the question asks for the posterior's Laplace covariance.")],
+        + [
+            (
+                np.array(_PRIOR_COV),
+                "That is the prior covariance; the question asks for the posterior's Laplace covariance.",
+            )
+        ],
         hint="Take −H⁻¹ at the new mode, with the prior's precision in H.",
     )
 
@@ -463,14 +486,20 @@ def mode_correlated_prior(answer) -> CheckResult:
         name="mode_correlated_prior",
         names=_NAMES_ALPHA_BETA,
         mistakes=[
-            (_laplace_alpha_beta(((4.0, 0.0), (0.0, 100.0))).mode,
-             "That is the mode without the correlation: the prior covariance's off-diagonal "
-             "entry is ρ·σ_α·σ_β = 0.5 · 2 · 10 = 10."),
-            (_laplace_alpha_beta(((4.0, 0.5), (0.5, 100.0))).mode,
-             "0.5 is the correlation, not the covariance: the off-diagonal entry is ρ·σ_α·σ_β."),
-            (_laplace_alpha_beta(((4.0, cov_with_variances), (cov_with_variances, 10.0))).mode,
-             "Exercise 3.11's prior has standard deviations 2 and 10 (variances 4 and 100), "
-             "not the variances 4 and 10 of the first part."),
+            (
+                _laplace_alpha_beta(((4.0, 0.0), (0.0, 100.0))).mode,
+                "That is the mode without the correlation: the prior covariance's off-diagonal "
+                "entry is ρ·σ_α·σ_β = 0.5 · 2 · 10 = 10.",
+            ),
+            (
+                _laplace_alpha_beta(((4.0, 0.5), (0.5, 100.0))).mode,
+                "0.5 is the correlation, not the covariance: the off-diagonal entry is ρ·σ_α·σ_β.",
+            ),
+            (
+                _laplace_alpha_beta(((4.0, cov_with_variances), (cov_with_variances, 10.0))).mode,
+                "Exercise 3.11's prior has standard deviations 2 and 10 (variances 4 and 100), "
+                "not the variances 4 and 10 of the first part.",
+            ),
             (_laplace_alpha_beta(_PRIOR_COV).mode, "That is the mode under the first, independent prior."),
         ],
         hint="Build the prior covariance from sds 2 and 10 and correlation 0.5.",
@@ -526,13 +555,22 @@ def cov_windshield(answer) -> CheckResult:
         name="cov_windshield",
         names=_NAMES_WINDSHIELD,
         mistakes=[
-            (np.diag([s2 / n, 1 / (2 * n)]),
-             "var(μ) uses σ̂² = Σ(y − ȳ)² / n (the mode), not the sample variance s² (n − 1)."),
-            (np.diag([sigma2 / n, 1 / (2 * (n - 1))]), "var(log σ) at the mode is 1 / (2n), not 1 / (2(n − 1))."),
-            (np.diag([s2 / n, 1 / (2 * (n - 1))]),
-             "Both entries use n − 1; at the mode of (μ, log σ) they use n: σ̂² / n and 1 / (2n)."),
-            (np.diag([sigma2 / n, sigma2 / (2 * n)]),
-             "σ̂² / (2n) is (by the delta method) the variance of σ; the exercise works in log σ."),
+            (
+                np.diag([s2 / n, 1 / (2 * n)]),
+                "var(μ) uses σ̂² = Σ(y − ȳ)² / n (the mode), not the sample variance s² (n − 1).",
+            ),
+            (
+                np.diag([sigma2 / n, 1 / (2 * (n - 1))]),
+                "var(log σ) at the mode is 1 / (2n), not 1 / (2(n − 1)).",
+            ),
+            (
+                np.diag([s2 / n, 1 / (2 * (n - 1))]),
+                "Both entries use n − 1; at the mode of (μ, log σ) they use n: σ̂² / n and 1 / (2n).",
+            ),
+            (
+                np.diag([sigma2 / n, sigma2 / (2 * n)]),
+                "σ̂² / (2n) is (by the delta method) the variance of σ; the exercise works in log σ.",
+            ),
         ],
         hint="Invert the negative Hessian of −n log σ − Σ(y − μ)² / (2σ²) in (μ, log σ) at the mode.",
     )
@@ -569,9 +607,15 @@ def sigma_interval_exact(answer) -> CheckResult:
         rtol=0.0,
         atol=_mc_tolerance(_sigma_exact_quantile, probs, MC_DRAWS),
         mistakes=[
-            (_sigma_laplace_quantile(probs), "That is the Laplace interval; this one is from the exact sampler."),
+            (
+                _sigma_laplace_quantile(probs),
+                "That is the Laplace interval; this one is from the exact sampler.",
+            ),
             (_sigma_exact_quantile(probs) ** 2, "That is an interval for σ²; take square roots for σ."),
-            (fit.mode[1] + stats.norm.ppf(probs) * fit.sd[1], "That is an interval for log σ, and from Laplace."),
+            (
+                fit.mode[1] + stats.norm.ppf(probs) * fit.sd[1],
+                "That is an interval for log σ, and from Laplace.",
+            ),
         ],
         hint=f"Draw σ² = (n − 1) s² / X with X ~ χ²(n − 1) ({MC_DRAWS:,} or more draws), take σ = √σ², "
         "then its 2.5 % and 97.5 % quantiles.",
@@ -603,9 +647,11 @@ def sigma_interval_laplace(answer) -> CheckResult:
         atol=_mc_tolerance(_sigma_laplace_quantile, probs, MC_DRAWS),
         mistakes=[
             (_sigma_exact_quantile(probs), "That is the exact interval; this one is from the Laplace fit."),
-            (sigma_hat + z * sigma_hat * fit.sd[1],
-             "That interval is symmetric in σ. The Laplace approximation is normal in log σ: "
-             "exponentiate the endpoints of the interval for log σ."),
+            (
+                sigma_hat + z * sigma_hat * fit.sd[1],
+                "That interval is symmetric in σ. The Laplace approximation is normal in log σ: "
+                "exponentiate the endpoints of the interval for log σ.",
+            ),
             (fit.mode[1] + z * fit.sd[1], "That is the interval for log σ; exponentiate its endpoints."),
         ],
         hint="The Laplace fit makes log σ normal; map its 2.5 % and 97.5 % quantiles through exp.",
@@ -641,8 +687,10 @@ def nuts_diagnostics(rhat, ess) -> CheckResult:
     if np.any(rhat > 10) and np.all(ess < 10):
         return wrong("`rhat_nuts` and `ess_nuts` look swapped.", "R-hat is near 1; ESS counts draws.")
     if np.any(rhat < 0.9):
-        return wrong(f"R-hat {format_answer(rhat)} is below 0.9, which R-hat never is for real chains.",
-                     "Use arviz.rhat on the posterior of α and β.")
+        return wrong(
+            f"R-hat {format_answer(rhat)} is below 0.9, which R-hat never is for real chains.",
+            "Use arviz.rhat on the posterior of α and β.",
+        )
     if np.any(rhat > 1.01):
         return wrong(
             f"R-hat {format_answer(rhat)} is above 1.01: the chains do not agree yet.",
@@ -677,15 +725,19 @@ def nuts_beta_quantiles(answer, ess=None) -> CheckResult:
     grid = _bioassay_grid()
     ess = np.atleast_1d(np.asarray(400.0 if ess is None else ess, dtype=float))
     if ess.shape not in ((1,), (2,)) or not (np.isfinite(ess[-1]) and ess[-1] > 1):
-        return wrong(f"ess = {ess.tolist()} is not a usable effective sample size.",
-                     "Pass the bulk ESS of β, or `ess_nuts`.")
+        return wrong(
+            f"ess = {ess.tolist()} is not a usable effective sample size.",
+            "Pass the bulk ESS of β, or `ess_nuts`.",
+        )
     ess = float(ess[-1])
     if answer is not None:
         values = as_array(answer, (3,), name)
         if isinstance(values, CheckResult):
             return values
         if np.any(np.diff(values) < 0):
-            return wrong(f"`{name}` is not increasing.", "Give the 2.5 %, 50 % and 97.5 % quantiles in that order.")
+            return wrong(
+                f"`{name}` is not increasing.", "Give the 2.5 %, 50 % and 97.5 % quantiles in that order."
+            )
     laplace_fit = _laplace_alpha_beta()
     return check_close(
         answer,
@@ -695,8 +747,10 @@ def nuts_beta_quantiles(answer, ess=None) -> CheckResult:
         rtol=0.0,
         atol=_mc_tolerance(lambda p: grid.quantile("beta", p), probs, ess),
         mistakes=[
-            (stats.norm.ppf(probs, laplace_fit.mode[1], laplace_fit.sd[1]),
-             "Those are the (α, β) Laplace quantiles; take them from the NUTS draws of β."),
+            (
+                stats.norm.ppf(probs, laplace_fit.mode[1], laplace_fit.sd[1]),
+                "Those are the (α, β) Laplace quantiles; take them from the NUTS draws of β.",
+            ),
             (grid.quantile("alpha", probs), "Those look like quantiles of α; the question asks for β."),
         ],
         hint="Pool the chains' draws of β (e.g. idata.posterior['beta'].values.ravel()) and take "

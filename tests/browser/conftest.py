@@ -51,11 +51,16 @@ CHROMIUM_ARGS = [
 ]
 LAB_SETTINGS = {
     # Attach every cell to the page (no virtual scrolling), so every output renders.
-    "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none", "scrollPastEnd": False},
+    "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {
+        "windowingMode": "none",
+        "scrollPastEnd": False,
+    },
     # The notebooks are only read: Lab marks them dirty when a kernel starts and would save them.
     "@jupyterlab/docmanager-extension/plugin.jupyterlab-settings": {"autosave": False},
     "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {
-        "fetchNews": "false", "checkForUpdates": False},
+        "fetchNews": "false",
+        "checkForUpdates": False,
+    },
 }
 
 
@@ -82,7 +87,9 @@ class LabServer:
         self.log_path = workdir / "jupyter-lab.log"
         self.proc: subprocess.Popen | None = None
 
-    def request(self, method: str, path: str, *, token: bool = True, timeout: float = 5.0) -> tuple[int, bytes]:
+    def request(
+        self, method: str, path: str, *, token: bool = True, timeout: float = 5.0
+    ) -> tuple[int, bytes]:
         """(HTTP status, body) of one request to the server's REST API."""
         req = urllib.request.Request(self.base + path, method=method, data=b"" if method == "POST" else None)
         if token:
@@ -99,24 +106,40 @@ class LabServer:
             (settings / name).parent.mkdir(parents=True, exist_ok=True)
             (settings / name).write_text(json.dumps(values), encoding="utf-8")
         command = [
-            sys.executable, "-m", "jupyter", "lab", "--no-browser",
-            "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={self.base.rsplit(':', 1)[1]}",
+            sys.executable,
+            "-m",
+            "jupyter",
+            "lab",
+            "--no-browser",
+            "--ServerApp.ip=127.0.0.1",
+            f"--ServerApp.port={self.base.rsplit(':', 1)[1]}",
             "--ServerApp.port_retries=0",
-            f"--ServerApp.root_dir={self.root}", "--LabApp.expose_app_in_browser=True",
-            f"--LabApp.user_settings_dir={settings}", f"--LabApp.workspaces_dir={self.workdir / 'workspaces'}",
+            f"--ServerApp.root_dir={self.root}",
+            "--LabApp.expose_app_in_browser=True",
+            f"--LabApp.user_settings_dir={settings}",
+            f"--LabApp.workspaces_dir={self.workdir / 'workspaces'}",
             f"--NotebookNotary.db_file={self.workdir / 'nbsignatures.db'}",
             f"--NotebookNotary.secret_file={self.workdir / 'notebook_secret'}",
         ]
         if hasattr(os, "geteuid") and os.geteuid() == 0:
             command.append("--allow-root")  # CI and containers run as root
         env = dict(os.environ, JUPYTER_TOKEN=self.token)  # in the environment, not in `ps`
-        for name, folder in (("JUPYTER_CONFIG_DIR", "config"), ("JUPYTER_DATA_DIR", "data"),
-                             ("JUPYTER_RUNTIME_DIR", "runtime"), ("IPYTHONDIR", "ipython")):
+        for name, folder in (
+            ("JUPYTER_CONFIG_DIR", "config"),
+            ("JUPYTER_DATA_DIR", "data"),
+            ("JUPYTER_RUNTIME_DIR", "runtime"),
+            ("IPYTHONDIR", "ipython"),
+        ):
             env[name] = str(self.workdir / folder)
         with open(self.log_path, "wb") as log:
             self.proc = subprocess.Popen(
-                command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
-                cwd=self.root, start_new_session=True,
+                command,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=env,
+                cwd=self.root,
+                start_new_session=True,
                 preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
             )
         deadline = time.monotonic() + timeout
@@ -208,7 +231,9 @@ def chromium():
         pytest.fail("the playwright package is missing: run `python tasks.py browser`", pytrace=False)
     executable = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
     if not executable.is_file():
-        pytest.fail(f"no Chromium at {executable}: run `python tasks.py browser`, or set CHROMIUM", pytrace=False)
+        pytest.fail(
+            f"no Chromium at {executable}: run `python tasks.py browser`, or set CHROMIUM", pytrace=False
+        )
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
         try:

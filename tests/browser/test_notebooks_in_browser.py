@@ -34,8 +34,10 @@ pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted(  # every notebook under notebooks/, but none in a hidden folder such as .ipynb_checkpoints
-    path.relative_to(ROOT).as_posix() for path in (ROOT / "notebooks").rglob("*.ipynb")
-    if not any(part.startswith(".") for part in path.relative_to(ROOT).parts))
+    path.relative_to(ROOT).as_posix()
+    for path in (ROOT / "notebooks").rglob("*.ipynb")
+    if not any(part.startswith(".") for part in path.relative_to(ROOT).parts)
+)
 VEGA_PREFIXES = ("application/vnd.vega.", "application/vnd.vegalite.")
 ERROR_TEXTS = (
     "renderer has not been properly enabled",
@@ -91,7 +93,9 @@ def read_notebook(path: Path) -> NotebookFile:
                 continue
             shown.append(output)
         outputs.append(len(shown))
-        charts += [(index, number) for number, output in enumerate(shown) if _is_chart(output.get("data", {}))]
+        charts += [
+            (index, number) for number, output in enumerate(shown) if _is_chart(output.get("data", {}))
+        ]
     return NotebookFile(len(cells), tuple(outputs), tuple(charts))
 
 
@@ -180,8 +184,10 @@ def problems_in(dom: list[dict], expected: NotebookFile) -> list[str]:
         if output is None:
             problems.append(f"chart {k} (cell {cell}, output {number}) is not on the page")
         elif not output["drawn"]:
-            problems.append(f"chart {k} (cell {cell}, output {number}) did not draw: renderer {output['mime']}, "
-                            f"marks {output['marks']}, text {output['text']!r}")
+            problems.append(
+                f"chart {k} (cell {cell}, output {number}) did not draw: renderer {output['mime']}, "
+                f"marks {output['marks']}, text {output['text']!r}"
+            )
     for index, cell in enumerate(dom):
         for number, output in enumerate(cell["outputs"]):
             if output["errors"]:
@@ -195,12 +201,16 @@ def open_notebook(page, lab, notebook: str, expected: NotebookFile) -> list[dict
     """Open ``notebook`` in Lab, wait until its cells are on the page and its charts drew
     (or TIMEOUT_MS passed), and return what every cell's outputs show (see JS_INSPECT)."""
     # A new workspace for each notebook, so nothing is restored from an earlier page.
-    page.goto(f"{lab.base}/lab/workspaces/test-{uuid.uuid4().hex[:8]}/tree/"
-              f"{urllib.parse.quote(notebook)}?token={lab.token}", wait_until="domcontentloaded")
+    page.goto(
+        f"{lab.base}/lab/workspaces/test-{uuid.uuid4().hex[:8]}/tree/"
+        f"{urllib.parse.quote(notebook)}?token={lab.token}",
+        wait_until="domcontentloaded",
+    )
     page.wait_for_function(JS_TAG_NOTEBOOK, arg=notebook)
     page.wait_for_function(
         "(n) => document.querySelectorAll('[data-test-notebook] .jp-Notebook .jp-Cell').length >= n",
-        arg=expected.n_cells)
+        arg=expected.n_cells,
+    )
     deadline = time.monotonic() + TIMEOUT_MS / 1000
     while charts_pending(page.evaluate(JS_INSPECT, [expected.charts, ERROR_TEXTS]), expected.charts):
         if time.monotonic() > deadline:
@@ -249,7 +259,8 @@ class WatchedPage:
     def problems(self, harmless: tuple[str, ...] = ()) -> list[str]:
         errors = [text for text in self.console_errors if not (harmless and text.startswith(harmless))]
         return [f"browser console error: {text}" for text in errors] + [
-            f"request to the network: {url}" for url in self.network]
+            f"request to the network: {url}" for url in self.network
+        ]
 
 
 @contextlib.contextmanager
@@ -261,7 +272,10 @@ def watched_page(chromium, lab, artifacts: Path, stem: str):
     page = context.new_page()
     page.set_default_timeout(TIMEOUT_MS)
     watched = WatchedPage(page, [], [])
-    page.on("console", lambda message: message.type == "error" and watched.console_errors.append(message.text[:300]))
+    page.on(
+        "console",
+        lambda message: message.type == "error" and watched.console_errors.append(message.text[:300]),
+    )
     page.on("pageerror", lambda error: watched.console_errors.append(str(error)[:300]))
     page.on("request", lambda request: _is_remote(request.url) and watched.network.append(request.url[:150]))
     try:

@@ -42,8 +42,17 @@ from pathlib import Path
 import pytest
 
 from .test_notebooks_in_browser import (
-    ERROR_TEXTS, FIRST_HEIGHT, JS_INSPECT, JS_TAG_NOTEBOOK, TIMEOUT_MS, WIDTH, charts_pending,
-    problems_in, read_notebook, save_screenshots, watched_page,
+    ERROR_TEXTS,
+    FIRST_HEIGHT,
+    JS_INSPECT,
+    JS_TAG_NOTEBOOK,
+    TIMEOUT_MS,
+    WIDTH,
+    charts_pending,
+    problems_in,
+    read_notebook,
+    save_screenshots,
+    watched_page,
 )
 
 pytestmark = pytest.mark.browser
@@ -114,15 +123,20 @@ def answer_dialogs(page, expected: tuple[str, ...], answered: list[str]) -> None
         dialog = dialogs.first
         title = dialog.locator(".jp-Dialog-header").inner_text().strip()
         if not title.startswith((*expected, "Trust")):
-            pytest.fail(f"JupyterLab opened an unexpected dialog: {dialog.inner_text()[:300]!r}", pytrace=False)
+            pytest.fail(
+                f"JupyterLab opened an unexpected dialog: {dialog.inner_text()[:300]!r}", pytrace=False
+            )
         answered.append(title)
         dialog.locator("button.jp-mod-accept").click()
         page.wait_for_timeout(300)
 
 
 def code_counts(notebook: dict) -> list:
-    return [cell.get("execution_count") for cell in notebook["cells"]
-            if cell["cell_type"] == "code" and "".join(cell["source"]).strip()]
+    return [
+        cell.get("execution_count")
+        for cell in notebook["cells"]
+        if cell["cell_type"] == "code" and "".join(cell["source"]).strip()
+    ]
 
 
 def saved_counts(path: Path) -> list | None:
@@ -139,15 +153,19 @@ def differences(original: dict, saved: dict) -> list[str]:
     found = []
     for key in sorted(set(original) | set(saved)):
         if key != "cells" and original.get(key) != saved.get(key):
-            found.append(f"top-level {key}: {json.dumps(original.get(key))[:300]} -> "
-                         f"{json.dumps(saved.get(key))[:300]}")
+            found.append(
+                f"top-level {key}: {json.dumps(original.get(key))[:300]} -> "
+                f"{json.dumps(saved.get(key))[:300]}"
+            )
     if len(original["cells"]) != len(saved["cells"]):
         found.append(f"{len(original['cells'])} cells -> {len(saved['cells'])}")
     for index, (before, after) in enumerate(zip(original["cells"], saved["cells"])):
         for key in sorted(set(before) | set(after)):
             if key not in ("outputs", "execution_count") and before.get(key) != after.get(key):
-                found.append(f"cell {index} {key}: {json.dumps(before.get(key))[:200]} -> "
-                             f"{json.dumps(after.get(key))[:200]}")
+                found.append(
+                    f"cell {index} {key}: {json.dumps(before.get(key))[:200]} -> "
+                    f"{json.dumps(after.get(key))[:200]}"
+                )
         views = [[o["output_type"], *sorted(o.get("data", {}))] for o in before.get("outputs", [])]
         saved_views = [[o["output_type"], *sorted(o.get("data", {}))] for o in after.get("outputs", [])]
         if views != saved_views:
@@ -159,11 +177,21 @@ def run_pytest(args: list[str], cwd: Path, workdir: Path) -> subprocess.Complete
     """``python -m pytest ARGS`` in ``cwd`` with this interpreter (the .venv's under tasks.py),
     its Jupyter and IPython state in ``workdir`` rather than the user's."""
     env = {name: value for name, value in os.environ.items() if name != "PYTEST_ADDOPTS"}
-    for name, folder in (("JUPYTER_CONFIG_DIR", "config"), ("JUPYTER_RUNTIME_DIR", "runtime"),
-                         ("IPYTHONDIR", "ipython")):
+    for name, folder in (
+        ("JUPYTER_CONFIG_DIR", "config"),
+        ("JUPYTER_RUNTIME_DIR", "runtime"),
+        ("IPYTHONDIR", "ipython"),
+    ):
         env[name] = str(workdir / folder)
-    return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=PYTEST_TIMEOUT_S)
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=PYTEST_TIMEOUT_S,
+    )
 
 
 def tail(result: subprocess.CompletedProcess, chars: int = 4000) -> str:
@@ -197,8 +225,11 @@ def test_student_flow_in_jupyterlab_keeps_the_tests_passing(lab, chromium, artif
     with watched_page(chromium, lab, artifacts, stem) as session:
         page = session.page
         # Open the notebook and wait for its kernel.
-        page.goto(f"{lab.base}/lab/workspaces/test-{uuid.uuid4().hex[:8]}/tree/"
-                  f"{urllib.parse.quote(path)}?token={lab.token}", wait_until="domcontentloaded")
+        page.goto(
+            f"{lab.base}/lab/workspaces/test-{uuid.uuid4().hex[:8]}/tree/"
+            f"{urllib.parse.quote(path)}?token={lab.token}",
+            wait_until="domcontentloaded",
+        )
         page.wait_for_function(JS_TAG_NOTEBOOK, arg=path)
         page.wait_for_function(JS_KERNEL_IDLE)
         answer_dialogs(page, (), dialogs)
@@ -207,8 +238,10 @@ def test_student_flow_in_jupyterlab_keeps_the_tests_passing(lab, chromium, artif
         # Kernel > Restart Kernel and Run All Cells…, and confirm the restart.
         watched = page.evaluate(JS_WATCH_RUN)
         page.locator(".lm-MenuBar-itemLabel", has_text="Kernel").click()
-        page.locator(".lm-Menu-item:not(.lm-mod-disabled) .lm-Menu-itemLabel",
-                     has_text="Restart Kernel and Run All Cells").click()
+        page.locator(
+            ".lm-Menu-item:not(.lm-mod-disabled) .lm-Menu-itemLabel",
+            has_text="Restart Kernel and Run All Cells",
+        ).click()
         page.locator(".jp-Dialog").wait_for()
         answer_dialogs(page, ("Restart Kernel",), dialogs)
         deadline = time.monotonic() + RUN_TIMEOUT_S
@@ -219,7 +252,10 @@ def test_student_flow_in_jupyterlab_keeps_the_tests_passing(lab, chromium, artif
             if None not in state["counts"] and not state["running"] and state["kernel"] == "idle":
                 break
             if time.monotonic() > deadline:
-                pytest.fail(f"{NOTEBOOK} did not finish within {RUN_TIMEOUT_S} s in JupyterLab: {state}", pytrace=False)
+                pytest.fail(
+                    f"{NOTEBOOK} did not finish within {RUN_TIMEOUT_S} s in JupyterLab: {state}",
+                    pytrace=False,
+                )
             answer_dialogs(page, (), dialogs)
             page.wait_for_timeout(200)
         assert watched == len(state["counts"]) and state["counts"] == list(range(1, n_code + 1)), state
@@ -266,8 +302,9 @@ def test_student_flow_in_jupyterlab_keeps_the_tests_passing(lab, chromium, artif
     assert checkpoint.is_file(), f"Lab wrote no checkpoint: {sorted(p.name for p in served.rglob('*'))}"
     assert json.loads(checkpoint.read_text(encoding="utf-8"))["cells"], "the checkpoint holds no cells"
     assert code_counts(saved) == list(range(1, n_code + 1)), f"saved execution counts {code_counts(saved)}"
-    assert [(c["id"], c["cell_type"], "".join(c["source"])) for c in saved["cells"]] == \
-        [(c["id"], c["cell_type"], "".join(c["source"])) for c in original["cells"]], "Lab changed the cells"
+    assert [(c["id"], c["cell_type"], "".join(c["source"])) for c in saved["cells"]] == [
+        (c["id"], c["cell_type"], "".join(c["source"])) for c in original["cells"]
+    ], "Lab changed the cells"
     changed = differences(original, saved)
 
     # The repository's layout, with the folder Lab wrote (checkpoint included) as notebooks/.
@@ -302,5 +339,7 @@ def test_student_flow_in_jupyterlab_keeps_the_tests_passing(lab, chromium, artif
     if nbval.returncode != 0:
         failures.append(f"strict nbval fails on the notebook Lab saved:\n{tail(nbval)}")
     if collected.returncode != 0 or "checkpoint" in collected.stdout or NOTEBOOK not in collected.stdout:
-        failures.append(f"collecting notebooks/ with nbval went wrong (checkpoint collected?):\n{tail(collected)}")
+        failures.append(
+            f"collecting notebooks/ with nbval went wrong (checkpoint collected?):\n{tail(collected)}"
+        )
     assert not failures, "\n".join(report) + "\n\n" + "\n\n".join(failures)

@@ -18,16 +18,18 @@ from functools import lru_cache
 import numpy as np
 
 from .. import bioassay, load_bioassay
-from ..importance import importance_sample, laplace_fit_log_beta
+from ..checks import CheckResult, as_numbers, check_close, correct, describe_miss, wrong
+from ..checks.study_guide import _bioassay_grid, _mc_tolerance
 from ..laplace import LaplaceApproximation
 from ..summaries import weighted_quantiles
-from . import CheckResult, as_numbers, check_close, correct, describe_miss, wrong
-from .study_guide import MC_Z, _bioassay_grid, _mc_tolerance
+from .importance import importance_sample, laplace_fit_log_beta
 
 __all__ = ["mean_field_sds", "ld50_q975_importance", "replications_for_coverage"]
 
 _NAMES = ("α", "β")
-_MIN_ESS = 2500  # answers pass within the Monte Carlo error of this effective sample size (the notebook's: ~3,500)
+_MIN_ESS = (
+    2500  # answers pass within the Monte Carlo error of this effective sample size (the notebook's: ~3,500)
+)
 _SEED = 8  # the check's own importance sample, for the answer a slip would give
 
 
@@ -52,14 +54,24 @@ def mean_field_sds(mean_field_sd) -> CheckResult:
     precision = np.linalg.inv(cov)
     expected = 1.0 / np.sqrt(np.diag(precision))
     result = check_close(
-        mean_field_sd, expected, name=name, rtol=1e-3, names=_NAMES,
+        mean_field_sd,
+        expected,
+        name=name,
+        rtol=1e-3,
+        names=_NAMES,
         mistakes=[
-            (np.sqrt(np.diag(cov)), "those are the marginal sds √Σ_jj, which the full (and the diagonal) Laplace "
-             "keep. Mean-field VI matches the precision's diagonal: sd_j = 1/√Λ_jj with Λ = Σ⁻¹."),
+            (
+                np.sqrt(np.diag(cov)),
+                "those are the marginal sds √Σ_jj, which the full (and the diagonal) Laplace "
+                "keep. Mean-field VI matches the precision's diagonal: sd_j = 1/√Λ_jj with Λ = Σ⁻¹.",
+            ),
             (1.0 / np.diag(precision), "those are variances; take their square roots."),
             (np.sqrt(np.diag(precision)), "that is √Λ_jj; the sd is its reciprocal, 1/√Λ_jj."),
-            (1.0 / np.sqrt(np.diag(cov)), "invert the whole matrix first (Λ = np.linalg.inv(Σ)), then take "
-             "its diagonal: 1/Σ_jj is not Λ_jj when α and β are correlated."),
+            (
+                1.0 / np.sqrt(np.diag(cov)),
+                "invert the whole matrix first (Λ = np.linalg.inv(Σ)), then take "
+                "its diagonal: 1/Σ_jj is not Λ_jj when α and β are correlated.",
+            ),
         ],
         hint="invert the Laplace covariance, Λ = np.linalg.inv(approx.cov), and take 1/√Λ_jj.",
     )
@@ -93,7 +105,9 @@ def _ld50_q975_reference() -> tuple[float, float, dict[str, float]]:
     data = load_bioassay()
     proposal = laplace_fit_log_beta(data)
     sample = importance_sample(
-        lambda phi: bioassay.log_posterior_log_beta(phi[:, 0], phi[:, 1], data), proposal, 40_000,
+        lambda phi: bioassay.log_posterior_log_beta(phi[:, 0], phi[:, 1], data),
+        proposal,
+        40_000,
         np.random.default_rng(_SEED),
     )
     alpha, log_beta = sample.draws.T
@@ -132,7 +146,7 @@ def ld50_q975_importance(ld50_q975) -> CheckResult:
     hints = {
         "unweighted": "that is the quantile of the unweighted proposal draws, whose LD50 tail is too long; "
         "weight them with the sample's smoothed weights: weighted_quantiles(ld50, weights, 0.975) with "
-        "weights = sample[\"(α, log β)\"].weights.",
+        'weights = sample["(α, log β)"].weights.',
         "sign": "the sign is flipped: LD50 = −α/β.",
         "no exp": "the proposal's second column is log β; take β = np.exp(draws[:, 1]) before dividing.",
     }
@@ -162,19 +176,28 @@ def replications_for_coverage(n_replications) -> CheckResult:
     if isinstance(value, CheckResult):
         return value
     if value.shape != () or not float(value).is_integer() or value < 1:
-        return wrong(f"`{name}` should be one positive whole number, got {n_replications!r}.",
-                     "replications come in whole numbers: round up.")
+        return wrong(
+            f"`{name}` should be one positive whole number, got {n_replications!r}.",
+            "replications come in whole numbers: round up.",
+        )
     value = int(value)
     p, se = 0.95, 0.01
     expected = int(np.ceil(round(p * (1 - p) / se**2, 9)))
     if value == expected:
         return correct(f"{name} = {value}: sqrt(0.95 · 0.05 / {value}) = {np.sqrt(p * (1 - p) / value):.4f}.")
     hints = {
-        int(np.ceil(0.25 / se**2)): "that uses p = 0.5, the worst case; at p = 0.95 the variance p(1 − p) is smaller.",
+        int(
+            np.ceil(0.25 / se**2)
+        ): "that uses p = 0.5, the worst case; at p = 0.95 the variance p(1 − p) is smaller.",
         int(np.ceil(round(p * (1 - p) / (se / 2) ** 2, 9))): "that makes *two* standard errors 1 point; the "
         "exercise asks for one.",
-        int(np.ceil(round(p * (1 - p) / se, 9))): "divide by the *squared* standard error: R = p(1 − p) / se².",
+        int(
+            np.ceil(round(p * (1 - p) / se, 9))
+        ): "divide by the *squared* standard error: R = p(1 − p) / se².",
     }
-    hint = hints.get(value, "the standard error of a proportion from R replications is sqrt(p(1 − p)/R); "
-                            "solve sqrt(0.95 · 0.05 / R) ≤ 0.01 for the smallest whole R.")
+    hint = hints.get(
+        value,
+        "the standard error of a proportion from R replications is sqrt(p(1 − p)/R); "
+        "solve sqrt(0.95 · 0.05 / R) ≤ 0.01 for the smallest whole R.",
+    )
     return wrong(f"{name} = {value} is too {'large' if value > expected else 'small'}.", hint)

@@ -24,10 +24,10 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit
 
-from .charts import round_significant
-from .laplace import LaplaceApproximation
-from .newton import NewtonResult, newton
-from .random import check_generator
+from ..charts import round_significant
+from ..laplace import LaplaceApproximation
+from ..newton import NewtonResult, newton
+from ..random import check_generator
 
 __all__ = [
     "LogisticData",
@@ -45,7 +45,7 @@ __all__ = [
 
 #: The committed output of ``python tasks.py bench laplace_cost``, which the notebooks read:
 #: a notebook re-run under strict nbval must show the same numbers, so it cannot time afresh.
-COST_RESULTS = Path(__file__).resolve().parent.parent / "benchmarks" / "results" / "laplace_cost.json"
+COST_RESULTS = Path(__file__).resolve().parents[2] / "benchmarks" / "results" / "laplace_cost.json"
 
 
 @dataclass(frozen=True)
@@ -81,7 +81,9 @@ class LogisticData:
     def __post_init__(self) -> None:
         X = np.array(self.X, dtype=float)
         if X.ndim != 2 or X.shape[0] == 0 or X.shape[1] == 0:
-            raise ValueError(f"X must be a 2-D array with at least one row and one column, got shape {X.shape}")
+            raise ValueError(
+                f"X must be a 2-D array with at least one row and one column, got shape {X.shape}"
+            )
         if not np.isfinite(X).all():
             raise ValueError("X must be finite")
         y = np.array(self.y)
@@ -97,7 +99,9 @@ class LogisticData:
         if self.coef_true is not None:
             coef = np.array(self.coef_true, dtype=float)
             if coef.shape != (X.shape[1],) or not np.isfinite(coef).all():
-                raise ValueError(f"coef_true must be finite with shape ({X.shape[1]},), got shape {coef.shape}")
+                raise ValueError(
+                    f"coef_true must be finite with shape ({X.shape[1]},), got shape {coef.shape}"
+                )
             arrays["coef_true"] = coef
         for name, value in arrays.items():
             value.flags.writeable = False
@@ -130,7 +134,9 @@ def _check_prior_sd(prior_sd) -> float:
 
 def _check_data(data) -> None:
     if not isinstance(data, LogisticData):
-        raise TypeError(f"data must be a LogisticData (e.g. from simulate_logistic), got {type(data).__name__}")
+        raise TypeError(
+            f"data must be a LogisticData (e.g. from simulate_logistic), got {type(data).__name__}"
+        )
 
 
 def _check_model(coef, data, prior_sd) -> tuple[np.ndarray, float]:
@@ -376,7 +382,9 @@ def _positive_column(rows: list, key: str) -> np.ndarray:
     return values
 
 
-def cost_chart(results: dict, *, title: str = "Cost of the Laplace fit against the dimension d") -> alt.LayerChart:
+def cost_chart(
+    results: dict, *, title: str = "Cost of the Laplace fit against the dimension d"
+) -> alt.LayerChart:
     """Time against d on log–log axes, with lines ∝ d² and ∝ d³ through the largest d.
 
     Parameters
@@ -415,7 +423,9 @@ def cost_chart(results: dict, *, title: str = "Cost of the Laplace fit against t
     if not isinstance(rows, list) or not rows:
         raise ValueError("results['rows'] must be a non-empty list of measured rows")
     series = {
-        "Laplace fit": "fit_median_s", "one Hessian": "hessian_median_s", "one Cholesky": "cholesky_median_s"
+        "Laplace fit": "fit_median_s",
+        "one Hessian": "hessian_median_s",
+        "one Cholesky": "cholesky_median_s",
     }
     for i, row in enumerate(rows):
         missing = [key for key in ("d", *series.values()) if not isinstance(row, dict) or key not in row]
@@ -423,31 +433,44 @@ def cost_chart(results: dict, *, title: str = "Cost of the Laplace fit against t
             raise ValueError(f"results['rows'][{i}] lacks {missing}")
     d = _positive_column(rows, "d")
     measured = pd.concat(
-        [pd.DataFrame({"d": d, "seconds": _positive_column(rows, key), "series": name})
-         for name, key in series.items()],
+        [
+            pd.DataFrame({"d": d, "seconds": _positive_column(rows, key), "series": name})
+            for name, key in series.items()
+        ],
         ignore_index=True,
     )
     fit = measured[measured["series"] == "Laplace fit"]
     anchor_d, anchor_s = d.max(), float(fit["seconds"][fit["d"] == d.max()].iloc[0])
     reference_names = {2: "∝ d² (reference)", 3: "∝ d³ (reference)"}
     reference = pd.concat(
-        [pd.DataFrame({"d": d, "seconds": anchor_s * (d / anchor_d) ** power, "series": name})
-         for power, name in reference_names.items()],
+        [
+            pd.DataFrame({"d": d, "seconds": anchor_s * (d / anchor_d) ** power, "series": name})
+            for power, name in reference_names.items()
+        ],
         ignore_index=True,
     )
-    table = pd.concat([measured.assign(kind="measured"), reference.assign(kind="reference")], ignore_index=True)
+    table = pd.concat(
+        [measured.assign(kind="measured"), reference.assign(kind="reference")], ignore_index=True
+    )
     table = table.assign(d=round_significant(table["d"]), seconds=round_significant(table["seconds"], 3))
     order = [*series, *reference_names.values()]
     colors = ["#4c78a8", "#f58518", "#e45756", "#9a9a9a", "#555555"]
     base = alt.Chart(table).encode(
         x=alt.X("d:Q", title="number of parameters d  (n = 10 d observations)", scale=alt.Scale(type="log")),
         y=alt.Y("seconds:Q", title="time (s)", scale=alt.Scale(type="log"), axis=alt.Axis(format=".0e")),
-        color=alt.Color("series:N", title="", sort=order, scale=alt.Scale(domain=order, range=colors),
-                        legend=alt.Legend(labelLimit=240)),
+        color=alt.Color(
+            "series:N",
+            title="",
+            sort=order,
+            scale=alt.Scale(domain=order, range=colors),
+            legend=alt.Legend(labelLimit=240),
+        ),
         tooltip=[alt.Tooltip("series:N"), alt.Tooltip("d:Q"), alt.Tooltip("seconds:Q", format=".3g")],
     )
     lines = base.transform_filter(alt.datum.kind == "measured").mark_line(point=True)
-    references = base.transform_filter(alt.datum.kind == "reference").mark_line(strokeDash=[5, 4], strokeWidth=1.2)
+    references = base.transform_filter(alt.datum.kind == "reference").mark_line(
+        strokeDash=[5, 4], strokeWidth=1.2
+    )
     first = table[(table["kind"] == "reference") & (table["d"] == table["d"].min())]
     labels = (
         alt.Chart(first.assign(label=first["series"].str.replace(" (reference)", "", regex=False)))

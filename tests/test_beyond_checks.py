@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from bda_helpers.checks import beyond_laplace as check_08
+from bda_helpers.beyond import checks as check_08
 
 
 def test_placeholders_are_not_answered():
@@ -71,7 +71,7 @@ def test_ld50_q975_importance(ld50_q975, assert_no_leak):
 def test_ld50_slip_reference_is_the_unweighted_proposal():
     """0.16 above is the unweighted answer: check it against scipy's normal draws of the proposal."""
     from bda_helpers import load_bioassay
-    from bda_helpers.importance import laplace_fit_log_beta
+    from bda_helpers.beyond.importance import laplace_fit_log_beta
 
     fit = laplace_fit_log_beta(load_bioassay())
     draws = stats.multivariate_normal(fit.mode, fit.cov).rvs(200_000, random_state=np.random.default_rng(1))
@@ -83,8 +83,13 @@ def test_replications_for_coverage(assert_no_leak):
     assert np.sqrt(0.95 * 0.05 / right) <= 0.01 < np.sqrt(0.95 * 0.05 / (right - 1))
     assert check_08.replications_for_coverage(right).passed is True
     assert check_08.replications_for_coverage(475.0).passed is True
-    cases = {2500: "p = 0.5", 1900: "two* standard errors", 5: "squared", 474: "sqrt(p(1 − p)/R)",
-             476: "sqrt(p(1 − p)/R)"}
+    cases = {
+        2500: "p = 0.5",
+        1900: "two* standard errors",
+        5: "squared",
+        474: "sqrt(p(1 − p)/R)",
+        476: "sqrt(p(1 − p)/R)",
+    }
     for answer, hint in cases.items():
         result = check_08.replications_for_coverage(answer)
         assert result.passed is False and hint in result.message, (answer, result.message)

@@ -27,11 +27,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import bioassay
-from .data import BioassayData
-from .grid import _segment_cdf, _segment_quantile
-from .laplace import LaplaceApproximation
-from .newton import ConvergenceError, newton
+from .. import bioassay
+from ..data import BioassayData
+from ..grid import _segment_cdf, _segment_quantile
+from ..laplace import LaplaceApproximation
+from ..newton import ConvergenceError, newton
 
 __all__ = ["LaplaceMarginal", "bioassay_laplace_marginal", "laplace_marginal"]
 
@@ -107,7 +107,9 @@ class LaplaceMarginal:
                 f"log_density_unnormalised must have the shape of values {values.shape}, got {log_density.shape}"
             )
         if modes.ndim != 2 or modes.shape[0] != values.size or modes.shape[1] < 2:
-            raise ValueError(f"conditional_modes must have shape ({values.size}, d) with d >= 2, got {modes.shape}")
+            raise ValueError(
+                f"conditional_modes must have shape ({values.size}, d) with d >= 2, got {modes.shape}"
+            )
         index = _check_index(self.index, modes.shape[1])
         if np.any(np.isnan(log_density)) or np.any(log_density == np.inf) or np.all(log_density == -np.inf):
             raise ValueError("log_density_unnormalised must be finite or -inf, and not -inf everywhere")
@@ -297,7 +299,9 @@ def laplace_marginal(
         guess = at_first
         for k in direction:
             guess = maximise(k, guess)
-    return LaplaceMarginal(values=values, log_density_unnormalised=log_p, conditional_modes=modes, index=index)
+    return LaplaceMarginal(
+        values=values, log_density_unnormalised=log_p, conditional_modes=modes, index=index
+    )
 
 
 def bioassay_laplace_marginal(
@@ -332,5 +336,10 @@ def bioassay_laplace_marginal(
     if values is None:
         values = (bioassay.GRID_ALPHA, bioassay.GRID_BETA)[index]
     return laplace_marginal(
-        model.log_density, model.gradient, model.hessian, values, index, start=bioassay.laplace_fit(data, prior)
+        model.log_density,
+        model.gradient,
+        model.hessian,
+        values,
+        index,
+        start=bioassay.laplace_fit(data, prior),
     )

@@ -26,13 +26,13 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
-from .bioassay import NormalPrior, grid_posterior, laplace_fit
-from .data import BioassayData
-from .grid import GridPosterior
-from .laplace import LaplaceApproximation
-from .ld50_normal import ld50_normal_quantile
-from .random import check_generator
-from .summaries import ld50, weighted_quantiles
+from ..bioassay import NormalPrior, grid_posterior, laplace_fit
+from ..data import BioassayData
+from ..grid import GridPosterior
+from ..laplace import LaplaceApproximation
+from ..ld50_normal import ld50_normal_quantile
+from ..random import check_generator
+from ..summaries import ld50, weighted_quantiles
 
 __all__ = [
     "QUANTILE_PROBS",
@@ -90,7 +90,9 @@ def _check_data(data) -> None:
 def _check_span(span) -> tuple[float, float]:
     span = np.asarray(span, dtype=float)
     if span.shape != (2,) or not np.isfinite(span).all() or not span[0] < 0 < span[1]:
-        raise ValueError(f"span must be (lower, upper) in Laplace sds with lower < 0 < upper, got {span.tolist()}")
+        raise ValueError(
+            f"span must be (lower, upper) in Laplace sds with lower < 0 < upper, got {span.tolist()}"
+        )
     return float(span[0]), float(span[1])
 
 
@@ -272,7 +274,8 @@ def laplace_grid_distance(
     points = _check_points(points)
     approx = laplace_fit(data, prior)
     alpha, beta = (
-        np.linspace(mode + span[0] * sd, mode + span[1] * sd, points) for mode, sd in zip(approx.mode, approx.sd)
+        np.linspace(mode + span[0] * sd, mode + span[1] * sd, points)
+        for mode, sd in zip(approx.mode, approx.sd)
     )
     exact = grid_posterior(data, prior, alpha=alpha, beta=beta)
     theta = np.stack(np.meshgrid(alpha, beta, indexing="ij"), axis=-1)
@@ -325,8 +328,16 @@ class LargeSampleStudy:
     slope_error_sd: np.ndarray
 
     def __post_init__(self) -> None:
-        for name in ("ks", "total_variation", "beta_quantile_error", "beta_quantile_error_sd",
-                     "beta_sd_grid", "edge_mass", "slope_error", "slope_error_sd"):
+        for name in (
+            "ks",
+            "total_variation",
+            "beta_quantile_error",
+            "beta_quantile_error_sd",
+            "beta_sd_grid",
+            "edge_mass",
+            "slope_error",
+            "slope_error_sd",
+        ):
             object.__setattr__(self, name, _read_only(getattr(self, name)))
 
     def table(self) -> pd.DataFrame:
@@ -562,8 +573,13 @@ class CoverageStudy:
         (['quantity', 'level', 'method', 'coverage', 'mc_se'], 8)
         """
         rows = [
-            {"quantity": quantity, "level": float(level), "method": method,
-             "coverage": float(self.coverage[q, i, m]), "mc_se": float(self.mc_se[q, i, m])}
+            {
+                "quantity": quantity,
+                "level": float(level),
+                "method": method,
+                "coverage": float(self.coverage[q, i, m]),
+                "mc_se": float(self.mc_se[q, i, m]),
+            }
             for q, quantity in enumerate(_QUANTITIES)
             for i, level in enumerate(self.levels)
             for m, method in enumerate(_METHODS)
@@ -658,9 +674,13 @@ def coverage_study(
     """
     theta_true = np.asarray(theta_true, dtype=float)
     if theta_true.shape != (2,) or not np.isfinite(theta_true).all():
-        raise ValueError(f"theta_true must be a finite (alpha, beta) of shape (2,), got {theta_true.tolist()}")
+        raise ValueError(
+            f"theta_true must be a finite (alpha, beta) of shape (2,), got {theta_true.tolist()}"
+        )
     if theta_true[1] <= 0:
-        raise ValueError(f"theta_true needs beta > 0 for LD50 = -alpha/beta to exist, got beta={theta_true[1]}")
+        raise ValueError(
+            f"theta_true needs beta > 0 for LD50 = -alpha/beta to exist, got beta={theta_true[1]}"
+        )
     doses = np.asarray(doses, dtype=float)
     if doses.ndim != 1 or doses.size < 2 or not np.isfinite(doses).all():
         raise ValueError(f"doses must be a 1-D array of at least two finite values, got {doses.tolist()}")
@@ -695,7 +715,9 @@ def coverage_study(
         intervals[1, :, 0, d] = ld50_normal_quantile(probs, fit.mode, fit.cov)
 
     alpha, beta = (
-        np.linspace((modes[:, i] + span[0] * sds[:, i]).min(), (modes[:, i] + span[1] * sds[:, i]).max(), points[i])
+        np.linspace(
+            (modes[:, i] + span[0] * sds[:, i]).min(), (modes[:, i] + span[1] * sds[:, i]).max(), points[i]
+        )
         for i in range(2)
     )
     ld50_cells = ld50(*np.meshgrid(alpha, beta[beta > 0], indexing="ij")).ravel()
@@ -704,7 +726,7 @@ def coverage_study(
     edge = np.empty(len(data_sets))
     beta_nonpositive = np.empty(len(data_sets))
     for start in range(0, len(data_sets), _CHUNK):
-        log_post = grid_log_posteriors(distinct[start:start + _CHUNK], data_sets[0], prior, alpha, beta)
+        log_post = grid_log_posteriors(distinct[start : start + _CHUNK], data_sets[0], prior, alpha, beta)
         for d, values in enumerate(log_post, start=start):
             grid = GridPosterior.from_log_density(values, alpha, beta)
             edge[d] = grid.edge_mass().largest

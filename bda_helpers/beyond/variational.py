@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize
 
-from .random import check_generator
+from ..random import check_generator
 
 __all__ = ["FAMILIES", "GaussianVIResult", "VIConvergenceError", "gaussian_vi", "gaussian_summary_table"]
 
@@ -200,10 +200,14 @@ class _Objective:
             )
         values = np.asarray(self.log_density(theta), dtype=float)
         if values.shape != (self.n,):
-            raise ValueError(f"log_density must map draws of shape {theta.shape} to shape {(self.n,)}, got {values.shape}")
+            raise ValueError(
+                f"log_density must map draws of shape {theta.shape} to shape {(self.n,)}, got {values.shape}"
+            )
         scores = np.asarray(self.gradient(theta), dtype=float)
         if scores.shape != theta.shape:
-            raise ValueError(f"gradient must map draws of shape {theta.shape} to that shape, got {scores.shape}")
+            raise ValueError(
+                f"gradient must map draws of shape {theta.shape} to that shape, got {scores.shape}"
+            )
         bad = ~(np.isfinite(values) & np.isfinite(scores).all(axis=1))
         if bad.any():
             raise ValueError(

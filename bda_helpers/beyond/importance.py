@@ -29,11 +29,11 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import special
 
-from . import bioassay
-from .data import BioassayData
-from .laplace import LaplaceApproximation, laplace
-from .random import check_draw_count, check_generator
-from .summaries import weighted_quantiles
+from .. import bioassay
+from ..data import BioassayData
+from ..laplace import LaplaceApproximation, laplace
+from ..random import check_draw_count, check_generator
+from ..summaries import weighted_quantiles
 
 __all__ = ["ImportanceSample", "importance_sample", "laplace_fit_log_beta"]
 
@@ -64,7 +64,9 @@ def _pareto_smooth(log_weights: np.ndarray) -> tuple[np.ndarray, float]:
     """ArviZ's PSIS: the smoothed, normalised log weights and the Pareto shape estimate k̂."""
     with warnings.catch_warnings():
         # ArviZ announces its refactor once a day on import; nothing else is silenced here.
-        warnings.filterwarnings("ignore", message=r"\s*ArviZ is undergoing a major refactor", category=FutureWarning)
+        warnings.filterwarnings(
+            "ignore", message=r"\s*ArviZ is undergoing a major refactor", category=FutureWarning
+        )
         import arviz as az
     # For very heavy tails ArviZ's Pareto fit takes exp of large log-likelihood differences;
     # they overflow to inf, so their terms get weight 1/inf = 0, as intended (the returned k̂
@@ -134,7 +136,11 @@ class ImportanceSample:
             smoothed, k = log_weights - special.logsumexp(log_weights), -np.inf
         else:
             smoothed, k = _pareto_smooth(log_weights)
-        for name, value in (("draws", draws), ("log_weights", log_weights), ("smoothed_log_weights", smoothed)):
+        for name, value in (
+            ("draws", draws),
+            ("log_weights", log_weights),
+            ("smoothed_log_weights", smoothed),
+        ):
             value.flags.writeable = False
             object.__setattr__(self, name, value)
         object.__setattr__(self, "pareto_k", k)
@@ -326,7 +332,9 @@ def importance_sample(
     return ImportanceSample(draws, log_q - proposal.logpdf(draws))
 
 
-def laplace_fit_log_beta(data: BioassayData, prior: bioassay.NormalPrior | None = None) -> LaplaceApproximation:
+def laplace_fit_log_beta(
+    data: BioassayData, prior: bioassay.NormalPrior | None = None
+) -> LaplaceApproximation:
     """The Laplace approximation of the bioassay posterior of (α, log β), Jacobian included.
 
     Guarded Newton from (0, 0) with :func:`~bda_helpers.bioassay.gradient_log_beta` and
