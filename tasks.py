@@ -1,7 +1,10 @@
 """The course's commands. Each one first makes sure the virtual environment is ready.
 
     python tasks.py lab        open the course in JupyterLab (localhost only, with a token)
-    python tasks.py test       run the unit tests and execute every notebook under strict nbval
+    python tasks.py test       lint (as `lint` does), then run the unit tests and execute every notebook
+                               under strict nbval
+    python tasks.py lint       check the code and the notebooks with ruff: `ruff check` and
+                               `ruff format --check` (lint --fix applies ruff's fixes and formatting)
     python tasks.py refresh    re-execute notebooks in place after editing them, then again on a simulated
                                x86-64-v2 CPU: fails if an output the tests compare differs there, or
                                changed only in its last digits (--no-cpu-check, --allow-roundoff)
@@ -12,9 +15,12 @@
     python tasks.py browser    open every notebook in JupyterLab in headless Chromium, offline, check
                                that every chart draws, and save screenshots in browser-artifacts/
 
-The environment lives in ``.venv/`` and is (re)built from ``requirements.txt`` whenever
-that file or ``pyproject.toml`` changes. Extra arguments go to the underlying tool, e.g.
-``python tasks.py test tests/test_grid.py`` or ``python tasks.py refresh notebooks/02_bioassay_posterior.ipynb``.
+The environment lives in ``.venv/`` and is (re)built from ``requirements-dev.txt`` (the pinned
+``requirements.txt`` plus ruff, pre-commit and setuptools) whenever it, ``requirements.txt`` or
+``pyproject.toml`` changes. Extra arguments go to the underlying tool, e.g.
+``python tasks.py test tests/test_grid.py`` or
+``python tasks.py refresh notebooks/02_bioassay_posterior.ipynb``; ``lint`` takes paths (default:
+the whole repository, as configured in pyproject.toml).
 Needs only Python 3.11+ (with venv and pip) and, the first time, access to PyPI.
 ``browser`` also installs requirements-browser.txt into ``.venv`` and needs Chromium: it
 uses /usr/bin/chromium (or the executable named by the CHROMIUM environment variable) and,
@@ -38,27 +44,29 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 STAMP = VENV / "requirements.sha256"
+#: The files the environment is built from: a change to any of them rebuilds it.
+REQUIREMENTS = ("requirements.txt", "requirements-dev.txt", "pyproject.toml")
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
 
 
 def _requirements_hash() -> str:
     digest = hashlib.sha256()
-    for name in ("requirements.txt", "pyproject.toml"):
-        digest.update((ROOT / name).read_bytes())
+    for name in REQUIREMENTS:
+        digest.update(name.encode() + b"\0" + (ROOT / name).read_bytes())
     return digest.hexdigest()
 
 
 def ensure_environment() -> None:
-    """Create ``.venv`` and install the pinned requirements if they are missing or stale."""
+    """Create ``.venv`` and install the pinned requirements (requirements-dev.txt) if missing or stale."""
     wanted = _requirements_hash()
     if PYTHON.exists() and STAMP.exists() and STAMP.read_text().strip() == wanted:
         return
     if not PYTHON.exists():
         print("Creating the virtual environment in .venv ...", flush=True)
         subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
-    print("Installing requirements.txt into .venv ...", flush=True)
-    pip_install("requirements.txt")
+    print("Installing requirements-dev.txt (with requirements.txt) into .venv ...", flush=True)
+    pip_install("requirements-dev.txt")
     STAMP.write_text(wanted + "\n")
 
 
@@ -111,6 +119,29 @@ def test_command(extra: list[str]) -> list[str]:
     return [str(PYTHON), "-m", "pytest", "-n", "2", "--dist", "loadscope", *extra]
 
 
+def lint_commands(argv: list[str]) -> list[list[str]]:
+    """``lint [--fix] [PATH ...]``: ruff's lint and format check, or with ``--fix`` its fixes and format."""
+    ruff = [str(PYTHON), "-m", "ruff"]
+    paths = [arg for arg in argv if arg != "--fix"] or ["."]
+    if "--fix" in argv:
+        return [[*ruff, "check", "--fix", *paths], [*ruff, "format", *paths]]
+    return [[*ruff, "check", *paths], [*ruff, "format", "--check", *paths]]
+
+
+def lint(argv: list[str]) -> int:
+    """Run both ruff commands (each reports its findings) and say what failed and how to fix it."""
+    failed = [command[3] for command in lint_commands(argv) if run(command) != 0]
+    if failed:
+        print(
+            f"\nLint failed (ruff {' and ruff '.join(failed)}, configured in pyproject.toml): "
+            "fix the findings above, or run\n    python tasks.py lint --fix\n"
+            "to apply ruff's automatic fixes and formatting (review the changes).",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
 # ---------------------------------------------------------------------------------------------
 # The CPU matrix. Another machine changes three things in what the course computes: numpy's
 # SIMD kernels (exp, log, sums), OpenBLAS's kernels (matrix products, solves) and the
@@ -121,8 +152,13 @@ def test_command(extra: list[str]) -> list[str]:
 MATRIX = ("native", "avx2", "baseline", "nocc")
 MATRIX_HELP = {
     "native": "this machine as it is",
-    "avx2": "an AVX2 machine (numpy's AVX-512 kernels off, OpenBLAS's Haswell kernels, PyTensor -march=haswell)",
-    "baseline": "an x86-64-v2 machine (numpy's baseline kernels, OpenBLAS's Nehalem kernels, PyTensor -march=x86-64-v2)",
+    "avx2": (
+        "an AVX2 machine (numpy's AVX-512 kernels off, OpenBLAS's Haswell kernels, PyTensor -march=haswell)"
+    ),
+    "baseline": (
+        "an x86-64-v2 machine (numpy's baseline kernels, OpenBLAS's Nehalem kernels, "
+        "PyTensor -march=x86-64-v2)"
+    ),
     "nocc": "a machine without a C compiler (PyTensor falls back to Python, as on many laptops)",
 }
 
@@ -151,7 +187,7 @@ def matrix_environment(config: str) -> dict[str, str] | str:
         return env
     if platform.machine().lower() not in ("x86_64", "amd64"):
         return f"skipped: {config} simulates an x86-64 CPU, this machine is {platform.machine()}"
-    dispatch, supported = _numpy_simd()
+    _, supported = _numpy_simd()
     if config == "avx2":
         if "X86_V3" not in supported:
             return "skipped: this CPU has no AVX2 (x86-64-v3)"
@@ -381,7 +417,7 @@ def refresh(extra: list[str]) -> int:
 
 
 def main(argv: list[str]) -> int:
-    commands = ("lab", "test", "refresh", "matrix", "bench", "browser")
+    commands = ("lab", "test", "lint", "refresh", "matrix", "bench", "browser")
     if not argv or argv[0] not in commands:
         print(__doc__)
         return 2
@@ -402,7 +438,12 @@ def main(argv: list[str]) -> int:
         if hasattr(os, "geteuid") and os.geteuid() == 0:
             lab.append("--allow-root")  # containers often run as root; Jupyter refuses without this
         return run([*lab, *extra])
+    if command == "lint":
+        return lint(extra)
     if command == "test":
+        if lint([]) != 0:
+            print("The tests did not run: `python tasks.py test` lints first.", file=sys.stderr)
+            return 1
         return run(test_command(extra))
     if command == "matrix":
         return run_matrix(extra)

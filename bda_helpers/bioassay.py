@@ -4,22 +4,36 @@
 
 All densities are unnormalised: they leave out the binomial coefficients and the prior's
 normalising constant, which do not depend on (alpha, beta).
+
+Every model function takes the parameters first, as one array ``theta`` whose last axis
+holds ``(alpha, beta)`` (or ``phi = (alpha, log beta)``), and broadcasts over the leading
+axes: a log density returns ``theta.shape[:-1]`` (a 0-d value for one point), a gradient
+``theta.shape`` and a Hessian ``theta.shape + (2,)``. So one function serves the optimiser
+(one point, shape ``(2,)``), draws ``(S, 2)`` and a grid ``(m, k, 2)``;
+:func:`model_functions` binds the data (and prior) into functions of ``theta`` alone.
+
+Under the flat prior the posterior is proper only when the data are not separated
+(BDA3 Exercise 3.14): :func:`check_proper` says so, and :func:`laplace_fit` and
+:func:`grid_posterior` refuse an improper posterior with :class:`ImproperPosteriorError`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 from scipy.special import expit
 
+from ._validation import LOG_FLOAT_MAX
 from .data import BioassayData
 from .grid import GridPosterior
 from .laplace import LaplaceApproximation, laplace
 
 __all__ = [
     "NormalPrior",
+    "ImproperPosteriorError",
     "log_likelihood",
     "log_posterior",
     "gradient",
@@ -28,11 +42,15 @@ __all__ = [
     "GRID_BETA",
     "ModelFunctions",
     "model_functions",
+    "is_separable",
+    "check_proper",
     "laplace_fit",
+    "laplace_fit_log_beta",
     "grid_posterior",
     "log_posterior_log_beta",
     "gradient_log_beta",
     "hessian_log_beta",
+    "model_functions_log_beta",
 ]
 
 #: The course's grid for the exact posterior: the ranges of BDA3 §3.7's demos, α ∈ [−4, 8] and
@@ -43,8 +61,23 @@ GRID_BETA = np.linspace(-10.0, 40.0, 360)
 GRID_ALPHA.flags.writeable = False
 GRID_BETA.flags.writeable = False
 
-#: log of the largest float (about 709.78): ``exp(x)`` overflows for ``x`` above it.
-_LOG_FLOAT_MAX = float(np.log(np.finfo(float).max))
+
+class ImproperPosteriorError(ValueError):
+    """The posterior asked for is improper: it has no finite mode and cannot be normalised.
+
+    Raised by :func:`check_proper` (and so by :func:`laplace_fit` and :func:`grid_posterior`)
+    for separated data, or data at a single dose, under the flat prior.
+    """
+
+
+def _first_bad_point(finite: np.ndarray, theta: np.ndarray, value_dims: int) -> list[float]:
+    """The point of ``theta`` (shape (..., 2)) at the first entry of ``finite`` that is False.
+
+    ``value_dims`` is how many trailing axes of ``finite`` belong to one point's value:
+    0 for a density, 1 for a gradient, 2 for a Hessian.
+    """
+    index = tuple(int(i) for i in np.argwhere(~finite)[0])
+    return theta[index[: len(index) - value_dims]].tolist()
 
 
 @dataclass(frozen=True)
@@ -87,19 +120,41 @@ class NormalPrior:
             value.flags.writeable = False
             object.__setattr__(self, name, value)
 
-    def log_density(self, alpha, beta) -> np.ndarray:
-        """Unnormalised log prior density, broadcasting over ``alpha`` and ``beta``.
+    def _quadratic(self, theta: np.ndarray) -> np.ndarray:
+        """``-½ (theta - mean)ᵀ precision (theta - mean)`` for checked ``theta``, unguarded."""
+        d_alpha = theta[..., 0] - self.mean[0]
+        d_beta = theta[..., 1] - self.mean[1]
+        p = self.precision
+        return -0.5 * (p[0, 0] * d_alpha**2 + 2 * p[0, 1] * d_alpha * d_beta + p[1, 1] * d_beta**2)
+
+    def log_density(self, theta) -> np.ndarray:
+        """Unnormalised log prior density at ``theta = (alpha, beta)``, shape ``theta.shape[:-1]``.
+
+        Parameters
+        ----------
+        theta : array_like, shape (2,) or (..., 2)
+            One point, or points stacked along leading axes.
+
+        Raises
+        ------
+        ValueError
+            If ``theta`` is not finite or has the wrong shape, or the quadratic form overflows
+            (a point around 1e154 or beyond); the message names the first such point.
 
         Examples
         --------
         >>> prior = NormalPrior(mean=[0.0, 10.0], cov=[[4.0, 0.0], [0.0, 10.0]])
-        >>> prior.log_density(np.array([0.0, 2.0]), 10.0).tolist()   # -(2**2) / (2 * 4)
+        >>> prior.log_density([[0.0, 10.0], [2.0, 10.0]]).tolist()   # -(2**2) / (2 * 4)
         [-0.0, -0.5]
         """
-        d_alpha = np.asarray(alpha, dtype=float) - self.mean[0]
-        d_beta = np.asarray(beta, dtype=float) - self.mean[1]
-        p = self.precision
-        return -0.5 * (p[0, 0] * d_alpha**2 + 2 * p[0, 1] * d_alpha * d_beta + p[1, 1] * d_beta**2)
+        theta = _check_theta_batch(theta)
+        with np.errstate(over="ignore", invalid="ignore"):
+            value = self._quadratic(theta)
+        finite = np.isfinite(value)
+        if not finite.all():
+            point = _first_bad_point(finite, theta, 0)
+            raise ValueError(f"the prior's log density overflows at (alpha, beta)={point}")
+        return value
 
 
 def _check_model(data, prior) -> None:
@@ -113,105 +168,143 @@ def _check_model(data, prior) -> None:
         raise TypeError(f"prior must be a NormalPrior or None, got {type(prior).__name__}")
 
 
-def _check_theta(theta) -> np.ndarray:
-    theta = np.asarray(theta, dtype=float)
-    if theta.shape != (2,):
-        raise ValueError(f"theta must be (alpha, beta) with shape (2,), got shape {theta.shape}")
-    if not np.isfinite(theta).all():
-        raise ValueError(f"theta must be finite, got {theta.tolist()}")
-    return theta
+def _check_theta_batch(theta, names: str = "alpha, beta", what: str = "theta") -> np.ndarray:
+    """Points ``(..., 2)`` as a float array, finite; refuse anything else naming what is wrong.
 
-
-def _check_theta_batch(theta) -> np.ndarray:
-    """Like :func:`_check_theta`, but also accept points stacked along leading axes, (..., 2).
-
-    A single point gets exactly :func:`_check_theta`'s messages; a batch's messages name its
-    shape, or the first point that is not finite.
+    One point must have shape (2,); a batch's messages name its shape, or the first point
+    that is not finite.
     """
     theta = np.asarray(theta, dtype=float)
     if theta.ndim <= 1:
-        return _check_theta(theta)
+        if theta.shape != (2,):
+            raise ValueError(f"{what} must be ({names}) with shape (2,), got shape {theta.shape}")
+        if not np.isfinite(theta).all():
+            raise ValueError(f"{what} must be finite, got {theta.tolist()}")
+        return theta
     if theta.shape[-1] != 2:
-        raise ValueError(f"theta must be points (alpha, beta) with shape (..., 2), got shape {theta.shape}")
+        raise ValueError(f"{what} must be points ({names}) with shape (..., 2), got shape {theta.shape}")
     bad = ~np.isfinite(theta).all(axis=-1)
     if bad.any():
         index = tuple(int(i) for i in np.argwhere(bad)[0])
-        raise ValueError(f"theta must be finite, got {theta[index].tolist()} at index {index}")
+        raise ValueError(f"{what} must be finite, got {theta[index].tolist()} at index {index}")
     return theta
 
 
-def log_likelihood(alpha, beta, data: BioassayData) -> np.ndarray:
-    """Binomial log-likelihood of (alpha, beta), up to a constant, broadcasting over arrays.
+def _log_likelihood_values(theta: np.ndarray, data: BioassayData) -> np.ndarray:
+    """The log-likelihood at checked points ``theta``; ``inf`` or ``nan`` where it overflows."""
+    alpha, beta = theta[..., 0], theta[..., 1]
+    total = np.zeros(theta.shape[:-1])
+    with np.errstate(over="ignore", invalid="ignore"):
+        for x_i, n_i, y_i in zip(data.x, data.n, data.y):
+            eta = alpha + beta * x_i
+            total += y_i * eta - n_i * np.logaddexp(0.0, eta)
+    return total
+
+
+def _log_posterior_values(theta: np.ndarray, data: BioassayData, prior: NormalPrior | None) -> np.ndarray:
+    """The log posterior at checked points ``theta``; ``inf`` or ``nan`` where it overflows."""
+    total = _log_likelihood_values(theta, data)
+    if prior is not None:
+        with np.errstate(over="ignore", invalid="ignore"):
+            total = total + prior._quadratic(theta)
+    return total
+
+
+def _refuse_overflow(values: np.ndarray, theta: np.ndarray, what: str) -> np.ndarray:
+    """Return ``values`` if finite everywhere, else raise naming the first point where not."""
+    finite = np.isfinite(values)
+    if finite.all():
+        return values
+    alpha, beta = _first_bad_point(finite, theta, 0)
+    raise ValueError(
+        f"the {what} overflows at alpha={alpha}, beta={beta}: the logits alpha + beta * x_i "
+        "(or their products with the counts, or the prior) are too large for floating point"
+    )
+
+
+def log_likelihood(theta, data: BioassayData) -> np.ndarray:
+    """Binomial log-likelihood at ``theta = (alpha, beta)``, up to a constant.
 
     Uses ``log p = eta - log(1 + e^eta)`` and ``log(1 - p) = -log(1 + e^eta)`` with
-    ``log(1 + e^eta) = logaddexp(0, eta)``, which never overflows, so the result is finite
-    for any finite (alpha, beta). Loops over the (few) dose groups, so a grid needs only a
-    few grid-sized temporaries.
+    ``log(1 + e^eta) = logaddexp(0, eta)``, which does not overflow while the logits
+    ``eta_i = alpha + beta * x_i`` are finite. Loops over the (few) dose groups, so a grid
+    needs only a few grid-sized temporaries.
 
     Parameters
     ----------
-    alpha, beta : array_like
-        Intercept and slope; broadcast against each other (e.g. a whole grid made with
-        ``np.meshgrid(alpha, beta, indexing="ij")``, or ``alpha[:, None]`` and ``beta``).
+    theta : array_like, shape (2,) or (..., 2)
+        One point (alpha, beta), or points stacked along leading axes: draws ``(S, 2)``, or a
+        whole grid ``(m, k, 2)``.
     data : BioassayData
         The dose groups.
 
     Returns
     -------
-    numpy.ndarray
-        ``sum_i y_i * eta_i - n_i * log(1 + exp(eta_i))`` with ``eta_i = alpha + beta*x_i``,
-        of the broadcast shape of ``alpha`` and ``beta``.
+    numpy.ndarray, shape ``theta.shape[:-1]``
+        ``sum_i y_i * eta_i - n_i * log(1 + exp(eta_i))``.
+
+    Raises
+    ------
+    ValueError
+        If ``theta`` is not finite or has the wrong shape, or the value overflows at some
+        point (e.g. ``alpha = beta = 1e308``, where a logit is infinite); the message names
+        the first such point.
 
     Examples
     --------
     >>> from bda_helpers import load_bioassay
     >>> data = load_bioassay()
-    >>> float(np.round(log_likelihood(0.8466, 7.7488, data), 4))
+    >>> float(np.round(log_likelihood([0.8466, 7.7488], data), 4))
     -5.8944
-    >>> float(log_likelihood(1e6, -1e6, data)) < 0   # extreme logits stay finite
+    >>> float(log_likelihood([1e6, -1e6], data)) < 0   # extreme logits stay finite
     True
     """
     _check_model(data, None)
-    alpha = np.asarray(alpha, dtype=float)
-    beta = np.asarray(beta, dtype=float)
-    total = np.zeros(np.broadcast_shapes(alpha.shape, beta.shape))
-    for x_i, n_i, y_i in zip(data.x, data.n, data.y):
-        eta = alpha + beta * x_i
-        total += y_i * eta - n_i * np.logaddexp(0.0, eta)
-    return total
+    theta = _check_theta_batch(theta)
+    return _refuse_overflow(_log_likelihood_values(theta, data), theta, "log-likelihood")
 
 
-def log_posterior(alpha, beta, data: BioassayData, prior: NormalPrior | None = None) -> np.ndarray:
-    """Unnormalised log posterior density of (alpha, beta), broadcasting over arrays.
+def log_posterior(theta, data: BioassayData, prior: NormalPrior | None = None) -> np.ndarray:
+    """Unnormalised log posterior density at ``theta = (alpha, beta)``.
 
     Parameters
     ----------
-    alpha, beta : array_like
-        Intercept and slope; broadcast against each other.
+    theta : array_like, shape (2,) or (..., 2)
+        One point (alpha, beta), or points stacked along leading axes: draws ``(S, 2)``, or a
+        whole grid ``(m, k, 2)``.
     data : BioassayData
         The dose groups.
     prior : NormalPrior, optional
         A normal prior on (alpha, beta); ``None`` (the default) is the uniform prior of
-        BDA3 §3.7, under which the posterior is proper (BDA3 Exercise 3.14).
+        BDA3 §3.7. Under it the posterior is proper unless the data are separated (see
+        :func:`check_proper`); this function evaluates the density either way.
 
     Returns
     -------
-    numpy.ndarray
-        Log-likelihood plus log prior, up to an additive constant.
+    numpy.ndarray, shape ``theta.shape[:-1]``
+        Log-likelihood plus log prior, up to an additive constant; always finite.
+
+    Raises
+    ------
+    ValueError
+        If ``theta`` is not finite or has the wrong shape, or the value overflows at some
+        point (e.g. ``alpha = beta = 1e308``, where a logit ``alpha + beta * x_i`` is
+        infinite); the message names the first such point. It never returns NaN or inf.
 
     Examples
     --------
     >>> from bda_helpers import load_bioassay
     >>> data = load_bioassay()
     >>> alpha, beta = np.linspace(-4, 8, 3), np.linspace(-10, 40, 5)
-    >>> log_posterior(alpha[:, None], beta, data).shape   # a 3 x 5 grid in one call
+    >>> grid = np.stack(np.meshgrid(alpha, beta, indexing="ij"), axis=-1)   # shape (3, 5, 2)
+    >>> log_posterior(grid, data).shape   # a 3 x 5 grid in one call
     (3, 5)
+    >>> round(float(log_posterior([0.0, 0.0], data)), 4)   # 20 animals, each p = 1/2
+    -13.8629
     """
     _check_model(data, prior)
-    result = log_likelihood(alpha, beta, data)
-    if prior is not None:
-        result = result + prior.log_density(alpha, beta)
-    return result
+    theta = _check_theta_batch(theta)
+    return _refuse_overflow(_log_posterior_values(theta, data, prior), theta, "log posterior")
 
 
 def gradient(theta, data: BioassayData, prior: NormalPrior | None = None) -> np.ndarray:
@@ -259,18 +352,39 @@ def hessian(theta, data: BioassayData, prior: NormalPrior | None = None) -> np.n
     is a prior. It is negative definite whenever two doses differ, so the log posterior
     is strictly concave (a canonical-link GLM).
 
+    Parameters
+    ----------
+    theta : array_like, shape (2,) or (..., 2)
+        One point (alpha, beta), or points stacked along leading axes.
+    data : BioassayData
+    prior : NormalPrior, optional
+
+    Returns
+    -------
+    numpy.ndarray, shape ``theta.shape + (2,)``
+        ``(2, 2)`` for one point, ``(..., 2, 2)`` for a batch.
+
     Examples
     --------
     >>> from bda_helpers import load_bioassay
     >>> hessian([0.0, 0.0], load_bioassay()).round(4).tolist()
     [[-5.0, 0.6], [0.6, -1.7062]]
+    >>> hessian(np.zeros((3, 2)), load_bioassay()).shape   # three points
+    (3, 2, 2)
     """
     _check_model(data, prior)
-    theta = _check_theta(theta)
-    p = expit(theta[0] + theta[1] * data.x)
-    weight = data.n * p * (1.0 - p)
-    design = np.column_stack([np.ones_like(data.x), data.x])
-    hess = -(design.T * weight) @ design
+    theta = _check_theta_batch(theta)
+    if theta.ndim == 1:  # one point: the 2 x 2 product is the fastest form (Newton calls it often)
+        p = expit(theta[0] + theta[1] * data.x)
+        design = np.column_stack([np.ones_like(data.x), data.x])
+        hess = -(design.T * (data.n * p * (1.0 - p))) @ design
+    else:
+        p = expit(theta[..., 0, None] + theta[..., 1, None] * data.x)  # (..., groups)
+        weight = data.n * p * (1.0 - p)
+        hess = np.empty(theta.shape + (2,))
+        hess[..., 0, 0] = -weight.sum(axis=-1)
+        hess[..., 0, 1] = hess[..., 1, 0] = -(weight @ data.x)
+        hess[..., 1, 1] = -(weight @ data.x**2)
     if prior is not None:
         hess -= prior.precision
     return hess
@@ -278,24 +392,28 @@ def hessian(theta, data: BioassayData, prior: NormalPrior | None = None) -> np.n
 
 @dataclass(frozen=True)
 class ModelFunctions:
-    """The bioassay log posterior and its derivatives as functions of one vector ``theta = (alpha, beta)``,
-    the form that :func:`~bda_helpers.newton`, :func:`~bda_helpers.laplace` and the finite-difference
-    helpers take.
+    """A log posterior and its derivatives as functions of the parameters alone.
+
+    Each broadcasts over leading axes of its argument (shape ``(..., 2)``), so the same
+    function goes into :func:`~bda_helpers.newton` and :func:`~bda_helpers.laplace` (one
+    point), into :meth:`~bda_helpers.GridPosterior.from_log_density` (a grid ``(m, k, 2)``)
+    and evaluates draws ``(S, 2)``.
 
     Attributes
     ----------
-    log_density : callable, theta -> float
-    gradient : callable, theta -> array of shape (2,)
-    hessian : callable, theta -> array of shape (2, 2)
+    log_density : callable, theta -> array of shape ``theta.shape[:-1]`` (0-d for one point)
+    gradient : callable, theta -> array of the shape of ``theta``
+    hessian : callable, theta -> array of shape ``theta.shape + (2,)``
     """
 
-    log_density: Callable[[np.ndarray], float]
+    log_density: Callable[[np.ndarray], np.ndarray]
     gradient: Callable[[np.ndarray], np.ndarray]
     hessian: Callable[[np.ndarray], np.ndarray]
 
 
 def model_functions(data: BioassayData, prior: NormalPrior | None = None) -> ModelFunctions:
-    """Bind ``data`` (and ``prior``) into the three functions of ``theta`` an optimiser needs.
+    """Bind ``data`` (and ``prior``) into :func:`log_posterior`, :func:`gradient` and
+    :func:`hessian` as functions of ``theta = (alpha, beta)`` alone.
 
     Raises
     ------
@@ -307,20 +425,131 @@ def model_functions(data: BioassayData, prior: NormalPrior | None = None) -> Mod
     --------
     >>> from bda_helpers import load_bioassay
     >>> model = model_functions(load_bioassay())
-    >>> model.gradient([0.0, 0.0]).round(3).tolist(), round(model.log_density([0.0, 0.0]), 4)
+    >>> model.gradient([0.0, 0.0]).round(3).tolist(), round(float(model.log_density([0.0, 0.0])), 4)
     ([-1.0, 4.4], -13.8629)
+    >>> model.log_density(np.zeros((4, 3, 2))).shape   # a grid of points in one call
+    (4, 3)
     """
     _check_model(data, prior)
-
-    def log_density(theta) -> float:
-        theta = _check_theta(theta)
-        return float(log_posterior(theta[0], theta[1], data, prior))
-
     return ModelFunctions(
-        log_density=log_density,
-        gradient=lambda theta: gradient(theta, data, prior),
-        hessian=lambda theta: hessian(theta, data, prior),
+        log_density=partial(log_posterior, data=data, prior=prior),
+        gradient=partial(gradient, data=data, prior=prior),
+        hessian=partial(hessian, data=data, prior=prior),
     )
+
+
+# --- Is the posterior proper? ---------------------------------------------------------------
+
+
+def _separating_cut(data: BioassayData) -> tuple[float, bool] | None:
+    """A dose ``c`` that separates the data, and whether deaths lie above it; ``None`` if none does."""
+    for alive, dead, deaths_above in (
+        (data.y == 0, data.y == data.n, True),
+        (data.y == data.n, data.y == 0, False),
+    ):
+        for cut in np.unique(data.x):
+            if alive[data.x < cut].all() and dead[data.x > cut].all():
+                return float(cut), deaths_above
+    return None
+
+
+def is_separable(data: BioassayData) -> bool:
+    """Whether the dose groups are (quasi-)separated, so that the flat-prior posterior is improper.
+
+    The logistic likelihood then keeps rising towards a steeper and steeper curve and has no
+    finite maximum: there is a dose ``c`` with no deaths below it and only deaths above it
+    (or the reverse), whatever happens at ``c`` itself. With all groups at one dose the
+    slope is not identified either, and that counts as separable too.
+
+    Examples
+    --------
+    >>> x, n = [-0.86, -0.30, -0.05, 0.73], [5, 5, 5, 5]
+    >>> is_separable(BioassayData(x=x, n=n, y=[0, 1, 3, 5]))   # the bioassay data
+    False
+    >>> is_separable(BioassayData(x=x, n=n, y=[0, 0, 5, 5]))   # separated
+    True
+    >>> is_separable(BioassayData(x=x, n=n, y=[0, 2, 5, 5]))   # quasi-separated: mixed only at x=-0.30
+    True
+    """
+    _check_model(data, None)
+    return _separating_cut(data) is not None
+
+
+def _separation_reason(data: BioassayData) -> str | None:
+    """Why the flat-prior posterior of ``data`` is improper, in words; ``None`` if it is proper."""
+    found = _separating_cut(data)
+    if found is None:
+        return None
+    cut, deaths_above = found
+    if np.unique(data.x).size == 1:
+        return (
+            f"all the dose groups are at one dose x={cut:g}, so the slope beta is not identified: "
+            "the likelihood is constant along a line of (alpha, beta) and has no finite mode"
+        )
+    if np.all(data.y == 0) or np.all(data.y == data.n):
+        none_died = bool(np.all(data.y == 0))
+        what = "no animal died at any dose" if none_died else "every animal died, at every dose"
+        return (
+            f"the data are separated ({what}), so the likelihood keeps rising as the death probability "
+            f"goes to {0 if none_died else 1} at every dose and has no finite mode"
+        )
+    none, only = ("no deaths", "only deaths") if deaths_above else ("only deaths", "no deaths")
+    if np.any(data.x > cut) and np.any(data.x < cut):
+        where = f"{none} below dose x={cut:g}, {only} above it"
+    elif np.any(data.x < cut):
+        where = f"{none} below the highest dose x={cut:g}"
+    else:
+        where = f"{only} above the lowest dose x={cut:g}"
+    return (
+        f"the data are separated ({where}), so the likelihood keeps rising as the curve steepens "
+        "and has no finite mode"
+    )
+
+
+def check_proper(data: BioassayData, prior: NormalPrior | None = None) -> None:
+    """Refuse a posterior that is improper: the flat prior with separated data or a single dose.
+
+    With a :class:`NormalPrior` the posterior is always proper (the likelihood is bounded by
+    1 and the prior integrates to 1). Under the flat prior it is proper exactly when the data
+    are not separated (:func:`is_separable`): then the log-likelihood is strictly concave and
+    tends to −∞ in every direction, so it has one finite mode and a finite integral.
+
+    Parameters
+    ----------
+    data : BioassayData
+    prior : NormalPrior, optional
+
+    Raises
+    ------
+    ImproperPosteriorError
+        If ``prior`` is ``None`` and the data are (quasi-)separated or all at one dose; the
+        message says which groups separate and how to fix it.
+    TypeError
+        If ``data`` is not a :class:`~bda_helpers.BioassayData` or ``prior`` is not a
+        :class:`NormalPrior` (or ``None``).
+
+    Examples
+    --------
+    >>> from bda_helpers import load_bioassay
+    >>> check_proper(load_bioassay())   # the bioassay data: proper, nothing to say
+    >>> separated = BioassayData(x=[-0.86, -0.30, -0.05, 0.73], n=[5, 5, 5, 5], y=[0, 0, 5, 5])
+    >>> check_proper(separated, NormalPrior(mean=[0.0, 10.0], cov=[[4.0, 0.0], [0.0, 100.0]]))
+    >>> try:  # doctest: +NORMALIZE_WHITESPACE
+    ...     check_proper(separated)
+    ... except ImproperPosteriorError as error:
+    ...     print(error)
+    the flat-prior posterior is improper: the data are separated (no deaths below dose x=-0.3,
+    only deaths above it), so the likelihood keeps rising as the curve steepens and has no
+    finite mode; give a proper prior (prior=NormalPrior(...))
+    """
+    _check_model(data, prior)
+    if prior is not None:
+        return
+    reason = _separation_reason(data)
+    if reason is not None:
+        raise ImproperPosteriorError(
+            f"the flat-prior posterior is improper: {reason}; give a proper prior (prior=NormalPrior(...))"
+        )
 
 
 def laplace_fit(data: BioassayData, prior: NormalPrior | None = None) -> LaplaceApproximation:
@@ -329,6 +558,9 @@ def laplace_fit(data: BioassayData, prior: NormalPrior | None = None) -> Laplace
 
     Raises
     ------
+    ImproperPosteriorError
+        If the posterior is improper (flat prior, separated data or one dose; see
+        :func:`check_proper`): there is no mode to approximate around.
     TypeError
         If ``data`` is not a :class:`~bda_helpers.BioassayData` or ``prior`` is not a
         :class:`NormalPrior` (or ``None``).
@@ -340,7 +572,39 @@ def laplace_fit(data: BioassayData, prior: NormalPrior | None = None) -> Laplace
     >>> approx.mode.round(4).tolist(), approx.sd.round(3).tolist()
     ([0.8466, 7.7488], [1.019, 4.873])
     """
+    check_proper(data, prior)
     model = model_functions(data, prior)
+    return laplace(model.gradient, [0.0, 0.0], hessian=model.hessian, log_density=model.log_density)
+
+
+def laplace_fit_log_beta(data: BioassayData, prior: NormalPrior | None = None) -> LaplaceApproximation:
+    """The Laplace approximation of the bioassay posterior of (α, log β), Jacobian included.
+
+    Guarded Newton from (0, 0) with the functions of
+    :func:`model_functions_log_beta`: at (0, 0) the Hessian is not
+    negative definite, so the steps are checked against the log density.
+
+    Raises
+    ------
+    TypeError
+        If ``data`` is not a :class:`~bda_helpers.BioassayData` or ``prior`` is not a
+        :class:`NormalPrior` (or ``None``).
+    ImproperPosteriorError
+        (a ``ValueError``) If ``prior`` is None and the data are separable
+        (:func:`check_proper`): the posterior then has no mode, in
+        (α, log β) as in (α, β).
+    ConvergenceError
+        If Newton's method finds no mode.
+
+    Examples
+    --------
+    >>> from bda_helpers import load_bioassay
+    >>> fit = laplace_fit_log_beta(load_bioassay())
+    >>> fit.mode.round(3).tolist(), fit.sd.round(3).tolist()
+    ([1.271, 2.375], [1.074, 0.515])
+    """
+    check_proper(data, prior)
+    model = model_functions_log_beta(data, prior)
     return laplace(model.gradient, [0.0, 0.0], hessian=model.hessian, log_density=model.log_density)
 
 
@@ -348,10 +612,14 @@ def grid_posterior(
     data: BioassayData, prior: NormalPrior | None = None, *, alpha=GRID_ALPHA, beta=GRID_BETA
 ) -> GridPosterior:
     """The exact bioassay posterior normalised on a grid (by default the course's
-    :data:`GRID_ALPHA` × :data:`GRID_BETA`).
+    :data:`GRID_ALPHA` × :data:`GRID_BETA`), with the parameter names ("alpha", "beta").
 
     Raises
     ------
+    ImproperPosteriorError
+        If the posterior is improper (flat prior, separated data or one dose; see
+        :func:`check_proper`): normalising it on a grid would give an answer set by the
+        grid's edges, not by the data.
     TypeError
         If ``data`` is not a :class:`~bda_helpers.BioassayData` or ``prior`` is not a
         :class:`NormalPrior` (or ``None``).
@@ -360,11 +628,13 @@ def grid_posterior(
     --------
     >>> from bda_helpers import load_bioassay
     >>> grid = grid_posterior(load_bioassay())
-    >>> grid.mass.shape, round(float(grid.mean()[1]), 2)
-    ((240, 360), 11.61)
+    >>> grid.names, grid.mass.shape, round(float(grid.mean()[1]), 2)
+    (('alpha', 'beta'), (240, 360), 11.61)
     """
-    _check_model(data, prior)
-    return GridPosterior.from_log_density(lambda a, b: log_posterior(a, b, data, prior), alpha, beta)
+    check_proper(data, prior)
+    return GridPosterior.from_log_density(
+        model_functions(data, prior).log_density, (alpha, beta), names=("alpha", "beta")
+    )
 
 
 # --- The same model in (alpha, log beta) --------------------------------------------------
@@ -380,87 +650,86 @@ def grid_posterior(
 
 #: The largest log beta each function can take: where beta, resp. beta², overflows.
 _LOG_BETA_LIMITS = {
-    "log density": (_LOG_FLOAT_MAX, "beta = exp(log_beta) overflows"),
-    "gradient": (_LOG_FLOAT_MAX, "beta = exp(log_beta) overflows"),
-    "Hessian": (_LOG_FLOAT_MAX / 2, "beta² = exp(2 log_beta) overflows"),
+    "log density": (LOG_FLOAT_MAX, "beta = exp(log_beta) overflows"),
+    "gradient": (LOG_FLOAT_MAX, "beta = exp(log_beta) overflows"),
+    "Hessian": (LOG_FLOAT_MAX / 2, "beta² = exp(2 log_beta) overflows"),
 }
 
 
-def _check_log_beta_limit(log_beta: np.ndarray, what: str) -> None:
-    limit, reason = _LOG_BETA_LIMITS[what]
-    too_large = log_beta > limit
-    if np.any(too_large):
-        value = float(np.asarray(log_beta)[too_large].ravel()[0])
-        raise ValueError(f"log_beta={value} is too large for the {what}: {reason} above log_beta={limit:.2f}")
-
-
 def _check_phi(phi, what: str) -> np.ndarray:
-    phi = np.asarray(phi, dtype=float)
-    if phi.shape != (2,):
-        raise ValueError(f"phi must be (alpha, log_beta) with shape (2,), got shape {phi.shape}")
-    if not np.isfinite(phi).all():
-        raise ValueError(f"phi must be finite, got {phi.tolist()}")
-    _check_log_beta_limit(phi[1], what)
+    """Points ``phi = (alpha, log_beta)``, shape (..., 2), finite and with a usable log beta."""
+    phi = _check_theta_batch(phi, names="alpha, log_beta", what="phi")
+    limit, reason = _LOG_BETA_LIMITS[what]
+    too_large = phi[..., 1] > limit
+    if np.any(too_large):
+        value = float(phi[..., 1][too_large].ravel()[0])
+        raise ValueError(f"log_beta={value} is too large for the {what}: {reason} above log_beta={limit:.2f}")
     return phi
 
 
-def _refuse_overflow(values: np.ndarray, alpha, log_beta, what: str) -> np.ndarray:
+def _refuse_overflow_log_beta(values: np.ndarray, phi: np.ndarray, what: str, value_dims: int) -> np.ndarray:
     """Return ``values`` if all finite, else raise naming the first point where they are not."""
     finite = np.isfinite(values)
     if finite.all():
         return values
-    alpha, log_beta = np.broadcast_arrays(np.asarray(alpha, dtype=float), np.asarray(log_beta, dtype=float))
-    index = tuple(np.argwhere(~finite)[0]) if alpha.shape == finite.shape else ()
-    a, phi = float(alpha[index]), float(log_beta[index])
+    a, log_beta = _first_bad_point(finite, phi, value_dims)
     raise ValueError(
-        f"the {what} overflows at alpha={a}, log_beta={phi} (beta = exp(log_beta) = {np.exp(phi):.3g}): "
-        "the logits alpha + beta * x_i, their products with beta, or the prior are too large for floating point"
+        f"the {what} overflows at alpha={a}, log_beta={log_beta} "
+        f"(beta = exp(log_beta) = {np.exp(log_beta):.3g}): the logits alpha + beta * x_i, "
+        "their products with beta, or the prior are too large for floating point"
     )
 
 
-def log_posterior_log_beta(
-    alpha, log_beta, data: BioassayData, prior: NormalPrior | None = None
-) -> np.ndarray:
-    """Unnormalised log posterior density of (alpha, log beta), broadcasting over arrays.
+def _alpha_beta(phi: np.ndarray) -> np.ndarray:
+    """``(alpha, beta = exp(log_beta))`` from checked ``phi = (alpha, log_beta)``."""
+    theta = phi.copy()
+    theta[..., 1] = np.exp(phi[..., 1])
+    return theta
 
-    The density of ``phi = log beta`` carries the Jacobian of ``beta = e^phi``:
-    ``log p(alpha, phi | y) = log p(alpha, e^phi | y) + phi``. Leaving out the ``+ phi``
-    gives a function whose maximum is just the (alpha, beta) mode with beta logged, which
-    is not the mode of the density of (alpha, log beta).
+
+def log_posterior_log_beta(phi, data: BioassayData, prior: NormalPrior | None = None) -> np.ndarray:
+    """Unnormalised log posterior density at ``phi = (alpha, log beta)``.
+
+    The density of ``log beta`` carries the Jacobian of ``beta = e^(log beta)``:
+    ``log p(alpha, log beta | y) = log p(alpha, beta | y) + log beta``. Leaving out the
+    ``+ log beta`` gives a function whose maximum is just the (alpha, beta) mode with beta
+    logged, which is not the mode of the density of (alpha, log beta).
 
     Parameters
     ----------
-    alpha, log_beta : array_like
-        Intercept and log slope; broadcast against each other.
+    phi : array_like, shape (2,) or (..., 2)
+        One point (alpha, log beta), or points stacked along leading axes (draws, a grid).
     data : BioassayData
     prior : NormalPrior, optional
         A normal prior on (alpha, beta) (not on log beta); ``None`` is the uniform prior
         on (alpha, beta) of BDA3 §3.7.
 
+    Returns
+    -------
+    numpy.ndarray, shape ``phi.shape[:-1]``
+
     Raises
     ------
     ValueError
-        If ``alpha`` or ``log_beta`` is not finite, ``log_beta`` exceeds about 709.78 (where
-        ``beta = exp(log_beta)`` overflows), or the density overflows at some point; the
-        message names the first such value.
+        If ``phi`` is not finite or has the wrong shape, ``log_beta`` exceeds about 709.78
+        (where ``beta = exp(log_beta)`` overflows), or the density overflows at some point;
+        the message names the first such value.
 
     Examples
     --------
     >>> from bda_helpers import load_bioassay
     >>> data = load_bioassay()
-    >>> value = log_posterior_log_beta(0.8466, np.log(7.7488), data)
-    >>> bool(np.isclose(value, log_posterior(0.8466, 7.7488, data) + np.log(7.7488)))
+    >>> value = log_posterior_log_beta([0.8466, np.log(7.7488)], data)
+    >>> bool(np.isclose(value, log_posterior([0.8466, 7.7488], data) + np.log(7.7488)))
     True
+    >>> log_posterior_log_beta(np.zeros((5, 2)), data).shape   # five points
+    (5,)
     """
-    alpha = np.asarray(alpha, dtype=float)
-    log_beta = np.asarray(log_beta, dtype=float)
-    for name, value in (("alpha", alpha), ("log_beta", log_beta)):
-        if not np.isfinite(value).all():
-            raise ValueError(f"{name} must be finite, got {float(value[~np.isfinite(value)].ravel()[0])}")
-    _check_log_beta_limit(log_beta, "log density")
+    _check_model(data, prior)
+    phi = _check_phi(phi, "log density")
     with np.errstate(over="ignore", invalid="ignore"):
-        value = log_posterior(alpha, np.exp(log_beta), data, prior) + log_beta
-    return _refuse_overflow(value, alpha, log_beta, "log density")
+        value = _log_posterior_values(_alpha_beta(phi), data, prior) + phi[..., 1]
+    return _refuse_overflow_log_beta(value, phi, "log density", 0)
 
 
 def gradient_log_beta(phi, data: BioassayData, prior: NormalPrior | None = None) -> np.ndarray:
@@ -469,11 +738,22 @@ def gradient_log_beta(phi, data: BioassayData, prior: NormalPrior | None = None)
     With ``g`` the gradient in (alpha, beta): ``(g_alpha, beta * g_beta + 1)``; the ``+ 1``
     is the derivative of the log-Jacobian ``log beta``.
 
+    Parameters
+    ----------
+    phi : array_like, shape (2,) or (..., 2)
+        One point (alpha, log beta), or points stacked along leading axes.
+    data : BioassayData
+    prior : NormalPrior, optional
+
+    Returns
+    -------
+    numpy.ndarray, the shape of ``phi``
+
     Raises
     ------
     ValueError
-        If ``phi`` is not a finite pair, ``log beta`` exceeds about 709.78 (where
-        ``beta = exp(log_beta)`` overflows), or ``beta * g_beta`` overflows.
+        If ``phi`` is not finite or has the wrong shape, ``log beta`` exceeds about 709.78
+        (where ``beta = exp(log_beta)`` overflows), or ``beta * g_beta`` overflows.
 
     Examples
     --------
@@ -481,12 +761,13 @@ def gradient_log_beta(phi, data: BioassayData, prior: NormalPrior | None = None)
     >>> gradient_log_beta([0.0, 0.0], load_bioassay()).round(3).tolist()   # beta = 1
     [-0.426, 3.776]
     """
+    _check_model(data, prior)
     phi = _check_phi(phi, "gradient")
-    beta = np.exp(phi[1])
+    theta = _alpha_beta(phi)
     with np.errstate(over="ignore", invalid="ignore"):
-        g_alpha, g_beta = gradient([phi[0], beta], data, prior)
-        grad = np.array([g_alpha, beta * g_beta + 1.0])
-    return _refuse_overflow(grad, phi[0], phi[1], "gradient")
+        grad = gradient(theta, data, prior)
+        grad[..., 1] = theta[..., 1] * grad[..., 1] + 1.0
+    return _refuse_overflow_log_beta(grad, phi, "gradient", 1)
 
 
 def hessian_log_beta(phi, data: BioassayData, prior: NormalPrior | None = None) -> np.ndarray:
@@ -496,11 +777,22 @@ def hessian_log_beta(phi, data: BioassayData, prior: NormalPrior | None = None) 
     ``[[H_aa, beta H_ab], [beta H_ab, beta² H_bb + beta g_b]]`` (the Jacobian term is
     linear in log beta, so it adds nothing here).
 
+    Parameters
+    ----------
+    phi : array_like, shape (2,) or (..., 2)
+        One point (alpha, log beta), or points stacked along leading axes.
+    data : BioassayData
+    prior : NormalPrior, optional
+
+    Returns
+    -------
+    numpy.ndarray, shape ``phi.shape + (2,)``
+
     Raises
     ------
     ValueError
-        If ``phi`` is not a finite pair, ``log beta`` exceeds about 354.89 (where
-        ``beta² = exp(2 log_beta)`` overflows), or a term still overflows.
+        If ``phi`` is not finite or has the wrong shape, ``log beta`` exceeds about 354.89
+        (where ``beta² = exp(2 log_beta)`` overflows), or a term still overflows.
 
     Examples
     --------
@@ -508,13 +800,42 @@ def hessian_log_beta(phi, data: BioassayData, prior: NormalPrior | None = None) 
     >>> hessian_log_beta([0.0, 0.0], load_bioassay()).round(4).tolist()
     [[-4.6134, 0.5266], [0.5266, 1.3053]]
     """
+    _check_model(data, prior)
     phi = _check_phi(phi, "Hessian")
-    beta = np.exp(phi[1])
-    theta = np.array([phi[0], beta])
+    theta = _alpha_beta(phi)
+    beta = theta[..., 1]
     with np.errstate(over="ignore", invalid="ignore"):
-        g_beta = gradient(theta, data, prior)[1]
+        g_beta = gradient(theta, data, prior)[..., 1]
         hess = hessian(theta, data, prior)
-        result = np.array(
-            [[hess[0, 0], beta * hess[0, 1]], [beta * hess[0, 1], beta**2 * hess[1, 1] + beta * g_beta]]
-        )
-    return _refuse_overflow(result, phi[0], phi[1], "Hessian")
+        hess[..., 1, 1] = beta**2 * hess[..., 1, 1] + beta * g_beta
+        hess[..., 0, 1] *= beta
+        hess[..., 1, 0] = hess[..., 0, 1]
+    return _refuse_overflow_log_beta(hess, phi, "Hessian", 2)
+
+
+def model_functions_log_beta(data: BioassayData, prior: NormalPrior | None = None) -> ModelFunctions:
+    """Bind ``data`` (and ``prior``) into :func:`log_posterior_log_beta`, :func:`gradient_log_beta`
+    and :func:`hessian_log_beta` as functions of ``phi = (alpha, log beta)`` alone.
+
+    ``prior`` is a normal prior on (alpha, beta), as everywhere in this module.
+
+    Raises
+    ------
+    TypeError
+        If ``data`` is not a :class:`~bda_helpers.BioassayData` or ``prior`` is not a
+        :class:`NormalPrior` (or ``None``).
+
+    Examples
+    --------
+    >>> from bda_helpers import load_bioassay
+    >>> model = model_functions_log_beta(load_bioassay())
+    >>> fit = laplace(model.gradient, [0.0, 0.0], hessian=model.hessian, log_density=model.log_density)
+    >>> fit.mode.round(3).tolist(), round(float(np.exp(fit.mode[1])), 2)   # beta = 10.75 there
+    ([1.271, 2.375], 10.75)
+    """
+    _check_model(data, prior)
+    return ModelFunctions(
+        log_density=partial(log_posterior_log_beta, data=data, prior=prior),
+        gradient=partial(gradient_log_beta, data=data, prior=prior),
+        hessian=partial(hessian_log_beta, data=data, prior=prior),
+    )

@@ -25,6 +25,7 @@ import io
 import json
 import math
 import numbers
+import re
 
 import altair as alt
 import numpy as np
@@ -48,7 +49,6 @@ __all__ = [
     "draws_with_points_chart",
     "step_error_chart",
     "gaussian_ellipses_chart",
-    "coverage_chart",
 ]
 
 _VEGALITE_VERSION = alt.SCHEMA_VERSION.lstrip("v").rsplit(".", 1)[0]  # "5.20" for Altair 5.5
@@ -94,7 +94,8 @@ def _course_renderer(spec: dict, **options) -> tuple[dict, dict]:
     Examples
     --------
     >>> table = pd.DataFrame({"x": [0.5, 1.0, 2.0], "y": [1.0, 3.0, 2.0]})
-    >>> bundle, metadata = _course_renderer(alt.Chart(table, title="t").mark_line().encode(x="x", y="y").to_dict())
+    >>> chart = alt.Chart(table, title="t").mark_line().encode(x="x", y="y")
+    >>> bundle, metadata = _course_renderer(chart.to_dict())
     >>> sorted(bundle), metadata
     (['application/vnd.vegalite.v5+json', 'image/svg+xml', 'text/plain'], {})
     >>> next(iter(bundle["application/vnd.vegalite.v5+json"]["datasets"].values()))
@@ -227,7 +228,8 @@ def _csv_datasets(spec: dict) -> dict:
 
     Examples
     --------
-    >>> chart = alt.Chart(pd.DataFrame({"x": [0.25, 1e-05], "group": ["a", "b"]})).mark_point().encode(x="x", color="group")
+    >>> table = pd.DataFrame({"x": [0.25, 1e-05], "group": ["a", "b"]})
+    >>> chart = alt.Chart(table).mark_point().encode(x="x", color="group")
     >>> spec = _csv_datasets(chart.to_dict())
     >>> spec["data"]["format"], next(iter(spec["datasets"].values()))
     ({'type': 'csv', 'parse': {'x': 'number'}}, 'x,group\n0.25,a\n1e-05,b')
@@ -370,33 +372,47 @@ def dose_response_chart(data: BioassayData, *, alpha=None, beta=None) -> alt.Cha
     return (lines + points).properties(width=360, height=240)
 
 
+#: Axis titles for the parameter names the course uses; any other name is its own title.
+_AXIS_TITLES = {"alpha": "α", "beta": "β", "log_beta": "log β", "mu": "μ", "sigma": "σ", "log_sigma": "log σ"}
+
+
+def _field_name(name: str) -> str:
+    """A Vega-Lite field name for parameter ``name``: brackets and dots would address nested data."""
+    return re.sub(r"\W", "_", name)
+
+
 def posterior_region_chart(grid: GridPosterior, *, title: str = "") -> alt.Chart:
     """Highest-density regions of a grid posterior (50/80/95/99 %) as filled contour bands.
 
     Each grid cell is coloured by the smallest highest-density region that contains it
     (:meth:`GridPosterior.credible_level`), which reads like a contour plot. Cells outside
     the 99 % region are left blank. Use a moderate grid (a few thousand cells): every cell
-    is one rectangle in the chart.
+    is one rectangle in the chart. The axes are the grid's two parameters, named after
+    :attr:`GridPosterior.names` (``alpha`` and ``beta`` are titled α and β).
 
     Examples
     --------
     >>> grid = GridPosterior.from_log_density(
-    ...     lambda a, b: -0.5 * (a**2 + b**2), np.linspace(-4, 4, 21), np.linspace(-4, 4, 31))
-    >>> posterior_region_chart(grid, title="standard normal").to_dict()["mark"]["type"]
-    'rect'
+    ...     lambda theta: -0.5 * (theta**2).sum(axis=-1), (np.linspace(-4, 4, 21), np.linspace(-4, 4, 31)),
+    ...     names=("alpha", "beta"))
+    >>> spec = posterior_region_chart(grid, title="standard normal").to_dict()
+    >>> spec["mark"]["type"], spec["encoding"]["x"]["field"], spec["encoding"]["x"]["title"]
+    ('rect', 'alpha', 'α')
     """
     level = grid.credible_level()
     band = np.searchsorted(np.array(_CREDIBLE_LEVELS), level, side="left")
     labels = np.array([f"{p:.0%}" for p in _CREDIBLE_LEVELS] + [""])[band]
-    alpha, beta = np.meshgrid(grid.alpha, grid.beta, indexing="ij")
+    x_axis, y_axis = grid.axes
+    x_name, y_name = (_field_name(name) for name in grid.names)
+    x_mesh, y_mesh = np.meshgrid(x_axis, y_axis, indexing="ij")
     half = grid.step / 2
     inside = band < len(_CREDIBLE_LEVELS)
     cells = pd.DataFrame(
         {
-            "alpha": round_significant(alpha[inside] - half[0]),
-            "alpha_end": round_significant(alpha[inside] + half[0]),
-            "beta": round_significant(beta[inside] - half[1]),
-            "beta_end": round_significant(beta[inside] + half[1]),
+            x_name: round_significant(x_mesh[inside] - half[0]),
+            f"{x_name}_end": round_significant(x_mesh[inside] + half[0]),
+            y_name: round_significant(y_mesh[inside] - half[1]),
+            f"{y_name}_end": round_significant(y_mesh[inside] + half[1]),
             "region": labels[inside],
         }
     )
@@ -406,21 +422,17 @@ def posterior_region_chart(grid: GridPosterior, *, title: str = "") -> alt.Chart
         .mark_rect()
         .encode(
             x=alt.X(
-                "alpha:Q",
-                title="α",
-                scale=alt.Scale(
-                    domain=[float(grid.alpha[0] - half[0]), float(grid.alpha[-1] + half[0])], nice=False
-                ),
+                f"{x_name}:Q",
+                title=_AXIS_TITLES.get(grid.names[0], grid.names[0]),
+                scale=alt.Scale(domain=[float(x_axis[0] - half[0]), float(x_axis[-1] + half[0])], nice=False),
             ),
-            x2="alpha_end:Q",
+            x2=f"{x_name}_end:Q",
             y=alt.Y(
-                "beta:Q",
-                title="β",
-                scale=alt.Scale(
-                    domain=[float(grid.beta[0] - half[1]), float(grid.beta[-1] + half[1])], nice=False
-                ),
+                f"{y_name}:Q",
+                title=_AXIS_TITLES.get(grid.names[1], grid.names[1]),
+                scale=alt.Scale(domain=[float(y_axis[0] - half[1]), float(y_axis[-1] + half[1])], nice=False),
             ),
-            y2="beta_end:Q",
+            y2=f"{y_name}_end:Q",
             color=alt.Color(
                 "region:O",
                 title="HPD region",
@@ -763,6 +775,81 @@ def draws_with_points_chart(
     return alt.layer(scatter, crosses, labels, title=title)
 
 
+def _check_steps(steps) -> np.ndarray:
+    """``steps`` as a 1-D float array, refused unless every step is positive and finite."""
+    steps = np.asarray(steps, dtype=float)
+    if steps.ndim != 1 or not (np.isfinite(steps) & (steps > 0)).all():
+        raise ValueError(f"steps must be a 1-D array of positive, finite numbers, got {steps.tolist()}")
+    return steps
+
+
+def _step_mark_rows(marks: dict) -> pd.DataFrame:
+    """The marked steps as rows (h, label, row: the label's offset from the top), each mark
+    refused unless it is a positive, finite number."""
+    for label, value in marks.items():
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise TypeError(f"mark {label!r} must be a number (a step), got {type(value).__name__}")
+        if not (np.isfinite(value) and value > 0):
+            raise ValueError(
+                f"mark {label!r} must be a positive, finite step for a logarithmic axis, got {value}"
+            )
+    return pd.DataFrame(
+        {
+            "h": round_significant(list(marks.values())),
+            "label": list(marks),
+            "row": 14.0 * np.arange(len(marks)),
+        }
+    )
+
+
+def _step_error_rows(steps: np.ndarray, errors: dict, references: dict) -> pd.DataFrame:
+    """The curves as rows (h, error, curve, kind), each refused unless it has the steps' shape
+    and positive, finite values; reference points more than a factor of 10 outside the
+    measured errors' range are left out. Rounded to 4 significant digits."""
+    frames = []
+    for kind, curves in (("measured", errors), ("reference", references)):
+        for name, values in curves.items():
+            values = np.asarray(values, dtype=float)
+            if values.shape != steps.shape:
+                raise ValueError(
+                    f"curve {name!r} has shape {values.shape}, but steps has shape {steps.shape}"
+                )
+            if not (np.isfinite(values) & (values > 0)).all():
+                raise ValueError(f"curve {name!r} must be positive and finite for a logarithmic axis")
+            frames.append(pd.DataFrame({"h": steps, "error": values, "curve": name, "kind": kind}))
+    if not errors:
+        raise ValueError("errors must hold at least one measured curve")
+    measured = np.concatenate([np.asarray(v, dtype=float) for v in errors.values()])
+    low, high = measured.min() / 10.0, measured.max() * 10.0
+    table = pd.concat(frames, ignore_index=True)
+    table = table[(table["kind"] == "measured") | table["error"].between(low, high)]
+    return table.assign(h=round_significant(table["h"]), error=round_significant(table["error"]))
+
+
+def _step_error_encoding(x_title: str, y_title: str, curves: list[str]) -> dict:
+    """The encoding of :func:`step_error_chart`'s curves: log–log axes, a colour per curve (in
+    the order given), solid lines for measured errors and dashed ones for references."""
+    log_axis = {"scale": alt.Scale(type="log"), "axis": alt.Axis(format=".0e")}
+    return {
+        "x": alt.X("h:Q", title=x_title, **log_axis),
+        "y": alt.Y("error:Q", title=y_title, **log_axis),
+        "color": alt.Color(
+            "curve:N", title="", sort=curves, legend=alt.Legend(symbolType="stroke", labelLimit=320)
+        ),
+        "strokeDash": alt.StrokeDash(
+            "kind:N",
+            title="",
+            scale=alt.Scale(domain=["measured", "reference"], range=[[1, 0], [5, 4]]),
+            legend=None,
+        ),
+        "tooltip": [
+            alt.Tooltip("curve:N"),
+            alt.Tooltip("h:Q", format=".2e"),
+            alt.Tooltip("error:Q", format=".2e"),
+        ],
+    }
+
+
 def step_error_chart(
     steps,
     errors: dict[str, np.ndarray],
@@ -807,71 +894,15 @@ def step_error_chart(
     >>> [layer["mark"]["type"] for layer in chart.to_dict()["layer"]]
     ['line', 'line', 'rule', 'text']
     """
-    steps = np.asarray(steps, dtype=float)
-    if steps.ndim != 1 or not (np.isfinite(steps) & (steps > 0)).all():
-        raise ValueError(f"steps must be a 1-D array of positive, finite numbers, got {steps.tolist()}")
+    steps = _check_steps(steps)
     references = references or {}
-    marks = marks or {}
-    for label, value in marks.items():
-        if isinstance(value, bool) or not isinstance(value, numbers.Real):
-            raise TypeError(f"mark {label!r} must be a number (a step), got {type(value).__name__}")
-        if not (np.isfinite(value) and value > 0):
-            raise ValueError(
-                f"mark {label!r} must be a positive, finite step for a logarithmic axis, got {value}"
-            )
-    frames = []
-    for kind, curves in (("measured", errors), ("reference", references)):
-        for name, values in curves.items():
-            values = np.asarray(values, dtype=float)
-            if values.shape != steps.shape:
-                raise ValueError(
-                    f"curve {name!r} has shape {values.shape}, but steps has shape {steps.shape}"
-                )
-            if not (np.isfinite(values) & (values > 0)).all():
-                raise ValueError(f"curve {name!r} must be positive and finite for a logarithmic axis")
-            frames.append(pd.DataFrame({"h": steps, "error": values, "curve": name, "kind": kind}))
-    if not errors:
-        raise ValueError("errors must hold at least one measured curve")
-    measured = np.concatenate([np.asarray(v, dtype=float) for v in errors.values()])
-    low, high = measured.min() / 10.0, measured.max() * 10.0
-    table = pd.concat(frames, ignore_index=True)
-    table = table[(table["kind"] == "measured") | table["error"].between(low, high)]
-    table = table.assign(h=round_significant(table["h"]), error=round_significant(table["error"]))
-    x = alt.X("h:Q", title=x_title, scale=alt.Scale(type="log"), axis=alt.Axis(format=".0e"))
-    y = alt.Y("error:Q", title=y_title, scale=alt.Scale(type="log"), axis=alt.Axis(format=".0e"))
-    encoding = {
-        "x": x,
-        "y": y,
-        "color": alt.Color(
-            "curve:N",
-            title="",
-            sort=[*errors, *references],
-            legend=alt.Legend(symbolType="stroke", labelLimit=320),
-        ),
-        "strokeDash": alt.StrokeDash(
-            "kind:N",
-            title="",
-            scale=alt.Scale(domain=["measured", "reference"], range=[[1, 0], [5, 4]]),
-            legend=None,
-        ),
-        "tooltip": [
-            alt.Tooltip("curve:N"),
-            alt.Tooltip("h:Q", format=".2e"),
-            alt.Tooltip("error:Q", format=".2e"),
-        ],
-    }
-    base = alt.Chart(table).encode(**encoding)
+    rule_table = _step_mark_rows(marks or {})
+    table = _step_error_rows(steps, errors, references)
+    base = alt.Chart(table).encode(**_step_error_encoding(x_title, y_title, [*errors, *references]))
     measured_lines = base.transform_filter(alt.datum.kind == "measured").mark_line(
         point=alt.OverlayMarkDef(size=20)
     )
     reference_lines = base.transform_filter(alt.datum.kind == "reference").mark_line(strokeWidth=1.5)
-    rule_table = pd.DataFrame(
-        {
-            "h": round_significant(list(marks.values())),
-            "label": list(marks),
-            "row": 14.0 * np.arange(len(marks)),
-        }
-    )
     rules = alt.Chart(rule_table).mark_rule(color="gray", strokeDash=[2, 2]).encode(x="h:Q")
     labels = (
         alt.Chart(rule_table)
@@ -937,7 +968,8 @@ def gaussian_ellipses_chart(
         mean, cov = np.asarray(mean, dtype=float), np.asarray(cov, dtype=float)
         if mean.shape != (2,) or cov.shape != (2, 2):
             raise ValueError(
-                f"gaussian {name!r} must have a mean of shape (2,) and a cov of shape (2, 2), got {mean.shape} and {cov.shape}"
+                f"gaussian {name!r} must have a mean of shape (2,) and a cov of shape (2, 2), "
+                f"got {mean.shape} and {cov.shape}"
             )
         try:
             normal = LaplaceApproximation(mode=mean, cov=cov)  # checks: finite, symmetric, positive definite
@@ -965,89 +997,4 @@ def gaussian_ellipses_chart(
             tooltip=[alt.Tooltip("gaussian:N", title="normal")],
         )
         .properties(width=360, height=360)
-    )
-
-
-_COVERAGE_COLUMNS = ("design", "quantity", "level", "method", "coverage", "mc_se")
-
-
-def coverage_chart(table: pd.DataFrame, *, title: str = "") -> alt.Chart:
-    """Actual minus nominal coverage of intervals, with ±2 Monte Carlo standard errors.
-
-    One row per quantity and nominal level, one point per method, one panel per design;
-    a vertical rule marks the nominal coverage (0 on the axis). A point whose bar
-    misses the rule shows a miscalibration larger than the simulation's noise.
-
-    Parameters
-    ----------
-    table : pandas.DataFrame
-        Columns ``design``, ``quantity``, ``level``, ``method``, ``coverage`` and ``mc_se``
-        (e.g. several :meth:`bda_helpers.beyond.asymptotics.CoverageStudy.table` results, each with
-        a ``design`` column added); ``level`` and ``coverage`` are probabilities.
-    title : str, optional
-
-    Raises
-    ------
-    ValueError
-        If a column is missing, the table is empty, or a value is not finite.
-
-    Examples
-    --------
-    >>> table = pd.DataFrame({"design": "n = 5", "quantity": "beta", "level": [0.5, 0.95],
-    ...                       "method": "grid", "coverage": [0.45, 0.97], "mc_se": [0.025, 0.009]})
-    >>> rows = next(iter(coverage_chart(table).to_dict()["datasets"].values()))
-    >>> [(row["interval"], row["error"], row["low"], row["high"]) for row in rows]
-    [('beta 50 %', -5.0, -10.0, 0.0), ('beta 95 %', 2.0, 0.2, 3.8)]
-    """
-    missing = [column for column in _COVERAGE_COLUMNS if column not in table.columns]
-    if missing:
-        raise ValueError(f"table lacks the columns {missing}")
-    if table.empty:
-        raise ValueError("table is empty")
-    values = table[["level", "coverage", "mc_se"]].to_numpy(dtype=float)
-    _check_finite(values, "level, coverage and mc_se")
-    level, coverage, mc_se = values.T
-    error = 100 * (coverage - level)  # percentage points, rounded to 0.01 below
-    frame = pd.DataFrame(
-        {
-            "design": table["design"].astype(str).to_numpy(),
-            "interval": [f"{q} {100 * p:g} %" for q, p in zip(table["quantity"], level)],
-            "method": table["method"].astype(str).to_numpy(),
-            "error": np.round(error, 2) + 0.0,  # + 0.0 turns -0.0 into 0.0
-            "low": np.round(error - 200 * mc_se, 2) + 0.0,
-            "high": np.round(error + 200 * mc_se, 2) + 0.0,
-        }
-    )
-    methods = list(dict.fromkeys(frame["method"]))
-    y = alt.Y("interval:N", title="", sort=list(dict.fromkeys(frame["interval"])))
-    color = alt.Color("method:N", title="", sort=methods)
-    offset = alt.YOffset("method:N", sort=methods)
-    x_title = "coverage − nominal (points), ±2 s.e."
-    bars = (
-        alt.Chart()
-        .mark_rule()
-        .encode(x=alt.X("low:Q", title=x_title), x2="high:Q", y=y, yOffset=offset, color=color)
-    )
-    points = (
-        alt.Chart()
-        .mark_point(filled=True, size=50)
-        .encode(
-            x="error:Q",
-            y=y,
-            yOffset=offset,
-            color=color,
-            tooltip=[
-                alt.Tooltip("interval:N"),
-                alt.Tooltip("method:N"),
-                alt.Tooltip("error:Q", title="error (points)"),
-            ],
-        )
-    )
-    nominal = alt.Chart().mark_rule(color="gray", strokeDash=[4, 4]).encode(x=alt.datum(0))
-    return (
-        alt.layer(nominal, bars, points, data=frame)
-        .properties(width=260, height=160)
-        .facet(
-            column=alt.Column("design:N", title="", sort=list(dict.fromkeys(frame["design"]))), title=title
-        )
     )

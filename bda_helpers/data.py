@@ -1,45 +1,127 @@
 """Loaders for the course's data sets, with validation of what they read.
 
-The files live in the repository's ``data/`` folder (see ``data/README.md`` for their
-sources). Every loader checks its input and raises ``ValueError`` naming the first
-problem it finds, so a damaged file never turns into a silent ``nan`` later on.
+The files live in the repository's ``data/`` folder, with their sources and terms in
+``data/README.md``. They install with the package as ``bda_helpers.datasets`` (in the editable
+install of the repository and in a wheel alike), and :func:`data_file` finds them with
+:mod:`importlib.resources`, so the loaders work from any working directory. Every loader checks
+what it reads and raises ``ValueError`` naming the file, the line and the first problem it finds,
+so a damaged file never turns into a silent ``nan`` or a wrapped-around integer later on.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
+import io
+import os
 from dataclasses import dataclass
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ["DATA_DIR", "BioassayData", "load_bioassay", "load_windshieldy"]
+from ._validation import read_only
 
-#: The repository's ``data/`` folder (the package is installed editable from the repo).
-DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+__all__ = ["MAX_COUNT", "BioassayData", "data_file", "load_bioassay", "load_windshieldy"]
+
+#: The package the data files install as (the repository's ``data/`` folder).
+_DATASETS = "bda_helpers.datasets"
+#: What the data files are (the folder also holds ``__init__.py`` and ``README.md``).
+_DATA_SUFFIXES = (".csv", ".txt")
+
+#: The largest count accepted, 2**53: above it floating point does not hold every whole number.
+MAX_COUNT = 2**53
 
 
-def _as_finite_vector(values, name: str) -> np.ndarray:
-    """Return ``values`` as a 1-D float array, or raise naming what is wrong."""
-    array = np.array(values, dtype=float)  # a copy: never alias or freeze the caller's array
+def data_file(name: str) -> Traversable:
+    """One of the data files shipped with the package, found with :mod:`importlib.resources`.
+
+    Parameters
+    ----------
+    name : str
+        The file's name, e.g. ``"bioassay.csv"``.
+
+    Returns
+    -------
+    importlib.resources.abc.Traversable
+        The file; in an ordinary install (the repository's editable one, or a wheel) a
+        :class:`pathlib.Path`.
+
+    Raises
+    ------
+    FileNotFoundError
+        If no data file has that name (the message lists the ones there are), or if the data
+        sets' package is not installed (e.g. the repository is on ``sys.path`` but not installed).
+
+    Examples
+    --------
+    >>> data_file("bioassay.csv").name
+    'bioassay.csv'
+    >>> data_file("bioassay.xlsx")
+    Traceback (most recent call last):
+    ...
+    FileNotFoundError: no data file 'bioassay.xlsx'; the data files are bioassay.csv, windshieldy1.txt
+    """
+    try:
+        folder = resources.files(_DATASETS)
+    except ModuleNotFoundError:
+        raise FileNotFoundError(
+            f"the data sets (package {_DATASETS}) are not installed: install bda_helpers with "
+            "`python -m pip install -e .` in the repository (or `python -m pip install .`)"
+        ) from None
+    names = sorted(item.name for item in folder.iterdir() if item.name.endswith(_DATA_SUFFIXES))
+    if name not in names:
+        raise FileNotFoundError(f"no data file {name!r}; the data files are {', '.join(names)}")
+    return folder / name
+
+
+def _show(value: float) -> str:
+    """A number as a message shows it: whole numbers without a decimal point, others exactly."""
+    if np.isfinite(value) and value == np.round(value) and abs(value) < 1e16:
+        return str(int(value))
+    return repr(float(value))
+
+
+def _as_vector(values, name: str) -> np.ndarray:
+    """``values`` as a new 1-D float array (never the caller's), or raise naming what is wrong."""
+    if np.iscomplexobj(values):
+        raise ValueError(f"{name} must be real numbers, got complex values")
+    try:
+        array = np.array(values, dtype=float)
+    except (TypeError, ValueError, OverflowError) as error:
+        raise ValueError(f"{name} must be numbers: {error}") from None
     if array.ndim != 1:
         raise ValueError(f"{name} must be one-dimensional, got shape {array.shape}")
-    bad = np.flatnonzero(~np.isfinite(array))
-    if bad.size:
-        i = bad[0]
-        raise ValueError(f"{name}[{i}]={array[i]} is not finite")
     return array
 
 
-def _as_counts(values, name: str) -> np.ndarray:
-    """Return ``values`` as a 1-D integer array of non-negative whole numbers."""
-    array = _as_finite_vector(values, name)
-    for i, value in enumerate(array):
-        if value != np.round(value):
-            raise ValueError(f"{name}[{i}]={value} is not a whole number")
-        if value < 0:
-            raise ValueError(f"{name}[{i}]={value:g} is negative")
-    return array.astype(np.int64)
+def _count_problem(value: float) -> str | None:
+    """What makes ``value`` no count of animals, or None if it is one."""
+    if not np.isfinite(value):
+        return "is not finite"
+    if value != np.round(value):
+        return "is not a whole number"
+    if value < 0:
+        return "is negative"
+    if value > MAX_COUNT:
+        return f"is too large for a count (the limit is 2**53 = {MAX_COUNT})"
+    return None
+
+
+def _group_problem(i: int, x: np.ndarray, n: np.ndarray, y: np.ndarray) -> str | None:
+    """What is wrong with dose group ``i``, e.g. ``'y[2]=6 exceeds n[2]=5'``, or None."""
+    if not np.isfinite(x[i]):
+        return f"x[{i}]={_show(x[i])} is not finite"
+    for name, values in (("n", n), ("y", y)):
+        problem = _count_problem(values[i])
+        if problem is not None:
+            return f"{name}[{i}]={_show(values[i])} {problem}"
+    if n[i] == 0:
+        return f"n[{i}]=0: every dose group needs at least one animal"
+    if y[i] > n[i]:
+        return f"y[{i}]={_show(y[i])} exceeds n[{i}]={_show(n[i])}"
+    return None
 
 
 @dataclass(frozen=True)
@@ -51,15 +133,19 @@ class BioassayData:
     x : array_like
         Log dose of each group.
     n : array_like
-        Number of animals in each group (positive whole numbers).
+        Number of animals in each group (whole numbers from 1 to :data:`MAX_COUNT`).
     y : array_like
         Number of deaths in each group (whole numbers with ``0 <= y <= n``).
+
+    The arrays are copied and made read-only; ``n`` and ``y`` become integer arrays. Dose groups
+    may share a dose (replicate batches).
 
     Raises
     ------
     ValueError
-        If the arrays are empty, of different lengths, not finite, or the counts are
-        not whole numbers with ``0 <= y <= n`` and ``n > 0``.
+        If the arrays are empty, of different lengths, not one-dimensional or not numbers, if an
+        ``x`` is not finite, or if the counts are not whole numbers with ``1 <= n <= 2**53`` and
+        ``0 <= y <= n``. The message names the first bad entry.
 
     Examples
     --------
@@ -70,6 +156,10 @@ class BioassayData:
     Traceback (most recent call last):
     ...
     ValueError: y[0]=6 exceeds n[0]=5
+    >>> BioassayData(x=[0.0], n=[1e19], y=[1])
+    Traceback (most recent call last):
+    ...
+    ValueError: n[0]=1e+19 is too large for a count (the limit is 2**53 = 9007199254740992)
     """
 
     x: np.ndarray
@@ -77,33 +167,86 @@ class BioassayData:
     y: np.ndarray
 
     def __post_init__(self) -> None:
-        x = _as_finite_vector(self.x, "x")
-        n = _as_counts(self.n, "n")
-        y = _as_counts(self.y, "y")
+        x, n, y = _as_vector(self.x, "x"), _as_vector(self.n, "n"), _as_vector(self.y, "y")
         if not (x.size == n.size == y.size):
             raise ValueError(f"x, n and y must have the same length, got {x.size}, {n.size} and {y.size}")
         if x.size == 0:
             raise ValueError("the data are empty: x, n and y have no entries")
         for i in range(x.size):
-            if n[i] == 0:
-                raise ValueError(f"n[{i}]=0: every dose group needs at least one animal")
-            if y[i] > n[i]:
-                raise ValueError(f"y[{i}]={y[i]} exceeds n[{i}]={n[i]}")
-        for name, array in (("x", x), ("n", n), ("y", y)):
-            array.flags.writeable = False
-            object.__setattr__(self, name, array)
+            problem = _group_problem(i, x, n, y)
+            if problem is not None:
+                raise ValueError(problem)
+        object.__setattr__(self, "x", read_only(x))
+        object.__setattr__(self, "n", read_only(n, dtype=np.int64))
+        object.__setattr__(self, "y", read_only(y, dtype=np.int64))
 
     def __len__(self) -> int:
         return self.x.size
 
 
-def load_bioassay(path: str | Path | None = None) -> BioassayData:
+def _open(path: str | os.PathLike | None, default: str) -> tuple[Traversable, str]:
+    """The file to read (``path``, or the bundled data file ``default``) and the name messages use."""
+    source = data_file(default) if path is None else Path(path)
+    return source, source.name
+
+
+def _read_text(source: Traversable, label: str) -> str:
+    """The file's text, refusing a binary file or one that is not UTF-8 with a message naming it."""
+    raw = source.read_bytes()
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise ValueError(f"{label} is UTF-16 text, not UTF-8: save it as UTF-8 (plain text)")
+    nul = raw.find(b"\0")
+    if nul >= 0:
+        raise ValueError(f"{label} is not a text file: it holds a NUL byte (at offset {nul})")
+    try:
+        return raw.decode("utf-8-sig")  # a byte-order mark (as some spreadsheets write) is dropped
+    except UnicodeDecodeError as error:
+        raise ValueError(
+            f"{label} is not UTF-8 text: byte 0x{raw[error.start]:02x} at offset {error.start} "
+            "cannot be decoded (is it a binary file? save it as plain UTF-8 text)"
+        ) from error
+
+
+def _bioassay_rows(text: str, label: str) -> tuple[list[list[float]], list[int]]:
+    """The rows (x, n, y) of a bioassay CSV text and the line each comes from."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header, rows, lines = None, [], []
+    try:
+        for row in reader:
+            if not any(field.strip() for field in row):
+                continue  # a blank line, or a row of empty fields
+            if header is None:
+                header = [field.strip() for field in row]
+                if header != ["x", "n", "y"]:
+                    raise ValueError(f"{label}: expected the header 'x,n,y', found {header}")
+                continue
+            where = f"{label} line {reader.line_num}"
+            if len(row) != 3:
+                raise ValueError(f"{where}: expected 3 fields, found {len(row)}")
+            values = []
+            for field in row:
+                try:
+                    values.append(float(field))
+                except ValueError:
+                    raise ValueError(f"{where}: {field.strip()!r} is not a number") from None
+            rows.append(values)
+            lines.append(reader.line_num)
+    except csv.Error as error:
+        raise ValueError(f"{label} line {reader.line_num}: not valid CSV ({error})") from error
+    if header is None:
+        raise ValueError(f"{label}: expected the header 'x,n,y', found nothing (the file is empty)")
+    if not rows:
+        raise ValueError(f"{label}: no data after the header 'x,n,y': expected one row x,n,y per dose group")
+    return rows, lines
+
+
+def load_bioassay(path: str | os.PathLike | None = None) -> BioassayData:
     """Read the bioassay data (BDA3 Table 3.1) from a CSV file with columns x, n, y.
 
     Parameters
     ----------
-    path : str or Path, optional
-        The CSV file; defaults to ``data/bioassay.csv`` in the repository.
+    path : str or path-like, optional
+        The CSV file, UTF-8 text; defaults to the bundled ``bioassay.csv`` (see :func:`data_file`).
 
     Returns
     -------
@@ -113,8 +256,11 @@ def load_bioassay(path: str | Path | None = None) -> BioassayData:
     Raises
     ------
     ValueError
-        If the header is not ``x,n,y``, a row has the wrong number of fields or a value
-        that is not a number, or the values fail :class:`BioassayData`'s checks.
+        If the file is binary or not UTF-8, is empty, its header is not ``x,n,y``, it has no
+        data rows, a row has the wrong number of fields or a value that is not a number, or the
+        values fail :class:`BioassayData`'s checks. The message names the file and the line.
+    FileNotFoundError
+        If the file does not exist.
 
     Examples
     --------
@@ -122,31 +268,23 @@ def load_bioassay(path: str | Path | None = None) -> BioassayData:
     >>> data.x.tolist(), data.n.tolist(), data.y.tolist()
     ([-0.86, -0.3, -0.05, 0.73], [5, 5, 5, 5], [0, 1, 3, 5])
     """
-    path = Path(path) if path is not None else DATA_DIR / "bioassay.csv"
-    with open(path, newline="") as handle:
-        rows = [row for row in csv.reader(handle) if row]
-    if not rows or [field.strip() for field in rows[0]] != ["x", "n", "y"]:
-        header = rows[0] if rows else "nothing"
-        raise ValueError(f"{path.name}: expected the header 'x,n,y', found {header}")
-    columns: list[list[float]] = [[], [], []]
-    for line, row in enumerate(rows[1:], start=2):
-        if len(row) != 3:
-            raise ValueError(f"{path.name} line {line}: expected 3 fields, found {len(row)}")
-        for column, field in zip(columns, row):
-            try:
-                column.append(float(field))
-            except ValueError:
-                raise ValueError(f"{path.name} line {line}: {field.strip()!r} is not a number") from None
-    return BioassayData(x=columns[0], n=columns[1], y=columns[2])
+    source, label = _open(path, "bioassay.csv")
+    rows, lines = _bioassay_rows(_read_text(source, label), label)
+    x, n, y = (np.array(column) for column in zip(*rows))
+    for i, line in enumerate(lines):
+        problem = _group_problem(i, x, n, y)
+        if problem is not None:
+            raise ValueError(f"{label} line {line}: {problem}")
+    return BioassayData(x=x, n=n, y=y)
 
 
-def load_windshieldy(path: str | Path | None = None) -> np.ndarray:
+def load_windshieldy(path: str | os.PathLike | None = None) -> np.ndarray:
     """Read the windshield hardness measurements, one number per line.
 
     Parameters
     ----------
-    path : str or Path, optional
-        The text file; defaults to ``data/windshieldy1.txt`` in the repository.
+    path : str or path-like, optional
+        The text file, UTF-8; defaults to the bundled ``windshieldy1.txt`` (see :func:`data_file`).
 
     Returns
     -------
@@ -156,8 +294,11 @@ def load_windshieldy(path: str | Path | None = None) -> np.ndarray:
     Raises
     ------
     ValueError
-        If a line is not a number, a value is not finite, or there are fewer than two
-        values (a sample variance needs two).
+        If the file is binary or not UTF-8, a line is not a number, a value is not finite, or
+        there are fewer than two values (a sample variance needs two). The message names the
+        file (and the line).
+    FileNotFoundError
+        If the file does not exist.
 
     Examples
     --------
@@ -165,17 +306,18 @@ def load_windshieldy(path: str | Path | None = None) -> np.ndarray:
     >>> y.size, round(float(y.mean()), 3)
     (9, 14.611)
     """
-    path = Path(path) if path is not None else DATA_DIR / "windshieldy1.txt"
+    source, label = _open(path, "windshieldy1.txt")
     values = []
-    for line, text in enumerate(Path(path).read_text().splitlines(), start=1):
+    for line, text in enumerate(_read_text(source, label).splitlines(), start=1):
         if not text.strip():
             continue
         try:
-            values.append(float(text))
+            value = float(text)
         except ValueError:
-            raise ValueError(f"{path.name} line {line}: {text.strip()!r} is not a number") from None
-    y = _as_finite_vector(values, "y")
-    if y.size < 2:
-        raise ValueError(f"{path.name}: need at least two measurements, found {y.size}")
-    y.flags.writeable = False
-    return y
+            raise ValueError(f"{label} line {line}: {text.strip()!r} is not a number") from None
+        if not np.isfinite(value):
+            raise ValueError(f"{label} line {line}: y[{len(values)}]={_show(value)} is not finite")
+        values.append(value)
+    if len(values) < 2:
+        raise ValueError(f"{label}: need at least two measurements, found {len(values)}")
+    return read_only(values)

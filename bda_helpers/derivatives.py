@@ -3,6 +3,22 @@
 Central differences have truncation error ∝ h² and round-off error ∝ ε/h (from the
 gradient) or ε/h² (from the density), so the best step is near ε^(1/3) resp. ε^(1/4)
 times the scale of each coordinate; those are the defaults.
+
+The scale of coordinate ``j`` is taken to be ``max(1, |theta_j|)``, as in the default
+steps, and a step ``h`` is refused where no central difference can be meaningful:
+
+* ``h < ε · max(1, |theta_j|)`` (ε = 2.2e-16, machine epsilon) is too small: the points
+  ``theta_j ± h`` differ from ``theta_j`` by at most a few units in the last place (or not
+  at all: ``theta_j + h == theta_j``), so the relative round-off error ε · scale / h of a
+  difference quotient is 1 or more: the result is all rounding error (typically exact
+  zeros);
+* ``h > max(1, |theta_j|)`` is too large: the relative truncation error grows like
+  (h / scale)², so beyond the coordinate's own scale the quotient is the average slope over
+  a range wider than the point, not a derivative at it (a step of 1e10 turns a curvature
+  of -1 into -1e-10).
+
+Between the two, the error curve's round-off side is left to show (for second differences
+of the log density the rounding dominates from ``h`` below about ``sqrt(ε) · scale``).
 """
 
 from __future__ import annotations
@@ -12,26 +28,50 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._validation import check_finite, read_only
+
 __all__ = ["fd_hessian", "fd_hessian_from_log_density", "fd_jacobian", "StepSweep", "fd_step_sweep"]
 
 _EPS = np.finfo(float).eps
 
 
+def _check_step_size(theta: np.ndarray, h: np.ndarray) -> None:
+    """Refuse a step too small or too large for its coordinate (see the module docstring)."""
+    scale = np.maximum(1.0, np.abs(theta))
+    for j in range(theta.size):
+        if theta[j] + h[j] == theta[j] or theta[j] - h[j] == theta[j]:
+            reason = f"theta[{j}] ± h rounds to theta[{j}] itself in floating point"
+        elif h[j] < _EPS * scale[j]:
+            reason = (
+                f"it is below eps * max(1, |theta[{j}]|) = {_EPS * scale[j]:.3g}, so the difference "
+                f"quotient would be all rounding error"
+            )
+        elif h[j] > scale[j]:
+            raise ValueError(
+                f"step {h[j]:g} is too large for theta[{j}] = {theta[j]:g}: it exceeds the coordinate's "
+                f"scale max(1, |theta[{j}]|) = {scale[j]:g}, so theta[{j}] ± h is not near theta[{j}] "
+                f"and the difference quotient is no derivative there"
+            )
+        else:
+            continue
+        raise ValueError(f"step {h[j]:g} is too small for theta[{j}] = {theta[j]:g}: {reason}")
+
+
 def _steps(theta, step, default_power: float) -> tuple[np.ndarray, np.ndarray]:
+    """``theta`` and the steps ``h`` as float arrays, checked; the default ``eps**power * scale``."""
     theta = np.asarray(theta, dtype=float)
     if theta.ndim != 1 or theta.size == 0:
         raise ValueError(f"theta must be a non-empty 1-D array, got shape {theta.shape}")
-    if not np.isfinite(theta).all():
-        raise ValueError(f"theta must be finite, got {theta.tolist()}")
+    theta = check_finite(theta, "theta")
     if step is None:
-        h = _EPS**default_power * np.maximum(1.0, np.abs(theta))
-    else:
-        step = np.asarray(step, dtype=float)
-        if step.ndim > 0 and step.shape != theta.shape:
-            raise ValueError(f"step must be a number or have shape {theta.shape}, got shape {step.shape}")
-        h = np.broadcast_to(step, theta.shape).copy()
-        if not np.all(np.isfinite(h) & (h > 0)):
-            raise ValueError(f"step must be positive and finite, got {np.asarray(step).tolist()}")
+        return theta, _EPS**default_power * np.maximum(1.0, np.abs(theta))
+    step = np.asarray(step, dtype=float)
+    if step.ndim > 0 and step.shape != theta.shape:
+        raise ValueError(f"step must be a number or have shape {theta.shape}, got shape {step.shape}")
+    h = np.broadcast_to(step, theta.shape).copy()
+    if not np.all(np.isfinite(h) & (h > 0)):
+        raise ValueError(f"step must be positive and finite, got {step.tolist()}")
+    _check_step_size(theta, h)
     return theta, h
 
 
@@ -77,7 +117,10 @@ def fd_hessian(gradient: Callable[[np.ndarray], np.ndarray], theta, step=None) -
     theta : array_like, shape (d,)
         Where to evaluate the Hessian.
     step : float or array_like of shape (d,), optional
-        The steps ``h``; default ``eps**(1/3) * max(1, |theta_j|)``.
+        The steps ``h``; default ``eps**(1/3) * max(1, |theta_j|)``. A step must lie
+        between ``eps * max(1, |theta_j|)`` and ``max(1, |theta_j|)``: outside, a
+        difference quotient is all rounding error or no derivative at all (see the module
+        docstring).
 
     Returns
     -------
@@ -86,14 +129,19 @@ def fd_hessian(gradient: Callable[[np.ndarray], np.ndarray], theta, step=None) -
     Raises
     ------
     ValueError
-        If ``theta`` or ``step`` is invalid, ``gradient`` does not return arrays of shape
-        ``(d,)``, or a value is not finite.
+        If ``theta`` or ``step`` is invalid (a step too small or too large for its
+        coordinate is named with the coordinate), ``gradient`` does not return arrays of
+        shape ``(d,)``, or a value is not finite.
 
     Examples
     --------
     >>> grad = lambda t: np.array([-2 * t[0] + t[1], t[0] - 4 * t[1] ** 3])
     >>> fd_hessian(grad, [1.0, 1.0], step=1e-4).round(6).tolist()
     [[-2.0, 1.0], [1.0, -12.0]]
+    >>> fd_hessian(grad, [1.0, 1.0], step=1e-20)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: step 1e-20 is too small for theta[0] = 1: theta[0] ± h rounds to theta[0] itself ...
     """
     theta, h = _steps(theta, step, 1.0 / 3.0)
     d = theta.size
@@ -118,15 +166,25 @@ def fd_hessian_from_log_density(log_density: Callable[[np.ndarray], float], thet
     Parameters
     ----------
     log_density : callable
-        ``log_density(theta) -> float``.
+        ``log_density(theta) -> float`` (or a 0-d array).
     theta : array_like, shape (d,)
         Where to evaluate the Hessian.
     step : float or array_like of shape (d,), optional
-        The steps ``h``; default ``eps**(1/4) * max(1, |theta_j|)``.
+        The steps ``h``; default ``eps**(1/4) * max(1, |theta_j|)``. A step must lie
+        between ``eps * max(1, |theta_j|)`` and ``max(1, |theta_j|)``, as for
+        :func:`fd_hessian`; here rounding dominates already from about
+        ``sqrt(eps) * max(1, |theta_j|)`` down.
 
     Returns
     -------
     numpy.ndarray, shape (d, d)
+
+    Raises
+    ------
+    ValueError
+        If ``theta`` or ``step`` is invalid (a step too small or too large for its
+        coordinate is named with the coordinate), ``log_density`` returns more than one
+        number, or a value is not finite.
 
     Examples
     --------
@@ -138,7 +196,10 @@ def fd_hessian_from_log_density(log_density: Callable[[np.ndarray], float], thet
     d = theta.size
 
     def f(offset: np.ndarray) -> float:
-        return float(log_density(theta + offset))
+        value = log_density(theta + offset)
+        if np.ndim(value) != 0:
+            raise ValueError(f"log_density returned shape {np.shape(value)}, expected one number")
+        return float(value)
 
     unit = np.diag(h)
     centre = f(np.zeros(d))
@@ -169,7 +230,7 @@ def fd_jacobian(function: Callable[[np.ndarray], np.ndarray], theta, step=None) 
         Where to evaluate the Jacobian.
     step : float or array_like of shape (d,), optional
         The steps ``h``: one number for every coordinate, or one per coordinate; default
-        ``eps**(1/3) * max(1, |theta_j|)``, as in :func:`fd_hessian`.
+        ``eps**(1/3) * max(1, |theta_j|)``, and bounds, as in :func:`fd_hessian`.
 
     Returns
     -------
@@ -179,7 +240,8 @@ def fd_jacobian(function: Callable[[np.ndarray], np.ndarray], theta, step=None) 
     Raises
     ------
     ValueError
-        If ``theta`` or ``step`` is invalid, ``function`` returns arrays of different
+        If ``theta`` or ``step`` is invalid (a step too small or too large for its
+        coordinate is named with the coordinate), ``function`` returns arrays of different
         shapes, or a value is not finite.
 
     Examples
@@ -256,9 +318,7 @@ def fd_step_sweep(estimate: Callable[[float], np.ndarray], exact, steps) -> Step
     steps = np.asarray(steps, dtype=float)
     if steps.ndim != 1 or steps.size == 0 or not np.all(np.isfinite(steps) & (steps > 0)):
         raise ValueError("steps must be a non-empty 1-D array of positive, finite numbers")
-    exact = np.asarray(exact, dtype=float)
-    if not np.isfinite(exact).all():
-        raise ValueError("exact must be finite")
+    exact = check_finite(exact, "exact")
     scale = np.max(np.abs(exact)) if exact.size else 0.0
     if scale == 0.0:
         raise ValueError("exact must have a non-zero entry (the error is relative to its largest entry)")
@@ -271,4 +331,9 @@ def fd_step_sweep(estimate: Callable[[float], np.ndarray], exact, steps) -> Step
             raise ValueError(f"estimate({h:g}) is not finite")
         errors[k] = np.max(np.abs(value - exact)) / scale
     best = int(np.argmin(errors))
-    return StepSweep(steps=steps, errors=errors, best_step=float(steps[best]), best_error=float(errors[best]))
+    return StepSweep(
+        steps=read_only(steps),
+        errors=read_only(errors),
+        best_step=float(steps[best]),
+        best_error=float(errors[best]),
+    )

@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import integrate, optimize, special, stats
 
-from .summaries import _check_bivariate_normal
+from .summaries import check_bivariate_normal
 
 __all__ = ["ld50_normal_cdf", "ld50_normal_quantile"]
 
@@ -43,7 +43,7 @@ _RTOL = 1e-10
 
 
 def _check_normal(mean, cov, beta_positive: bool) -> tuple[np.ndarray, np.ndarray]:
-    mean, cov = _check_bivariate_normal(mean, cov, definite=True)
+    mean, cov = check_bivariate_normal(mean, cov, definite=True)
     if beta_positive and stats.norm.sf(0.0, mean[1], np.sqrt(cov[1, 1])) < 1e-12:
         raise ValueError("the normal puts (almost) no mass at beta > 0: nothing to condition on")
     return mean, cov

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from ._validation import check_int
 from .newton import NewtonTrace
 
 __all__ = ["trace_table"]
@@ -35,6 +36,23 @@ def _floor_labels(noise_floor: float) -> tuple[str, str]:
     tenths = math.ceil(round(math.log10(noise_floor) * 10, 6))  # round first: log10(1e-13) * 10 is not exact
     log_floor_text = f"{tenths // 10}" if tenths % 10 == 0 else f"{tenths / 10:.1f}"
     return f"< {floor_text}", f"< {log_floor_text}"
+
+
+def _parameter_names(names, d: int) -> list[str]:
+    """``names`` as a list of ``d`` strings, checked; default ``theta[0]``, ``theta[1]``, ..."""
+    if names is None:
+        return [f"theta[{j}]" for j in range(d)]
+    if isinstance(names, str) or not isinstance(names, (Sequence, np.ndarray, pd.Index)):
+        raise TypeError(
+            f"names must be a sequence of str, one per parameter (e.g. ['alpha', 'beta']), got {names!r}"
+        )
+    names = list(names)
+    not_str = [name for name in names if not isinstance(name, str)]
+    if not_str:
+        raise TypeError(f"names must be strings, got {not_str[0]!r} ({type(not_str[0]).__name__})")
+    if len(names) != d:
+        raise ValueError(f"names must have one name per parameter ({d}), got {len(names)}: {names}")
+    return names
 
 
 def trace_table(
@@ -68,7 +86,7 @@ def trace_table(
         Column names of the parameters, one per parameter (a list or tuple, not a single
         string); default ``theta[0]``, ``theta[1]``, ...
     decimals : int, default 6
-        Decimals (an int) for the parameters and the log density.
+        Decimals (an integer) for the parameters and the log density.
     noise_floor : float, default 1e-13
         Gradient norms below this are shown as ``< noise_floor`` (and its log10, rounded
         up to one decimal: ``< -13`` for ``1e-13``, ``< -12.3`` for ``5e-13``).
@@ -82,7 +100,7 @@ def trace_table(
     ------
     TypeError
         If ``names`` is a single string or holds something other than strings,
-        ``decimals`` is not an int, or ``noise_floor`` is not a number.
+        ``decimals`` is not an integer, or ``noise_floor`` is not a number.
     ValueError
         If ``names`` does not have one name per parameter, or ``noise_floor`` is not a
         positive number.
@@ -98,22 +116,8 @@ def trace_table(
     ['0.9', '0.2', '-0.6', '-1.9', '-4.6', '-9.9', '< -13']
     """
     theta = np.asarray(trace.theta, dtype=float)
-    d = theta.shape[1]
-    if names is None:
-        names = [f"theta[{j}]" for j in range(d)]
-    else:
-        if isinstance(names, str) or not isinstance(names, (Sequence, np.ndarray, pd.Index)):
-            raise TypeError(
-                f"names must be a sequence of str, one per parameter (e.g. ['alpha', 'beta']), got {names!r}"
-            )
-        names = list(names)
-        not_str = [name for name in names if not isinstance(name, str)]
-        if not_str:
-            raise TypeError(f"names must be strings, got {not_str[0]!r} ({type(not_str[0]).__name__})")
-    if len(names) != d:
-        raise ValueError(f"names must have one name per parameter ({d}), got {len(names)}: {names}")
-    if isinstance(decimals, bool) or not isinstance(decimals, numbers.Integral):
-        raise TypeError(f"decimals must be an int, got {decimals!r} ({type(decimals).__name__})")
+    names = _parameter_names(names, theta.shape[1])
+    decimals = check_int(decimals, "decimals")
     if isinstance(noise_floor, bool) or not isinstance(noise_floor, numbers.Real):
         raise TypeError(f"noise_floor must be a number, got {noise_floor!r} ({type(noise_floor).__name__})")
     if not (np.isfinite(noise_floor) and noise_floor > 0):

@@ -1,24 +1,53 @@
 """Newton's method for the mode of a log density, with a guarded step.
 
-Each iteration solves ``A d = g`` with ``g`` the gradient and ``A = -H`` the negative
-Hessian. Where ``A`` is not positive definite (a non-concave region) it is shifted,
-``A + mu I``, until it is, which turns the step into an ascent direction; when the log
-density is supplied, the step is then halved until the log density rises (backtracking).
-Convergence needs a gradient norm below ``tol``, a negative definite Hessian and a
-Newton step that has shrunk, so a saddle point, a minimum or a ridge running off to
-infinity is reported as a failure, never returned as a mode.
+Each iteration evaluates the gradient ``g`` and the Hessian ``H``, solves ``A d = g``
+with ``A = -H`` for the Newton step ``d``, stops if the point is a mode, and otherwise
+takes the step. Two guards sit beside the step. Where ``A`` is not positive definite (a
+non-concave region) it is shifted, ``A + mu I``, until it is, which turns the step into an
+ascent direction. When the log density is supplied, the step is then halved until the log
+density rises by at least a small fraction of the rise the step predicts (Armijo's
+sufficient-increase condition), so the method neither overshoots nor creeps along by steps
+that barely help.
+
+Convergence needs a gradient norm below ``tol``, a negative definite Hessian and a Newton
+step that has shrunk, so a saddle point, a minimum or a ridge running off to infinity is
+reported as a failure, never returned as a mode. A Hessian that is not symmetric is
+refused: it is the Hessian of no function, so it is a mistake in the code that computes it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NoReturn
 
 import numpy as np
 
 from ._format import brief
 
 __all__ = ["ConvergenceError", "NewtonResult", "NewtonTrace", "newton"]
+
+#: Armijo's constant: a step must raise the log density by at least this fraction of the rise
+#: ``scale * g @ d`` that the gradient predicts for it. Small, so that a good Newton step
+#: (which achieves about half of ``g @ d`` near the mode) always passes.
+SUFFICIENT_INCREASE = 1e-4
+
+#: Rounding allowance of the log density, relative to its size: near the mode the rise of a
+#: step (~ ``g @ d / 2``) falls below the rounding error of the log density itself, and
+#: without this allowance rounding would reject good steps and stall Newton there.
+ROUNDING = 1e-12
+
+#: Backtracking gives up when the step has been halved below this fraction of a Newton step.
+SMALLEST_SCALE = 1e-12
+
+#: Largest asymmetry ``|H[i, j] - H[j, i]|`` accepted, relative to the largest ``|H|`` entry.
+#: Rounding leaves a few eps times the size of the terms summed (1e-8 is 4.5e7 eps, room for
+#: long sums with cancellation); a mistake (a wrong sign, a missing or transposed term) leaves
+#: an asymmetry of the order of the entries themselves. A finite-difference Hessian should come
+#: from ``fd_hessian``, which symmetrises it: the raw Jacobian of a gradient is asymmetric by
+#: its finite-difference error, about 1e-11 of the entries on the bioassay model but 1e-9 and
+#: more where the Hessian is small.
+SYMMETRY_TOLERANCE = 1e-8
 
 
 class ConvergenceError(RuntimeError):
@@ -93,22 +122,138 @@ class NewtonResult:
     trace: NewtonTrace
 
 
-def _newton_direction(grad: np.ndarray, hess: np.ndarray) -> tuple[np.ndarray, bool]:
-    """Solve ``(-H + mu I) d = g`` with the smallest shift ``mu >= 0`` found that works."""
+class _Record:
+    """The iterates of one run of :func:`newton`, row by row, and its failures."""
+
+    def __init__(self, d: int):
+        self.d = d
+        self.rows: list[tuple] = []
+
+    def add(self, theta, value, grad, step_norm, scale, shifted) -> None:
+        self.rows.append((theta.copy(), value, np.linalg.norm(grad), step_norm, scale, shifted))
+
+    def trace(self) -> NewtonTrace:
+        columns = list(zip(*self.rows)) or [[] for _ in range(6)]  # no rows: an empty trace
+        return NewtonTrace(
+            theta=np.array(columns[0]).reshape(len(self.rows), self.d),
+            log_density=np.array(columns[1], dtype=float),
+            grad_norm=np.array(columns[2], dtype=float),
+            step_norm=np.array(columns[3], dtype=float),
+            step_scale=np.array(columns[4], dtype=float),
+            shifted=np.array(columns[5], dtype=bool),
+        )
+
+    def fail(self, message: str) -> NoReturn:
+        raise ConvergenceError(message, self.trace())
+
+
+def _check_arguments(theta0, tol, max_iter) -> np.ndarray:
+    """``theta0`` as a float array, after checking it, ``tol`` and ``max_iter``."""
+    theta = np.array(theta0, dtype=float)
+    if theta.ndim != 1 or theta.size == 0:
+        raise ValueError(f"theta0 must be a non-empty 1-D array, got shape {theta.shape}")
+    if not np.isfinite(theta).all():
+        raise ValueError(f"theta0 must be finite, got {brief(theta)}")
+    if not (np.isfinite(tol) and tol > 0):
+        raise ValueError(f"tol must be a positive number, got {tol}")
+    if isinstance(max_iter, bool) or not isinstance(max_iter, (int, np.integer)) or max_iter < 1:
+        raise ValueError(f"max_iter must be a positive integer, got {max_iter!r}")
+    return theta
+
+
+def _log_density_value(log_density: Callable | None, theta: np.ndarray) -> float:
+    """The log density at ``theta`` as a float (a float or a 0-d array is accepted); nan if none."""
+    if log_density is None:
+        return np.nan
+    value = log_density(theta)
+    if np.ndim(value) != 0:
+        raise ValueError(
+            f"log_density returned shape {np.shape(value)} at theta={brief(theta)}, expected one number"
+        )
+    return float(value)
+
+
+def _check_symmetric(hess: np.ndarray, iteration: int, theta: np.ndarray) -> None:
+    """Refuse a Hessian whose asymmetry is more than rounding (see :data:`SYMMETRY_TOLERANCE`)."""
+    asymmetry = np.abs(hess - hess.T)
+    if asymmetry.max() <= SYMMETRY_TOLERANCE * np.abs(hess).max():
+        return
+    i, j = np.unravel_index(np.argmax(asymmetry), asymmetry.shape)
+    i, j = min(i, j), max(i, j)
+    upper, lower = float(hess[i, j]) + 0.0, float(hess[j, i]) + 0.0  # + 0.0: no "-0.0" in the message
+    raise ValueError(
+        f"hessian is not symmetric at iteration {iteration}, theta={brief(theta)}: "
+        f"H[{i}, {j}]={upper!r} but H[{j}, {i}]={lower!r} (a Hessian is symmetric; "
+        f"differences up to {SYMMETRY_TOLERANCE:g} of its largest entry pass as rounding)"
+    )
+
+
+def _derivatives(gradient, hessian, theta: np.ndarray, iteration: int, record: _Record):
+    """The gradient and the Hessian at ``theta``, checked: shapes, finite values, symmetry."""
+    d = theta.size
+    grad = np.asarray(gradient(theta), dtype=float)
+    hess = np.asarray(hessian(theta), dtype=float)
+    if grad.shape != (d,):
+        raise ValueError(f"gradient returned shape {grad.shape}, expected ({d},)")
+    if hess.shape != (d, d):
+        raise ValueError(f"hessian returned shape {hess.shape}, expected ({d}, {d})")
+    if not np.isfinite(grad).all():
+        record.fail(f"Newton failed: gradient is not finite at iteration {iteration}, theta={brief(theta)}")
+    if not np.isfinite(hess).all():
+        record.fail(f"Newton failed: Hessian is not finite at iteration {iteration}, theta={brief(theta)}")
+    _check_symmetric(hess, iteration, theta)
+    return grad, hess
+
+
+def _ascent_direction(grad: np.ndarray, hess: np.ndarray) -> tuple[np.ndarray, bool]:
+    """Solve ``(-H + mu I) d = g`` with the smallest shift ``mu >= 0`` found that works.
+
+    With ``mu = 0`` this is the Newton step. Where ``-H`` is not positive definite, the
+    shift makes it so and ``d`` becomes an ascent direction (``g @ d > 0``). Returns ``d``
+    and whether it was shifted; raises ``LinAlgError`` if no shift worked.
+    """
     neg_hess = -hess
     # The shift is in units of curvature; with a (near) zero Hessian, fall back on the
     # gradient's size so the first shifted step has a length of order 1e3, not 1e300.
     scale = max(np.max(np.abs(neg_hess)), np.linalg.norm(grad), 1e-12)
     shift = 0.0
-    for _ in range(60):
-        shifted = neg_hess + shift * np.eye(grad.size)
-        try:
-            np.linalg.cholesky(shifted)  # succeeds exactly when `shifted` is positive definite
-        except np.linalg.LinAlgError:
-            shift = max(2.0 * shift, 1e-3 * scale)
-            continue
-        return np.linalg.solve(shifted, grad), shift > 0.0
-    raise np.linalg.LinAlgError("no shift made the negative Hessian positive definite")
+    with np.errstate(over="ignore", invalid="ignore"):  # a shift or step too large for floats is refused
+        for _ in range(60):
+            shifted = neg_hess + shift * np.eye(grad.size)
+            if not np.isfinite(shifted).all():
+                break
+            try:
+                np.linalg.cholesky(shifted)  # succeeds exactly when `shifted` is positive definite
+            except np.linalg.LinAlgError:
+                shift = max(2.0 * shift, 1e-3 * scale)
+                continue
+            direction = np.linalg.solve(shifted, grad)
+            if not np.isfinite(direction).all():
+                break
+            return direction, shift > 0.0
+    raise np.linalg.LinAlgError("no shift made the negative Hessian positive definite with a finite step")
+
+
+def _backtrack(log_density, theta, value, grad, direction) -> tuple[float, float] | None:
+    """Halve the step until it raises the log density enough: the scale and the new value.
+
+    A step of ``scale * direction`` is accepted when the log density rises by at least
+    :data:`SUFFICIENT_INCREASE` of the rise ``scale * grad @ direction`` predicted for it
+    (Armijo), less a rounding allowance (:data:`ROUNDING`). ``None`` when no step down to
+    :data:`SMALLEST_SCALE` qualifies.
+    """
+    predicted = grad @ direction  # > 0: an ascent direction
+    allowance = ROUNDING * max(1.0, abs(value))
+    scale = 1.0
+    while scale >= SMALLEST_SCALE:
+        new_value = _log_density_value(log_density, theta + scale * direction)
+        if (
+            np.isfinite(new_value)
+            and new_value >= value + SUFFICIENT_INCREASE * scale * predicted - allowance
+        ):
+            return scale, new_value
+        scale /= 2.0
+    return None
 
 
 def newton(
@@ -128,14 +273,17 @@ def newton(
         ``gradient(theta) -> array of shape (d,)``, the gradient of the log density.
     hessian : callable
         ``hessian(theta) -> array of shape (d, d)``, its Hessian (analytic, or e.g.
-        ``lambda t: fd_hessian(gradient, t)``).
+        ``lambda t: fd_hessian(gradient, t)``, which is symmetrised). It must be symmetric:
+        an entry may differ from its mirror image by rounding only, at most ``1e-8`` times
+        the largest entry.
     theta0 : array_like, shape (d,)
         Starting point.
     log_density : callable, optional
-        ``log_density(theta) -> float``. When given, it is recorded in the trace and every
-        step is halved until the log density rises (Armijo backtracking, allowing for
+        ``log_density(theta) -> float`` (or a 0-d array). When given, it is recorded in the
+        trace and every step is halved until the log density rises by at least ``1e-4``
+        of the rise the gradient predicts for the step (Armijo backtracking, allowing for
         rounding error of 1e-12 relative near the mode), which keeps the method from
-        overshooting on non-concave targets.
+        overshooting on non-concave targets and from creeping by steps that barely help.
     tol : float, default 1e-10
         Stop when the Euclidean norm of the gradient is at most ``tol``, the Hessian is
         negative definite and the next Newton step is shorter than
@@ -151,8 +299,10 @@ def newton(
     Raises
     ------
     ValueError
-        If ``theta0``, ``tol`` or ``max_iter`` is invalid, or the callables return arrays
-        of the wrong shape.
+        If ``theta0``, ``tol`` or ``max_iter`` is invalid, the callables return arrays of
+        the wrong shape, ``log_density`` is not finite at ``theta0`` or returns more than
+        one number, or a Hessian is not symmetric (the message names the iteration and the
+        entries).
     ConvergenceError
         If a gradient or Hessian is not finite, no step increases the log density, the
         point where the gradient vanishes is not a maximum (a saddle or a minimum), or the
@@ -173,103 +323,47 @@ def newton(
     >>> result.mode.round(9).tolist(), bool(result.trace.shifted[1])
     ([1.0], True)
     """
-    theta = np.array(theta0, dtype=float)
-    if theta.ndim != 1 or theta.size == 0:
-        raise ValueError(f"theta0 must be a non-empty 1-D array, got shape {theta.shape}")
-    if not np.isfinite(theta).all():
-        raise ValueError(f"theta0 must be finite, got {brief(theta)}")
-    if not (np.isfinite(tol) and tol > 0):
-        raise ValueError(f"tol must be a positive number, got {tol}")
-    if isinstance(max_iter, bool) or not isinstance(max_iter, (int, np.integer)) or max_iter < 1:
-        raise ValueError(f"max_iter must be a positive integer, got {max_iter!r}")
-    d = theta.size
-
-    rows: list[tuple] = []
-
-    def trace() -> NewtonTrace:
-        columns = list(zip(*rows)) or [[] for _ in range(6)]  # no rows: an empty trace
-        return NewtonTrace(
-            theta=np.array(columns[0]).reshape(len(rows), d),
-            log_density=np.array(columns[1], dtype=float),
-            grad_norm=np.array(columns[2], dtype=float),
-            step_norm=np.array(columns[3], dtype=float),
-            step_scale=np.array(columns[4], dtype=float),
-            shifted=np.array(columns[5], dtype=bool),
-        )
-
-    def fail(message: str):
-        raise ConvergenceError(message, trace())
-
-    def evaluate(point: np.ndarray, iteration: int):
-        grad = np.asarray(gradient(point), dtype=float)
-        hess = np.asarray(hessian(point), dtype=float)
-        if grad.shape != (d,):
-            raise ValueError(f"gradient returned shape {grad.shape}, expected ({d},)")
-        if hess.shape != (d, d):
-            raise ValueError(f"hessian returned shape {hess.shape}, expected ({d}, {d})")
-        if not np.isfinite(grad).all():
-            fail(f"Newton failed: gradient is not finite at iteration {iteration}, theta={brief(point)}")
-        if not np.isfinite(hess).all():
-            fail(f"Newton failed: Hessian is not finite at iteration {iteration}, theta={brief(point)}")
-        return grad, hess
-
-    def logf(point: np.ndarray) -> float:
-        if log_density is None:
-            return np.nan
-        return float(log_density(point))
-
-    value = logf(theta)
+    theta = _check_arguments(theta0, tol, max_iter)
+    record = _Record(theta.size)
+    value = _log_density_value(log_density, theta)
     if log_density is not None and not np.isfinite(value):
         raise ValueError(f"log_density is not finite at theta0={brief(theta)}: {value}")
-    grad, hess = evaluate(theta, 0)
-    rows.append((theta.copy(), value, np.linalg.norm(grad), 0.0, 0.0, False))
-
-    for iteration in range(1, max_iter + 2):
-        grad_norm = np.linalg.norm(grad)
-        try:
-            direction, shifted = _newton_direction(grad, hess)
+    step_norm, scale, shifted = 0.0, 0.0, False  # how the start was reached: no step
+    for k in range(max_iter + 1):  # k: the number of steps taken so far
+        grad, hess = _derivatives(gradient, hessian, theta, k, record)
+        record.add(theta, value, grad, step_norm, scale, shifted)
+        try:  # the Newton step, solving (-H) d = g; guard: -H shifted to positive definite
+            direction, shifted = _ascent_direction(grad, hess)
         except np.linalg.LinAlgError:
-            fail(f"Newton failed: could not solve for a step at iteration {iteration}")
-        if grad_norm <= tol:
+            record.fail(f"Newton failed: could not solve for a step at iteration {k + 1}")
+        grad_norm, direction_norm = np.linalg.norm(grad), np.linalg.norm(direction)
+        if grad_norm <= tol:  # stop on the tolerance, at a maximum only
             if shifted:
-                fail(
+                record.fail(
                     f"Newton stopped where the gradient vanishes, theta={brief(theta)}, but "
                     f"the Hessian there is not negative definite (eigenvalues "
                     f"{brief(np.linalg.eigvalsh(hess))}): a saddle or a minimum, not a mode"
                 )
-            if np.linalg.norm(direction) <= np.sqrt(tol) * (1.0 + np.linalg.norm(theta)):
-                break
-        if iteration > max_iter:
-            fail(
+            if direction_norm <= np.sqrt(tol) * (1.0 + np.linalg.norm(theta)):
+                return NewtonResult(mode=theta, hessian=hess, n_iter=k, trace=record.trace())
+        if k == max_iter:
+            record.fail(
                 f"Newton did not converge in max_iter={max_iter} iterations: at "
                 f"theta={brief(theta)} the gradient norm is {grad_norm:.3g} (tol={tol:g}) "
-                f"and the next step has length {np.linalg.norm(direction):.3g}; steps that "
+                f"and the next step has length {direction_norm:.3g}; steps that "
                 f"do not shrink suggest a log density with no finite maximum (e.g. "
                 f"separable logistic data)"
             )
         scale = 1.0
-        if log_density is not None:
-            slope = grad @ direction  # > 0: an ascent direction
-            # Near the mode the rise (~ slope / 2) drops below the log density's rounding
-            # error; without this allowance rounding rejects good steps and Newton stalls.
-            noise = 1e-12 * max(1.0, abs(value))
-            while True:
-                candidate = theta + scale * direction
-                new_value = logf(candidate)
-                if np.isfinite(new_value) and new_value >= value + 1e-4 * scale * slope - noise:
-                    break
-                scale /= 2.0
-                if scale < 1e-12:
-                    fail(
-                        f"Newton failed: no step along the Newton direction increases the "
-                        f"log density at iteration {iteration}, theta={brief(theta)}"
-                    )
-            value = new_value
-        else:
-            candidate = theta + direction
-        step = candidate - theta
+        if log_density is not None:  # guard: backtrack until the step raises f enough (Armijo)
+            accepted = _backtrack(log_density, theta, value, grad, direction)
+            if accepted is None:
+                record.fail(
+                    f"Newton failed: no step along the Newton direction increases the "
+                    f"log density at iteration {k + 1}, theta={brief(theta)}"
+                )
+            scale, value = accepted
+        candidate = theta + scale * direction  # the update
+        step_norm = np.linalg.norm(candidate - theta)
         theta = candidate
-        grad, hess = evaluate(theta, iteration)
-        rows.append((theta.copy(), value, np.linalg.norm(grad), np.linalg.norm(step), scale, shifted))
-
-    return NewtonResult(mode=theta, hessian=hess, n_iter=len(rows) - 1, trace=trace())
+    raise AssertionError("unreachable: the loop returns or fails at k == max_iter")

@@ -11,13 +11,12 @@ The exact posterior factors (BDA3 §3.2): ``sigma² | y ~ Inv-χ²(n - 1, s²)``
 ``s² = S / (n - 1)``, and ``mu | sigma², y ~ N(ybar, sigma² / n)``; marginally
 ``mu | y`` is Student-t with ``n - 1`` degrees of freedom, location ``ybar``, scale ``s / sqrt(n)``.
 
-The two kinds of signature are deliberate. :func:`log_posterior` takes ``mu`` and ``log_sigma``
-as separate arrays that broadcast, so one call evaluates a whole grid (``mu[:, None]`` against
-``log_sigma``) for contour plots and grid normalisation, like
-:func:`bda_helpers.bioassay.log_posterior`. :func:`gradient` and :func:`hessian` take one
-vector ``theta = (mu, log_sigma)``, the form :func:`~bda_helpers.newton`,
-:func:`~bda_helpers.laplace` and the finite-difference helpers call; wrap the density as
-``lambda theta: float(log_posterior(theta[0], theta[1], y))`` to pass it there.
+Every model function takes the parameters first, as one array ``theta = (mu, log_sigma)``
+(last axis). :func:`log_posterior` broadcasts over leading axes, so the same function takes
+one point (for :func:`~bda_helpers.newton` and :func:`~bda_helpers.laplace`), draws ``(S, 2)``
+or a whole grid ``(m, k, 2)`` (for contour plots and
+:meth:`~bda_helpers.GridPosterior.from_log_density`); :func:`gradient` and :func:`hessian` take
+one point. Bind ``y`` with :func:`functools.partial`, e.g. ``partial(gradient, y=y)``.
 
 Points where the density or its derivatives cannot be represented in floating point (a
 ``sigma = exp(log_sigma)`` so small that ``1 / sigma²`` overflows, say ``log_sigma < -350``)
@@ -31,10 +30,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
+from ._validation import LOG_FLOAT_MAX
 from .random import check_draw_count, check_generator
-
-#: log of the largest float: exp(x) overflows for x above this (about 709.78).
-_LOG_FLOAT_MAX = float(np.log(np.finfo(float).max))
 
 __all__ = [
     "NormalModelDraws",
@@ -60,22 +57,27 @@ def _check_y(y) -> np.ndarray:
 
 def _overflow_reason(mu: float, log_sigma: float, y: np.ndarray) -> str:
     """Why the model's arithmetic overflows at (mu, log_sigma): for an error message."""
-    if -2.0 * log_sigma > _LOG_FLOAT_MAX:
+    if -2.0 * log_sigma > LOG_FLOAT_MAX:
         return f"sigma = exp(log_sigma) is so small that 1/sigma² = exp({-2.0 * log_sigma:.4g}) overflows"
     if abs(y.size * log_sigma) > np.finfo(float).max / 2:
         return "log_sigma is so large that n * log_sigma overflows"
-    return "the squared distances (y_i - mu)² divided by sigma² overflow: mu is too far from the data for this sigma"
+    return (
+        "the squared distances (y_i - mu)² divided by sigma² overflow: "
+        "mu is too far from the data for this sigma"
+    )
 
 
-def _checked_finite(values, mu, log_sigma, y: np.ndarray, what: str) -> np.ndarray:
-    """Return ``values`` if finite everywhere, else raise naming the first point where not."""
+def _checked_finite(values, theta: np.ndarray, y: np.ndarray, what: str, value_dims: int) -> np.ndarray:
+    """Return ``values`` if finite everywhere, else raise naming the first point where not.
+
+    ``value_dims`` is how many trailing axes of ``values`` belong to one point: 0 for a
+    density, 1 for a gradient, 2 for a Hessian.
+    """
     finite = np.isfinite(values)
     if finite.all():
         return values
-    mu, log_sigma = np.broadcast_arrays(mu, log_sigma)
-    # A grid of values has the points' shape; a gradient or Hessian belongs to one point.
-    index = tuple(np.argwhere(~finite)[0]) if mu.shape == finite.shape else ()
-    m, t = float(mu[index]), float(log_sigma[index])
+    index = tuple(int(i) for i in np.argwhere(~finite)[0])
+    m, t = (float(v) for v in theta[index[: len(index) - value_dims]])
     raise ValueError(f"the {what} overflows at mu={m}, log_sigma={t}: {_overflow_reason(m, t, y)}")
 
 
@@ -88,58 +90,64 @@ def _check_theta(theta) -> np.ndarray:
     return theta
 
 
-def log_posterior(mu, log_sigma, y) -> np.ndarray:
-    """Unnormalised log posterior density of (mu, log sigma), broadcasting over arrays.
+def _check_theta_batch(theta) -> np.ndarray:
+    """Points ``(mu, log_sigma)`` stacked along leading axes, shape (..., 2), all finite."""
+    theta = np.asarray(theta, dtype=float)
+    if theta.ndim <= 1:
+        return _check_theta(theta)
+    if theta.shape[-1] != 2:
+        raise ValueError(f"theta must be points (mu, log_sigma) with shape (..., 2), got shape {theta.shape}")
+    bad = ~np.isfinite(theta).all(axis=-1)
+    if bad.any():
+        index = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise ValueError(f"theta must be finite, got {theta[index].tolist()} at index {index}")
+    return theta
+
+
+def log_posterior(theta, y) -> np.ndarray:
+    """Unnormalised log posterior density at ``theta = (mu, log sigma)``.
 
     Parameters
     ----------
-    mu, log_sigma : array_like
-        Mean and log standard deviation; broadcast against each other.
+    theta : array_like, shape (2,) or (..., 2)
+        One point (mu, log sigma), or points stacked along leading axes: draws ``(S, 2)``, or
+        a whole grid ``(m, k, 2)``.
     y : array_like, shape (n,)
         The measurements.
 
     Returns
     -------
-    numpy.ndarray
+    numpy.ndarray, shape ``theta.shape[:-1]``
         ``-n log_sigma - sum_i (y_i - mu)² / (2 sigma²)``, up to a constant.
 
     Raises
     ------
     ValueError
-        If ``y`` is not valid, ``mu`` or ``log_sigma`` is not finite, or the value overflows
-        at some point (e.g. ``log_sigma < -355``, where ``1 / sigma²`` overflows); the
-        message names the first such point.
-
-    Notes
-    -----
-    The separate, broadcasting ``mu`` and ``log_sigma`` (rather than one ``theta``) are there
-    for grids: ``log_posterior(mu[:, None], log_sigma, y)`` is the whole grid in one call.
+        If ``y`` is not valid, ``theta`` is not finite or has the wrong shape, or the value
+        overflows at some point (e.g. ``log_sigma < -355``, where ``1 / sigma²`` overflows);
+        the message names the first such point.
 
     Examples
     --------
     >>> y = np.array([1.0, 2.0, 3.0])
-    >>> float(log_posterior(2.0, 0.0, y))   # -(1 + 0 + 1) / 2
+    >>> float(log_posterior([2.0, 0.0], y))   # -(1 + 0 + 1) / 2
     -1.0
-    >>> log_posterior(np.array([1.0, 2.0])[:, None], np.array([0.0, 0.5, 1.0]), y).shape
+    >>> grid = np.stack(np.meshgrid([1.0, 2.0], [0.0, 0.5, 1.0], indexing="ij"), axis=-1)
+    >>> log_posterior(grid, y).shape   # a 2 x 3 grid in one call
     (2, 3)
     """
     y = _check_y(y)
-    mu = np.asarray(mu, dtype=float)
-    log_sigma = np.asarray(log_sigma, dtype=float)
-    for name, value in (("mu", mu), ("log_sigma", log_sigma)):
-        if not np.isfinite(value).all():
-            raise ValueError(f"{name} must be finite, got {float(value[~np.isfinite(value)].ravel()[0])}")
+    theta = _check_theta_batch(theta)
+    mu, log_sigma = theta[..., 0], theta[..., 1]
     ybar = y.mean()
     spread = np.sum((y - ybar) ** 2)
     with np.errstate(over="ignore", invalid="ignore"):
         value = -y.size * log_sigma - (spread + y.size * (ybar - mu) ** 2) * np.exp(-2.0 * log_sigma) / 2.0
-    return _checked_finite(value, mu, log_sigma, y, "log posterior")
+    return _checked_finite(value, theta, y, "log posterior", 0)
 
 
 def gradient(theta, y) -> np.ndarray:
     """Analytic gradient of :func:`log_posterior` at ``theta = (mu, log sigma)``.
-
-    Takes one vector ``theta``, the form optimisers call (see the module docstring).
 
     Raises
     ------
@@ -153,20 +161,19 @@ def gradient(theta, y) -> np.ndarray:
     >>> gradient([2.0, np.log(np.sqrt(2 / 3))], y).round(12).tolist()   # the mode
     [0.0, 0.0]
     """
-    mu, log_sigma = _check_theta(theta)
+    theta = _check_theta(theta)
+    mu, log_sigma = theta
     y = _check_y(y)
     n = y.size
     with np.errstate(over="ignore", invalid="ignore"):
         squares = np.sum((y - mu) ** 2)
         precision = np.exp(-2.0 * log_sigma)
         grad = np.array([n * (y.mean() - mu) * precision, -n + squares * precision])
-    return _checked_finite(grad, mu, log_sigma, y, "gradient")
+    return _checked_finite(grad, theta, y, "gradient", 1)
 
 
 def hessian(theta, y) -> np.ndarray:
     """Analytic Hessian of :func:`log_posterior` at ``theta = (mu, log sigma)``.
-
-    Takes one vector ``theta``, the form optimisers call (see the module docstring).
 
     Raises
     ------
@@ -180,14 +187,15 @@ def hessian(theta, y) -> np.ndarray:
     >>> hessian([2.0, 0.0], y).tolist()
     [[-3.0, 0.0], [0.0, -4.0]]
     """
-    mu, log_sigma = _check_theta(theta)
+    theta = _check_theta(theta)
+    mu, log_sigma = theta
     y = _check_y(y)
     n = y.size
     with np.errstate(over="ignore", invalid="ignore"):
         precision = np.exp(-2.0 * log_sigma)
         cross = 2.0 * n * (mu - y.mean()) * precision
         hess = np.array([[-n * precision, cross], [cross, -2.0 * np.sum((y - mu) ** 2) * precision]])
-    return _checked_finite(hess, mu, log_sigma, y, "Hessian")
+    return _checked_finite(hess, theta, y, "Hessian", 2)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ._validation import check_finite
+
 __all__ = [
     "ld50",
     "quantiles",
@@ -40,16 +42,21 @@ def ld50(alpha, beta) -> np.ndarray:
     Raises
     ------
     ValueError
-        If any ``beta`` is not positive, or any value is not finite.
+        If any ``beta`` is not positive, any value is not finite, or a ratio is too large
+        for a float (``beta`` so close to 0, e.g. 1e-320, that ``-alpha/beta`` overflows).
 
     Examples
     --------
     >>> ld50([0.8466], [7.7488]).round(4).tolist()
     [-0.1093]
-    >>> ld50([0.5, 0.5], [2.0, -1.0])
+    >>> ld50([0.5, 0.5], [2.0, -1.0])  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ValueError: LD50 = -alpha/beta needs beta > 0, but 1 of 2 values have beta <= 0; keep the draws with beta > 0 first
+    ValueError: LD50 = -alpha/beta needs beta > 0, but 1 of 2 values have beta <= 0; keep the draws ...
+    >>> ld50(0.5, 1e-320)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: ld50 = -alpha/beta overflows at beta=1e-320 (alpha=0.5): the ratio is beyond ...
     """
     alpha, beta = np.broadcast_arrays(np.asarray(alpha, dtype=float), np.asarray(beta, dtype=float))
     if not (np.isfinite(alpha).all() and np.isfinite(beta).all()):
@@ -60,7 +67,31 @@ def ld50(alpha, beta) -> np.ndarray:
             f"LD50 = -alpha/beta needs beta > 0, but {bad} of {beta.size} values have "
             f"beta <= 0; keep the draws with beta > 0 first"
         )
-    return -alpha / beta
+    return _ratio(alpha, beta, "ld50")
+
+
+def _ratio(alpha: np.ndarray, beta: np.ndarray, name: str) -> np.ndarray:
+    """``-alpha / beta`` for finite ``alpha`` and non-zero ``beta``, refusing a ratio that overflows."""
+    with np.errstate(over="ignore"):  # an overflow is named below
+        ratio = -alpha / beta
+    overflow = ~np.isfinite(ratio)
+    if overflow.any():
+        index = tuple(int(i) for i in np.argwhere(overflow)[0])
+        where = f" at index {index}, {int(overflow.sum())} of {ratio.size} values" if ratio.ndim else ""
+        raise ValueError(
+            f"{name} = -alpha/beta overflows at beta={float(beta[index])!r} (alpha={float(alpha[index])!r}"
+            f"{where}): the ratio is beyond the largest float, so this beta is too close to 0 for a "
+            f"dose to be computed"
+        )
+    return ratio
+
+
+def _check_probabilities(probs) -> np.ndarray:
+    """``probs`` as a float array of probabilities in [0, 1] (NaN refused), for quantile functions."""
+    probs = np.asarray(probs, dtype=float)
+    if np.any(~((probs >= 0) & (probs <= 1))):
+        raise ValueError(f"quantile probabilities must lie in [0, 1], got {probs.tolist()}")
+    return probs
 
 
 def quantiles(draws, probs) -> np.ndarray:
@@ -72,14 +103,10 @@ def quantiles(draws, probs) -> np.ndarray:
     [2.5, 50.0, 97.5]
     """
     draws = np.asarray(draws, dtype=float)
-    probs = np.asarray(probs, dtype=float)
     if draws.ndim != 1 or draws.size == 0:
         raise ValueError(f"draws must be a non-empty 1-D array, got shape {draws.shape}")
-    if not np.isfinite(draws).all():
-        raise ValueError("draws must be finite")
-    if np.any(~np.isfinite(probs)) or np.any((probs < 0) | (probs > 1)):
-        raise ValueError(f"quantile probabilities must lie in [0, 1], got {probs.tolist()}")
-    return np.quantile(draws, probs)
+    check_finite(draws, "draws")
+    return np.quantile(draws, _check_probabilities(probs))
 
 
 def central_interval(draws, level: float = 0.95) -> np.ndarray:
@@ -131,8 +158,7 @@ def quantile_mcse(draws, prob: float) -> float:
     draws = np.asarray(draws, dtype=float)
     if draws.ndim != 1 or draws.size < 2:
         raise ValueError(f"draws must be a 1-D array of at least 2 values, got shape {draws.shape}")
-    if not np.isfinite(draws).all():
-        raise ValueError("draws must be finite")
+    check_finite(draws, "draws")
     if np.ndim(prob) != 0:
         raise ValueError(
             f"prob must be a single probability, got an array of shape {np.shape(prob)}: "
@@ -218,10 +244,7 @@ class NormalSummary:
         ...
         ValueError: quantile probabilities must lie in [0, 1], got 1.5
         """
-        probs = np.asarray(probs, dtype=float)
-        if np.any(~((probs >= 0) & (probs <= 1))):
-            raise ValueError(f"quantile probabilities must lie in [0, 1], got {probs.tolist()}")
-        return stats.norm.ppf(probs, self.mean, self.sd)
+        return stats.norm.ppf(_check_probabilities(probs), self.mean, self.sd)
 
     def interval(self, level: float = 0.95) -> np.ndarray:
         """The central ``level`` interval, ``[lower, upper]``.
@@ -284,7 +307,7 @@ def ld50_delta_method(mean, cov) -> NormalSummary:
     ...
     ValueError: cov is not positive semi-definite (smallest eigenvalue -1): [[1.0, 2.0], [2.0, 1.0]]
     """
-    mean, cov = _check_bivariate_normal(mean, cov, definite=False)
+    mean, cov = check_bivariate_normal(mean, cov, definite=False)
     alpha, beta = mean
     if beta <= 0:
         raise ValueError(f"LD50 = -alpha/beta needs beta > 0 at the expansion point, got beta={beta}")
@@ -318,7 +341,8 @@ def ld50_unconditioned(alpha, beta) -> np.ndarray:
     Raises
     ------
     ValueError
-        If any value is not finite, or any ``beta`` is exactly 0 (the ratio is undefined).
+        If any value is not finite, any ``beta`` is exactly 0 (the ratio is undefined), or
+        a ratio is too large for a float (``beta`` nearly 0, e.g. 1e-320).
 
     Examples
     --------
@@ -331,7 +355,7 @@ def ld50_unconditioned(alpha, beta) -> np.ndarray:
     zero = int(np.count_nonzero(beta == 0))
     if zero:
         raise ValueError(f"-alpha/beta is undefined for beta = 0 ({zero} of {beta.size} values)")
-    return -alpha / beta
+    return _ratio(alpha, beta, "ld50_unconditioned")
 
 
 def weighted_quantiles(values, weights, probs) -> np.ndarray:
@@ -368,7 +392,6 @@ def weighted_quantiles(values, weights, probs) -> np.ndarray:
     """
     values = np.asarray(values, dtype=float).ravel()
     weights = np.asarray(weights, dtype=float).ravel()
-    probs = np.asarray(probs, dtype=float)
     if values.size == 0 or values.shape != weights.shape:
         raise ValueError(
             f"values and weights must be non-empty and of one size, got {values.size} and {weights.size}"
@@ -377,8 +400,7 @@ def weighted_quantiles(values, weights, probs) -> np.ndarray:
         raise ValueError("values and weights must be finite")
     if np.any(weights < 0) or weights.sum() <= 0:
         raise ValueError("weights must be non-negative and not all 0")
-    if np.any(~np.isfinite(probs)) or np.any((probs < 0) | (probs > 1)):
-        raise ValueError(f"quantile probabilities must lie in [0, 1], got {probs.tolist()}")
+    probs = _check_probabilities(probs)
     # A value of weight 0 is not in the distribution; kept, it would take a place among the
     # interpolation points and move the quantiles.
     values, weights = values[weights > 0], weights[weights > 0]
@@ -456,7 +478,8 @@ def quantile_table(probs, names, *, draws=None, exact=None) -> pd.DataFrame:
             sample = np.asarray(draws[source], dtype=float)
             if sample.ndim != 2 or sample.shape[1] != len(names):
                 raise ValueError(
-                    f"draws of {source!r} must have shape (n, len(names)) = (n, {len(names)}), got {sample.shape}"
+                    f"draws of {source!r} must have shape (n, len(names)) = (n, {len(names)}), "
+                    f"got {sample.shape}"
                 )
             columns[(source, "draws")] = np.concatenate([quantiles(column, probs) for column in sample.T])
             columns[(source, "± MCSE")] = np.array(
@@ -469,19 +492,43 @@ def quantile_table(probs, names, *, draws=None, exact=None) -> pd.DataFrame:
     return table
 
 
-def _check_bivariate_normal(mean, cov, *, definite: bool) -> tuple[np.ndarray, np.ndarray]:
+def check_bivariate_normal(mean, cov, *, definite: bool) -> tuple[np.ndarray, np.ndarray]:
     """Float copies of the mean and covariance of a normal for (α, β), checked.
 
-    Shared by :func:`ld50_delta_method` and :mod:`bda_helpers.ld50_normal`. ``cov`` must be
-    symmetric (to 1e-10 of its largest entry) and positive definite if ``definite``, else
-    positive semi-definite (eigenvalues down to ``-1e-10`` times its largest entry pass,
-    as rounding leaves them).
+    Shared by :func:`ld50_delta_method` and :mod:`bda_helpers.ld50_normal`, so the two
+    refuse the same bad input with the same words.
+
+    Parameters
+    ----------
+    mean : array_like, shape (2,)
+        The mean of (α, β); finite.
+    cov : array_like, shape (2, 2)
+        Its covariance: finite, symmetric to 1e-10 of its largest entry, and positive
+        definite if ``definite``, else positive semi-definite (eigenvalues down to
+        ``-1e-10`` times its largest entry pass, as rounding leaves them).
+    definite : bool
+        Whether a singular ``cov`` (an eigenvalue 0) is refused too.
+
+    Returns
+    -------
+    mean : numpy.ndarray, shape (2,)
+    cov : numpy.ndarray, shape (2, 2)
 
     Raises
     ------
     ValueError
         Naming the problem: shapes, non-finite values, asymmetry, or a negative (or, if
         ``definite``, zero) eigenvalue.
+
+    Examples
+    --------
+    >>> mean, cov = check_bivariate_normal([0.85, 7.75], [[1.0, 3.5], [3.5, 23.7]], definite=True)
+    >>> mean.tolist(), cov.shape
+    ([0.85, 7.75], (2, 2))
+    >>> check_bivariate_normal([0.85, 7.75], [[1.0, 5.0], [-5.0, 1.0]], definite=True)
+    Traceback (most recent call last):
+    ...
+    ValueError: cov is not symmetric: [[1.0, 5.0], [-5.0, 1.0]]
     """
     mean = np.asarray(mean, dtype=float)
     cov = np.asarray(cov, dtype=float)

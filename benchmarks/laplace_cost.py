@@ -25,13 +25,8 @@ from pathlib import Path
 import numpy as np
 from run import Target, describe_machine, format_mb, format_seconds, machine_info, peak_memory_mb, time_call
 
-from bda_helpers.beyond.logistic import (
-    cost_chart,
-    hessian,
-    laplace_logistic,
-    newton_logistic,
-    simulate_logistic,
-)
+from bda_helpers.beyond.charts import cost_chart
+from bda_helpers.beyond.logistic import hessian, laplace_logistic, newton_logistic, simulate_logistic
 from bda_helpers.charts import round_significant
 
 #: The dimensions measured; n = N_PER_D * d observations each.
@@ -86,7 +81,8 @@ def measure_dimension(d: int, repeats: int) -> dict:
 
 
 def loglog_slopes(rows: list[dict]) -> dict:
-    """Slopes of log time against log d: least squares over d >= SLOPE_MIN_D, and between the two largest d."""
+    """Slopes of log time against log d: least squares over d >= SLOPE_MIN_D, and between the two
+    largest d."""
     series = (("fit", "fit_median_s"), ("hessian", "hessian_median_s"), ("cholesky", "cholesky_median_s"))
     used = [row for row in rows if row["d"] >= SLOPE_MIN_D]
     slopes = {"over_d": [row["d"] for row in used]}
@@ -166,7 +162,8 @@ def rounded(value, key: str = ""):
 def markdown_table(rows: list[dict]) -> str:
     """The per-d measurements as a Markdown table."""
     lines = [
-        "| d | n | Newton steps | fit median | fit min | repeats | peak memory | one Hessian | one Cholesky |",
+        "| d | n | Newton steps | fit median | fit min | repeats | peak memory | one Hessian "
+        "| one Cholesky |",
         "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
@@ -188,7 +185,8 @@ def nuts_table(rows: list[dict]) -> str:
     ]
     for r in rows:
         lines.append(
-            f"| {r['d']} | {r['n']} | {r['wall_s']:.2f} s | {r['sampling_s']:.2f} s | {r['compile_s']:.2f} s | "
+            f"| {r['d']} | {r['n']} | {r['wall_s']:.2f} s | {r['sampling_s']:.2f} s | "
+            f"{r['compile_s']:.2f} s | "
             f"{r['divergences']} | {r['min_ess_bulk']:.0f} | {r['max_abs_mean_minus_mode_over_sd']:.3f} | "
             f"{r['max_abs_sd_ratio_minus_1']:.3f} |"
         )

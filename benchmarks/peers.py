@@ -1,10 +1,11 @@
-"""Peers: the bioassay Laplace fit with bda_helpers, scipy's BFGS and pymc-extras, then the grid and scaling summaries.
+"""Peers: the bioassay Laplace fit with bda_helpers, scipy's BFGS and pymc-extras, then the grid and
+scaling summaries.
 
 Run with ``python tasks.py bench peers`` (which calls ``.venv/bin/python benchmarks/peers.py``).
 It fits the Laplace approximation of the bioassay posterior (flat prior, BDA3 §3.7) with
 
 - ``bioassay.laplace_fit(data)`` (Newton, analytic Hessian) and the finite-difference Hessian
-  default ``laplace(lambda t: bioassay.gradient(t, data), [0.0, 0.0])``;
+  default ``laplace(bioassay.model_functions(data).gradient, [0.0, 0.0])``;
 - ``scipy.optimize.minimize(method="BFGS")`` on the negative log posterior with the analytic
   gradient, its ``hess_inv`` taken as the covariance;
 - pymc-extras' ``fit_laplace`` on the same model written in PyMC (``pm.Flat`` priors): its
@@ -141,16 +142,11 @@ def reference(data) -> Estimate:
     RuntimeError
         If the root finder reports failure.
     """
-    solution = optimize.root(
-        lambda t: bioassay.gradient(t, data),
-        x0=[0.0, 0.0],
-        jac=lambda t: bioassay.hessian(t, data),
-        method="hybr",
-        tol=1e-13,
-    )
+    model = bioassay.model_functions(data)
+    solution = optimize.root(model.gradient, x0=[0.0, 0.0], jac=model.hessian, method="hybr", tol=1e-13)
     if not solution.success:
         raise RuntimeError(f"reference mode: scipy.optimize.root failed: {solution.message}")
-    return Estimate(solution.x, np.linalg.inv(-bioassay.hessian(solution.x, data)))
+    return Estimate(solution.x, np.linalg.inv(-model.hessian(solution.x)))
 
 
 def errors(estimate: Estimate, exact: Estimate) -> Errors:
@@ -176,11 +172,9 @@ def bfgs_fit(data) -> optimize.OptimizeResult:
     RuntimeError
         If BFGS reports failure.
     """
+    model = bioassay.model_functions(data)
     result = optimize.minimize(
-        lambda t: -float(bioassay.log_posterior(t[0], t[1], data)),
-        x0=[0.0, 0.0],
-        jac=lambda t: -bioassay.gradient(t, data),
-        method="BFGS",
+        lambda t: -float(model.log_density(t)), x0=[0.0, 0.0], jac=lambda t: -model.gradient(t), method="BFGS"
     )
     if not result.success:
         raise RuntimeError(f"BFGS failed: {result.message}")
@@ -344,7 +338,8 @@ def peer_table(rows: list[dict]) -> str:
         lines.append(
             f"| {r['name']} | {format_seconds(r['first_call_s'])} | {format_seconds(r['median_s'])} | "
             f"{format_seconds(r['min_s'])} | {r['repeats']} × {r['calls_per_repeat']} | "
-            f"{format_ratio(r['time_ratio'])} | {format_ratio(r['first_call_ratio'])} | {r['mode_error']:.1e} | "
+            f"{format_ratio(r['time_ratio'])} | {format_ratio(r['first_call_ratio'])} | "
+            f"{r['mode_error']:.1e} | "
             f"{r['cov_max_abs_error']:.1e} | {r['cov_rel_frobenius_error']:.1e} |"
         )
     return "\n".join(lines)
@@ -359,11 +354,13 @@ def goals_text(result: dict) -> str:
 
     return "\n".join(
         [
-            f"Speed goal, bda_helpers ≥ {speed['goal']:.0f}× faster than pymc-extras' default fit_laplace: "
-            f"{format_ratio(speed['repeated_calls'])} on repeated calls ({verdict(speed['met']['repeated_calls'])}), "
+            f"Speed goal, bda_helpers ≥ {speed['goal']:.0f}× faster than pymc-extras' default "
+            f"fit_laplace: {format_ratio(speed['repeated_calls'])} on repeated calls "
+            f"({verdict(speed['met']['repeated_calls'])}), "
             f"{format_ratio(speed['first_call'])} for the first call in a process "
             f"({verdict(speed['met']['first_call'])}).",
-            f"Accuracy goal, bda_helpers' covariance error ≥ {accuracy['goal']:.0e}× smaller than BFGS's hess_inv: "
+            f"Accuracy goal, bda_helpers' covariance error ≥ {accuracy['goal']:.0e}× smaller than "
+            "BFGS's hess_inv: "
             f"{format_ratio(accuracy['cov_max_abs_error'])} in max abs error "
             f"({verdict(accuracy['met']['cov_max_abs_error'])}), "
             f"{format_ratio(accuracy['cov_rel_frobenius_error'])} in relative Frobenius error "
@@ -471,7 +468,8 @@ def main(argv: list[str]) -> int:
     source = "re-run now" if args.rerun_scaling else "committed results"
     print(
         f"## Scaling with d (laplace_cost.py, {source}: {scaling_path.name}, "
-        f"1-minute load average {scaling['load_average_1min']['start']}–{scaling['load_average_1min']['end']})"
+        "1-minute load average "
+        f"{scaling['load_average_1min']['start']}–{scaling['load_average_1min']['end']})"
     )
     print()
     print(laplace_cost.summary(scaling))

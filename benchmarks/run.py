@@ -186,16 +186,20 @@ def grid_axes() -> tuple[np.ndarray, np.ndarray]:
     return alpha, beta
 
 
+def grid_points(alpha: np.ndarray, beta: np.ndarray) -> np.ndarray:
+    """The grid's points ``(alpha[i], beta[j])`` stacked on the last axis, shape ``(m, k, 2)``."""
+    return np.stack(np.meshgrid(alpha, beta, indexing="ij"), axis=-1)
+
+
 def fit_fd(data):
     """The Laplace fit as a user calls it: Newton from (0, 0) with the FD Hessian."""
-    return laplace(lambda t: bioassay.gradient(t, data), [0.0, 0.0])
+    return laplace(bioassay.model_functions(data).gradient, [0.0, 0.0])
 
 
 def fit_analytic(data):
     """The same fit with the analytic Hessian."""
-    return laplace(
-        lambda t: bioassay.gradient(t, data), [0.0, 0.0], hessian=lambda t: bioassay.hessian(t, data)
-    )
+    model = bioassay.model_functions(data)
+    return laplace(model.gradient, [0.0, 0.0], hessian=model.hessian)
 
 
 def check_fits(data) -> None:
@@ -226,14 +230,14 @@ def check_grid(data, alpha: np.ndarray, beta: np.ndarray) -> None:
         is more than one cell from ``EXPECTED_MODE``, or the grid posterior's mass does
         not sum to 1.
     """
-    values = bioassay.log_posterior(alpha[:, None], beta[None, :], data)
+    values = bioassay.log_posterior(grid_points(alpha, beta), data)
     if values.shape != (alpha.size, beta.size) or not np.all(np.isfinite(values)):
         raise AssertionError(f"log posterior on the grid: shape {values.shape} or non-finite values")
     i, j = np.unravel_index(np.argmax(values), values.shape)
     steps = (alpha[1] - alpha[0], beta[1] - beta[0])
     if abs(alpha[i] - EXPECTED_MODE[0]) > steps[0] or abs(beta[j] - EXPECTED_MODE[1]) > steps[1]:
         raise AssertionError(f"grid maximum at ({alpha[i]}, {beta[j]}), not near {EXPECTED_MODE}")
-    grid = GridPosterior.from_log_density(values, alpha, beta)
+    grid = GridPosterior.from_log_density(values, (alpha, beta), names=("alpha", "beta"))
     if not np.isclose(grid.mass.sum(), 1.0, rtol=0.0, atol=1e-9):
         raise AssertionError(f"grid mass sums to {grid.mass.sum()}")
 
@@ -241,12 +245,14 @@ def check_grid(data, alpha: np.ndarray, beta: np.ndarray) -> None:
 def benchmarks(data) -> list[Benchmark]:
     """The benchmarked calls, built on ``data``, with their targets."""
     alpha, beta = grid_axes()
+    points = grid_points(alpha, beta)
+    model = bioassay.model_functions(data)
 
     def grid_log_posterior():
-        return bioassay.log_posterior(alpha[:, None], beta[None, :], data)
+        return model.log_density(points)
 
     def grid_posterior():
-        return GridPosterior.from_log_density(lambda a, b: bioassay.log_posterior(a, b, data), alpha, beta)
+        return GridPosterior.from_log_density(model.log_density, (alpha, beta), names=("alpha", "beta"))
 
     size = f"{GRID_SIZE}×{GRID_SIZE}"
     fit_target = Target(max_seconds=1e-3)

@@ -20,12 +20,12 @@ from bda_helpers.beyond.asymptotics import (
     _log_log_slope,
     coverage_study,
     grid_log_posteriors,
-    is_separable,
     laplace_grid_distance,
     large_sample_study,
     replicate,
     total_variation,
 )
+from bda_helpers.bioassay import ImproperPosteriorError, is_separable
 
 THETA_TRUE = (0.85, 7.75)
 
@@ -84,8 +84,9 @@ def test_total_variation_of_shifted_normals_matches_the_closed_form(shift):
     axis_a, axis_b = np.linspace(-9, 12, 421), np.linspace(-12, 12, 481)
     a, b = np.meshgrid(axis_a, axis_b, indexing="ij")
     points = np.stack([a, b], axis=-1)
-    p = GridPosterior.from_log_density(stats.multivariate_normal([0, 0], cov).logpdf(points), axis_a, axis_b)
-    q = GridPosterior.from_log_density(stats.multivariate_normal(shift, cov).logpdf(points), axis_a, axis_b)
+    axes = (axis_a, axis_b)
+    p = GridPosterior.from_log_density(stats.multivariate_normal([0, 0], cov).logpdf(points), axes)
+    q = GridPosterior.from_log_density(stats.multivariate_normal(shift, cov).logpdf(points), axes)
     delta = np.sqrt(np.array(shift) @ np.linalg.solve(cov, shift))
     assert total_variation(p, q) == pytest.approx(2 * stats.norm.cdf(delta / 2) - 1, abs=1e-6)
     assert total_variation(p, p) == 0.0
@@ -147,7 +148,7 @@ def test_total_variation_falls_like_one_over_sqrt_k(data):
 
 def test_study_rates_and_table(study):
     ks = study.ks
-    assert ks.tolist() == [1, 2, 4, 8, 16, 32, 64]
+    assert ks.tolist() == [1, 2, 4, 8, 16, 32, 64] and ks.dtype.kind == "i"
     assert np.all(np.diff(study.total_variation) < 0) and study.edge_mass.max() < 1e-7
     # Slopes by the closed-form least-squares formula on the logs.
     log_k = np.log(ks)
@@ -173,41 +174,64 @@ def test_study_rates_and_table(study):
         study.total_variation[0] = 0.0
 
 
-@pytest.mark.parametrize("k", [0, -2, 1.5, True, "2", None])
-def test_replicate_refuses_a_k_that_is_not_a_positive_integer(data, k):
-    with pytest.raises(ValueError, match="k must be a positive integer"):
+@pytest.mark.parametrize(
+    "k, error, message",
+    [
+        (0, ValueError, "k must be at least 1, got 0"),
+        (-2, ValueError, "k must be at least 1, got -2"),
+        (1.5, TypeError, "k must be an integer, got float"),
+        (True, TypeError, "k must be an integer, got bool"),
+        ("2", TypeError, "k must be an integer, got str"),
+        (None, TypeError, "k must be an integer, got NoneType"),
+    ],
+)
+def test_replicate_refuses_a_k_that_is_not_a_positive_integer(data, k, error, message):
+    with pytest.raises(error, match=message):
         replicate(data, k)
 
 
 @pytest.mark.parametrize(
-    "ks, message",
+    "ks, error, message",
     [
-        ((4,), "at least two"),
-        (5, "at least two"),
-        ((1, 0), "positive integer"),
-        ((1, 2.5), "positive integer"),
-        ((4, 2), "strictly increasing"),
-        ((2, 2), "strictly increasing"),
+        ((4,), ValueError, "at least two"),
+        (5, ValueError, "at least two"),
+        ((1, 0), ValueError, "each k must be at least 1"),
+        ((1, 2.5), TypeError, "each k must be an integer"),
+        ((4, 2), ValueError, "strictly increasing"),
+        ((2, 2), ValueError, "strictly increasing"),
     ],
 )
-def test_large_sample_study_refuses_bad_ks(data, ks, message):
-    with pytest.raises(ValueError, match=message):
+def test_large_sample_study_refuses_bad_ks(data, ks, error, message):
+    with pytest.raises(error, match=message):
         large_sample_study(data, ks)
 
 
 @pytest.mark.parametrize(
-    "kwargs, message",
+    "kwargs, error, message",
     [
-        ({"span": (1.0, 10.0)}, "lower < 0 < upper"),
-        ({"span": (-5.0,)}, "span"),
-        ({"span": (-5.0, np.inf)}, "span"),
-        ({"points": 5}, "at least 10"),
-        ({"points": 100.0}, "at least 10"),
+        ({"span": (1.0, 10.0)}, ValueError, "lower < 0 < upper"),
+        ({"span": (-5.0,)}, ValueError, "span"),
+        ({"span": (-5.0, np.inf)}, ValueError, "span"),
+        ({"points": 5}, ValueError, "points must be at least 10"),
+        ({"points": 100.0}, TypeError, "points must be an integer"),
     ],
 )
-def test_laplace_grid_distance_refuses_bad_grids(data, kwargs, message):
-    with pytest.raises(ValueError, match=message):
+def test_laplace_grid_distance_refuses_bad_grids(data, kwargs, error, message):
+    with pytest.raises(error, match=message):
         laplace_grid_distance(data, **kwargs)
+
+
+@pytest.mark.parametrize("y", [[0, 0, 5, 5], [0, 2, 5, 5], [5, 5, 0, 0]])
+def test_separable_data_under_the_flat_prior_are_refused_as_improper(ref, y):
+    # Separated (or quasi-separated) deaths: no finite mode under the flat prior, so neither
+    # a Laplace approximation nor a grid centred on it exists; a proper prior makes one.
+    separable = BioassayData(x=ref.X, n=ref.N, y=y)
+    with pytest.raises(ImproperPosteriorError, match="improper"):
+        laplace_grid_distance(separable)
+    with pytest.raises(ImproperPosteriorError, match="improper"):
+        large_sample_study(separable, ks=(1, 2))
+    result = laplace_grid_distance(separable, WEAK_PRIOR)
+    assert np.isfinite(result.total_variation) and result.edge_mass < 1e-6
 
 
 def test_wrong_types_are_refused(data):
@@ -224,11 +248,23 @@ def test_wrong_types_are_refused(data):
     with pytest.raises(TypeError, match="BioassayData"):
         laplace_grid_distance((data.x, data.n, data.y))
     with pytest.raises(TypeError, match="BioassayData"):
-        is_separable([0, 1, 3, 5])
-    with pytest.raises(TypeError, match="BioassayData"):
         grid_log_posteriors([[0, 1, 3, 5]], None, None, [0.0, 1.0], [0.0, 1.0])
     with pytest.raises(TypeError, match="prior"):
         grid_log_posteriors([[0, 1, 3, 5]], data, "flat", [0.0, 1.0], [0.0, 1.0])
+
+
+def test_total_variation_compares_the_axes_not_the_names():
+    axes = (np.linspace(-6.0, 6.0, 61), np.linspace(-6.0, 6.0, 81))
+
+    def log_density(t):
+        return -0.5 * np.sum(t**2, axis=-1)
+
+    named = GridPosterior.from_log_density(log_density, axes, names=("alpha", "beta"))
+    unnamed = GridPosterior.from_log_density(log_density, axes)
+    assert total_variation(named, unnamed) == 0.0
+    shifted = GridPosterior.from_log_density(log_density, (axes[0], axes[1] + 0.1), names=named.names)
+    with pytest.raises(ValueError, match="same grid"):
+        total_variation(named, shifted)
 
 
 def test_slope_fit_refuses_an_error_of_exactly_zero():
@@ -237,28 +273,6 @@ def test_slope_fit_refuses_an_error_of_exactly_zero():
 
 
 # --- B. Frequency coverage -------------------------------------------------------------------
-
-
-def test_is_separable_agrees_with_linear_programming(ref):
-    checked = 0
-    for y in np.stack(np.meshgrid(*[[0, 2, 5]] * 4, indexing="ij"), axis=-1).reshape(-1, 4):
-        data = BioassayData(x=ref.X, n=ref.N, y=y)
-        assert is_separable(data) == lp_separable(ref.X, ref.N, y), y.tolist()
-        checked += 1
-    assert checked == 81
-    # Doses out of order (a mixed group at the cut still separates; two mixed groups do not),
-    # a reversed (decreasing) pattern, and all animals at one dose.
-    for x, y, separable in [
-        ([0.7, -0.9, -0.3], [5, 0, 1], True),
-        ([0.7, -0.9, -0.3], [4, 0, 1], False),
-        ([0.7, -0.9, -0.3], [0, 5, 5], True),
-        ([0.2, 0.2], [1, 3], True),
-    ]:
-        assert (
-            is_separable(BioassayData(x=x, n=[5] * len(x), y=y))
-            == separable
-            == lp_separable(x, [5] * len(x), y)
-        )
 
 
 def test_grid_log_posteriors_match_the_reference_model(ref, data):
@@ -274,9 +288,8 @@ def test_grid_log_posteriors_match_the_reference_model(ref, data):
                     alpha[:, None], beta[None, :], [0.0, 0.0], [[25.0, 0], [0, 400.0]]
                 )
             np.testing.assert_allclose(row, expected, rtol=1e-12, atol=1e-10)
-            package = bioassay.log_posterior(
-                alpha[:, None], beta, BioassayData(x=ref.X, n=ref.N, y=y_r), prior
-            )
+            theta = np.stack(np.meshgrid(alpha, beta, indexing="ij"), axis=-1)
+            package = bioassay.log_posterior(theta, BioassayData(x=ref.X, n=ref.N, y=y_r), prior)
             np.testing.assert_allclose(row, package, rtol=1e-12, atol=1e-10)
 
 
@@ -297,7 +310,10 @@ def test_grid_log_posteriors_refuses_bad_counts(data, y, message):
 
 def test_coverage_study_n5_grid_holds_every_replication(coverage5, ref):
     study = coverage5
-    assert study.y.shape == (400, 4) and study.n_reps == 400
+    assert study.y.shape == (400, 4) and study.n_reps == 400 and study.y.dtype.kind == "i"
+    for name in ("y", "intervals", "coverage", "alpha", "beta"):
+        with pytest.raises(ValueError, match="read-only"):
+            getattr(study, name)[0] = 0
     assert study.max_edge_mass < 1e-5
     assert study.max_prob_beta_nonpositive < 1e-3
     # Separable data sets, counted independently by linear programming.
@@ -413,10 +429,11 @@ def test_coverage_study_is_deterministic(data):
         ({"doses": [[0.1, 0.2]]}, ValueError, "1-D"),
         ({"doses": [0.1, np.inf]}, ValueError, "finite"),
         ({"doses": [0.1]}, ValueError, "at least two"),
-        ({"n_per_dose": 0}, ValueError, "n_per_dose must be a positive integer"),
-        ({"n_per_dose": 2.5}, ValueError, "n_per_dose must be a positive integer"),
-        ({"n_per_dose": True}, ValueError, "n_per_dose must be a positive integer"),
-        ({"n_reps": 0}, ValueError, "n_reps must be a positive integer"),
+        ({"n_per_dose": 0}, ValueError, "n_per_dose must be at least 1"),
+        ({"n_per_dose": 2.5}, TypeError, "n_per_dose must be an integer"),
+        ({"n_per_dose": True}, TypeError, "n_per_dose must be an integer"),
+        ({"n_reps": 0}, ValueError, "n_reps must be at least 1"),
+        ({"n_reps": 10.0}, TypeError, "n_reps must be an integer"),
         ({"rng": 42}, TypeError, "Generator"),
         ({"rng": np.random.RandomState(1)}, TypeError, "Generator"),
         ({"prior": None}, TypeError, "NormalPrior"),
@@ -425,7 +442,8 @@ def test_coverage_study_is_deterministic(data):
         ({"levels": ()}, ValueError, "levels"),
         ({"levels": 95}, ValueError, "levels"),
         ({"points": (200,)}, ValueError, "points"),
-        ({"points": (200, 3)}, ValueError, "points"),
+        ({"points": (200, 3)}, ValueError, r"points\[1\] must be at least 10"),
+        ({"points": (200.0, 300)}, TypeError, r"points\[0\] must be an integer"),
         ({"span": (-8.0, 0.0)}, ValueError, "span"),
     ],
 )

@@ -30,8 +30,15 @@ from bda_helpers.bioassay import NormalPrior
 X4, N4, Y4 = [-0.86, -0.30, -0.05, 0.73], [5, 5, 5, 5], [0, 1, 3, 5]
 DATA = BioassayData(x=X4, n=N4, y=Y4)
 ALPHA, BETA = np.linspace(-4, 8, 3), np.linspace(-10, 40, 4)
-GRID = GridPosterior.from_log_density(lambda a, b: -0.5 * (a**2 + b**2 / 100), ALPHA, BETA)
+NAMES = ("alpha", "beta")
+GRID = GridPosterior.from_log_density(
+    lambda theta: -0.5 * (theta[..., 0] ** 2 + theta[..., 1] ** 2 / 100), (ALPHA, BETA), names=NAMES
+)
 APPROX = LaplaceApproximation(mode=[0.0, 1.0], cov=[[1.0, 0.2], [0.2, 2.0]])
+
+
+def summed(theta):
+    return theta.sum(axis=-1)
 
 
 def grad2(t):
@@ -49,7 +56,7 @@ def write(tmp_path, name, text):
 
 
 def bad_grid_values(values):
-    return lambda tmp_path: GridPosterior.from_log_density(values, ALPHA, BETA)
+    return lambda tmp_path: GridPosterior.from_log_density(values, (ALPHA, BETA), names=NAMES)
 
 
 CASES = [
@@ -308,31 +315,31 @@ CASES = [
     # --- GridPosterior construction ------------------------------------------------------------
     (
         "zero-width grid",
-        lambda p: GridPosterior.from_log_density(lambda a, b: a + b, np.full(5, 1.0), BETA),
+        lambda p: GridPosterior.from_log_density(summed, (np.full(5, 1.0), BETA), names=NAMES),
         ValueError,
         r"the alpha grid has zero width",
     ),
     (
         "non-increasing grid",
-        lambda p: GridPosterior.from_log_density(lambda a, b: a + b, ALPHA, BETA[::-1]),
+        lambda p: GridPosterior.from_log_density(summed, (ALPHA, BETA[::-1]), names=NAMES),
         ValueError,
         r"the beta grid must be strictly increasing",
     ),
     (
         "unevenly spaced grid",
-        lambda p: GridPosterior.from_log_density(lambda a, b: a + b, [0.0, 1.0, 3.0], BETA),
+        lambda p: GridPosterior.from_log_density(summed, ([0.0, 1.0, 3.0], BETA), names=NAMES),
         ValueError,
         r"the alpha grid must be evenly spaced",
     ),
     (
         "one-point grid",
-        lambda p: GridPosterior.from_log_density(lambda a, b: a + b, [0.0], BETA),
+        lambda p: GridPosterior.from_log_density(summed, ([0.0], BETA), names=NAMES),
         ValueError,
         r"the alpha grid needs at least two points",
     ),
     (
         "non-finite grid",
-        lambda p: GridPosterior.from_log_density(lambda a, b: a + b, ALPHA, [0.0, np.inf]),
+        lambda p: GridPosterior.from_log_density(summed, (ALPHA, [0.0, np.inf]), names=NAMES),
         ValueError,
         r"the beta grid must be finite",
     ),
@@ -340,13 +347,30 @@ CASES = [
         "transposed log density values",
         bad_grid_values(np.zeros((4, 3))),
         ValueError,
-        r"must have shape \(len\(alpha\), len\(beta\)\) = \(3, 4\), got \(4, 3\); build grids with indexing='ij'",
+        r"must have shape \(len\(alpha\), len\(beta\)\) = \(3, 4\), got \(4, 3\); "
+        r"build grids with indexing='ij'",
     ),
     (
         "log density from meshgrid xy",
-        lambda p: GridPosterior.from_log_density(lambda a, b: np.add(*np.meshgrid(ALPHA, BETA)), ALPHA, BETA),
+        lambda p: GridPosterior.from_log_density(
+            lambda theta: np.add(*np.meshgrid(ALPHA, BETA)), (ALPHA, BETA), names=NAMES
+        ),
         ValueError,
-        r"got \(4, 3\)",
+        r"got \(4, 3\); it is called with the grid's points theta, shape \(3, 4, 2\)",
+    ),
+    (
+        "log density around 1e308",
+        bad_grid_values(np.full((3, 4), 1e308) - np.arange(12).reshape(3, 4) * 1e300),
+        ValueError,
+        r"the log density reaches 1e\+308 on the grid, too large in magnitude for floating point",
+    ),
+    (
+        "log density from a model that overflows",
+        lambda p: GridPosterior.from_log_density(
+            bioassay.model_functions(DATA).log_density, ([1e308, 1.5e308], [1.0, 2.0])
+        ),
+        ValueError,
+        r"log posterior overflows at alpha=1e\+308, beta=1\.0",
     ),
     (
         "all -inf log density",
@@ -368,13 +392,13 @@ CASES = [
     ),
     (
         "mass not normalised",
-        lambda p: GridPosterior(alpha=ALPHA, beta=BETA, mass=np.full((3, 4), 0.1)),
+        lambda p: GridPosterior(axes=(ALPHA, BETA), mass=np.full((3, 4), 0.1), names=NAMES),
         ValueError,
         r"mass must sum to 1, got 1\.2",
     ),
     (
         "negative mass",
-        lambda p: GridPosterior(alpha=ALPHA, beta=BETA, mass=np.eye(3, 4) * 2 - np.eye(3, 4, 1)),
+        lambda p: GridPosterior(axes=(ALPHA, BETA), mass=np.eye(3, 4) * 2 - np.eye(3, 4, 1), names=NAMES),
         ValueError,
         r"mass must be finite and non-negative",
     ),
@@ -401,13 +425,13 @@ CASES = [
         "unknown parameter name",
         lambda p: GRID.quantile("gamma", 0.5),
         ValueError,
-        r"parameter must be 'alpha' or 'beta', got 'gamma'",
+        r"parameter must be one of 'alpha', 'beta', got 'gamma'",
     ),
     (
         "unknown marginal",
         lambda p: GRID.marginal("Alpha"),
         ValueError,
-        r"parameter must be 'alpha' or 'beta', got 'Alpha'",
+        r"parameter must be one of 'alpha', 'beta', got 'Alpha'",
     ),
     (
         "central interval level 1",

@@ -70,10 +70,9 @@ def test_ld50_q975_importance(ld50_q975, assert_no_leak):
 
 def test_ld50_slip_reference_is_the_unweighted_proposal():
     """0.16 above is the unweighted answer: check it against scipy's normal draws of the proposal."""
-    from bda_helpers import load_bioassay
-    from bda_helpers.beyond.importance import laplace_fit_log_beta
+    from bda_helpers import bioassay, load_bioassay
 
-    fit = laplace_fit_log_beta(load_bioassay())
+    fit = bioassay.laplace_fit_log_beta(load_bioassay())
     draws = stats.multivariate_normal(fit.mode, fit.cov).rvs(200_000, random_state=np.random.default_rng(1))
     assert abs(np.quantile(-draws[:, 0] / np.exp(draws[:, 1]), 0.975) - 0.16) < 0.005
 

@@ -1,4 +1,9 @@
-"""The bioassay model against references computed here from first principles."""
+"""The bioassay model against references computed here from first principles.
+
+Conventions: every model function takes ``theta = (alpha, beta)`` first, on the last axis,
+and broadcasts over leading axes. References are scipy.stats.binom, the conftest model
+(log_expit, explicit sums), scipy's root finder and linear programming.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +11,8 @@ import numpy as np
 import pytest
 from scipy import optimize, special, stats
 
-from bda_helpers import bioassay, laplace, newton
-from bda_helpers.bioassay import NormalPrior
+from bda_helpers import BioassayData, bioassay, laplace, newton
+from bda_helpers.bioassay import ImproperPosteriorError, NormalPrior, is_separable
 
 POINTS = [(0.0, 0.0), (0.8466, 7.7488), (-2.0, 3.0), (4.0, 25.0), (1.0, -5.0), (6.0, 35.0)]
 
@@ -28,6 +33,11 @@ def log_binomial_coefficients(ref) -> float:
     return float(np.sum(np.log(special.comb(ref.N, ref.Y, exact=False))))
 
 
+def stacked(alpha, beta) -> np.ndarray:
+    """Points (alpha, beta) broadcast against each other and stacked on a last axis."""
+    return np.stack(np.broadcast_arrays(np.asarray(alpha, float), np.asarray(beta, float)), axis=-1)
+
+
 # --- log density ------------------------------------------------------------------------
 
 
@@ -36,16 +46,16 @@ def test_log_posterior_equals_binomial_logpmf_up_to_the_binomial_coefficients(da
     assert constant == pytest.approx(np.log(1 * 5 * 10 * 1))  # C(5,0) C(5,1) C(5,3) C(5,5)
     for alpha, beta in POINTS:
         full = binomial_log_likelihood(alpha, beta, ref)
-        ours = bioassay.log_posterior(alpha, beta, data)
+        ours = bioassay.log_posterior([alpha, beta], data)
         assert np.shape(ours) == ()
         assert full - ours == pytest.approx(constant, abs=1e-9)
-        assert bioassay.log_likelihood(alpha, beta, data) == ours  # flat prior: identical
+        assert bioassay.log_likelihood([alpha, beta], data) == ours  # flat prior: identical
 
 
 def test_log_posterior_on_a_grid_broadcasts_and_differs_by_a_constant(data, ref):
     alpha = np.linspace(-4, 8, 13)
     beta = np.linspace(-10, 40, 11)
-    values = bioassay.log_posterior(alpha[:, None], beta, data)
+    values = bioassay.log_posterior(stacked(alpha[:, None], beta), data)
     assert values.shape == (13, 11)
 
     full = binomial_log_likelihood(alpha[:, None], beta[None, :], ref)
@@ -57,16 +67,18 @@ def test_log_posterior_on_a_grid_broadcasts_and_differs_by_a_constant(data, ref)
     assert np.allclose(difference, log_binomial_coefficients(ref), atol=1e-7)
 
     # The same values from a meshgrid, a row, a column and one point.
-    a_mesh, b_mesh = np.meshgrid(alpha, beta, indexing="ij")
-    assert np.array_equal(bioassay.log_posterior(a_mesh, b_mesh, data), values)
-    assert bioassay.log_posterior(alpha, beta[3], data).shape == (13,)
-    assert np.allclose(bioassay.log_posterior(alpha, beta[3], data), values[:, 3], rtol=0, atol=1e-12)
-    assert bioassay.log_posterior(alpha[2], beta[None, :], data).shape == (1, 11)
-    assert float(bioassay.log_posterior(alpha[2], beta[4], data)) == pytest.approx(values[2, 4], abs=1e-12)
+    mesh = np.stack(np.meshgrid(alpha, beta, indexing="ij"), axis=-1)
+    assert np.array_equal(bioassay.log_posterior(mesh, data), values)
+    assert bioassay.log_posterior(stacked(alpha, beta[3]), data).shape == (13,)
+    assert np.allclose(
+        bioassay.log_posterior(stacked(alpha, beta[3]), data), values[:, 3], rtol=0, atol=1e-12
+    )
+    assert bioassay.log_posterior(stacked(alpha[2], beta[None, :]), data).shape == (1, 11)
+    assert float(bioassay.log_posterior([alpha[2], beta[4]], data)) == pytest.approx(values[2, 4], abs=1e-12)
 
     # Against the independent log_expit implementation too, on a grid of other lengths.
     alpha2, beta2 = np.linspace(-3, 5, 7), np.linspace(-5, 30, 9)
-    got = bioassay.log_posterior(alpha2[:, None], beta2, data)
+    got = bioassay.log_posterior(stacked(alpha2[:, None], beta2), data)
     assert got.shape == (7, 9)
     assert np.allclose(got, ref.log_likelihood(alpha2[:, None], beta2), rtol=1e-12, atol=1e-10)
 
@@ -80,21 +92,21 @@ def test_log_posterior_with_normal_prior_matches_scipy_multivariate_normal(data,
     differences = []
     for alpha, beta in POINTS:
         full = binomial_log_likelihood(alpha, beta, ref) + mvn.logpdf([alpha, beta])
-        differences.append(full - bioassay.log_posterior(alpha, beta, data, prior))
+        differences.append(full - bioassay.log_posterior([alpha, beta], data, prior))
     assert np.allclose(differences, constant, rtol=0, atol=1e-9)
 
     # Grid: broadcasting with the prior, against the hand-written prior density.
     alpha, beta = np.linspace(-4, 8, 5), np.linspace(-10, 40, 8)
-    got = bioassay.log_posterior(alpha[:, None], beta, data, prior)
+    grid = stacked(alpha[:, None], beta)
+    got = bioassay.log_posterior(grid, data, prior)
     assert got.shape == (5, 8)
     expected = ref.log_likelihood(alpha[:, None], beta) + ref.log_prior(
         alpha[:, None], beta, PRIOR_MEAN, PRIOR_COV
     )
     assert np.allclose(got, expected, rtol=1e-12, atol=1e-9)
     # The prior shifts the log density by exactly its log density.
-    assert np.allclose(
-        got - bioassay.log_posterior(alpha[:, None], beta, data), prior.log_density(alpha[:, None], beta)
-    )
+    assert np.allclose(got - bioassay.log_posterior(grid, data), prior.log_density(grid))
+    assert prior.log_density(grid).shape == (5, 8) and np.shape(prior.log_density([0.0, 10.0])) == ()
 
 
 # --- numerical stability ----------------------------------------------------------------
@@ -110,7 +122,7 @@ def test_extreme_logits_give_the_analytic_limit(data, ref, alpha, beta):
     log_p = np.where(eta > 0, 0.0, eta)
     log_1mp = np.where(eta > 0, -eta, 0.0)
     expected = float(np.sum(ref.Y * log_p + (ref.N - ref.Y) * log_1mp))
-    value = bioassay.log_posterior(alpha, beta, data)
+    value = bioassay.log_posterior([alpha, beta], data)
     assert np.isfinite(value)
     assert float(value) == pytest.approx(expected, rel=1e-12)
 
@@ -123,7 +135,7 @@ def test_extreme_logits_give_the_analytic_limit(data, ref, alpha, beta):
 
 def test_extreme_logits_on_a_grid_are_finite(data):
     alpha = np.array([-1e6, -1e3, 0.0, 1e3, 1e6])
-    values = bioassay.log_posterior(alpha[:, None], alpha, data)
+    values = bioassay.log_posterior(stacked(alpha[:, None], alpha), data)
     assert values.shape == (5, 5) and np.all(np.isfinite(values))
     assert np.all(values <= 0)  # a binomial probability without its coefficient is <= 1
 
@@ -155,7 +167,7 @@ def central_second_differences(f, theta, h=1e-4):
 @pytest.mark.parametrize("with_prior", [False, True])
 def test_gradient_and_hessian_match_independent_formulas(data, ref, theta, with_prior):
     prior = NormalPrior(mean=PRIOR_MEAN, cov=PRIOR_COV) if with_prior else None
-    extra = dict(prior_mean=PRIOR_MEAN, prior_cov=PRIOR_COV) if with_prior else {}
+    extra = {"prior_mean": PRIOR_MEAN, "prior_cov": PRIOR_COV} if with_prior else {}
     grad = bioassay.gradient(theta, data, prior)
     hess = bioassay.hessian(theta, data, prior)
     assert grad.shape == (2,) and hess.shape == (2, 2)
@@ -169,7 +181,7 @@ def test_gradient_and_hessian_match_independent_formulas(data, ref, theta, with_
 @pytest.mark.parametrize("theta", POINTS)
 def test_gradient_and_hessian_match_finite_differences_of_the_log_posterior(data, theta):
     def f(t):
-        return float(bioassay.log_posterior(t[0], t[1], data))
+        return float(bioassay.log_posterior(t, data))
 
     grad = bioassay.gradient(theta, data)
     # Forward differences (scipy): error ~ h |H| / 2 + 2 eps |f| / h ~ 1e-6 at h = 1e-7.
@@ -204,15 +216,8 @@ def test_reference_mode_solves_the_score_equations(ref, posterior_mode):
 
 def test_mode_from_laplace_and_newton_matches_the_root_of_the_score(data, posterior_mode):
     expected = posterior_mode.mode
-
-    def grad(t):
-        return bioassay.gradient(t, data)
-
-    def hess(t):
-        return bioassay.hessian(t, data)
-
-    def logf(t):
-        return float(bioassay.log_posterior(t[0], t[1], data))
+    model = bioassay.model_functions(data)
+    grad, hess, logf = model.gradient, model.hessian, model.log_density
 
     result = newton(grad, hess, [0.0, 0.0])
     assert np.allclose(result.mode, expected, rtol=0, atol=1e-8)
@@ -234,10 +239,9 @@ def test_laplace_covariance_is_the_inverse_observed_information(data, ref, poste
     info = ref.information(posterior_mode.mode)
     assert np.allclose(cov @ info, np.eye(2), atol=1e-12)
 
-    fd = laplace(lambda t: bioassay.gradient(t, data), [0.0, 0.0])
-    analytic = laplace(
-        lambda t: bioassay.gradient(t, data), [0.0, 0.0], hessian=lambda t: bioassay.hessian(t, data)
-    )
+    model = bioassay.model_functions(data)
+    fd = laplace(model.gradient, [0.0, 0.0])
+    analytic = laplace(model.gradient, [0.0, 0.0], hessian=model.hessian)
     assert np.allclose(fd.cov, cov, rtol=1e-6, atol=0)
     assert np.allclose(analytic.cov, cov, rtol=1e-10, atol=0)
 
@@ -257,12 +261,8 @@ def test_laplace_covariance_is_the_inverse_observed_information(data, ref, poste
 
 
 def test_laplace_log_evidence_of_the_bioassay_posterior(data, ref, posterior_mode):
-    approx = laplace(
-        lambda t: bioassay.gradient(t, data),
-        [0.0, 0.0],
-        hessian=lambda t: bioassay.hessian(t, data),
-        log_density=lambda t: float(bioassay.log_posterior(t[0], t[1], data)),
-    )
+    model = bioassay.model_functions(data)
+    approx = laplace(model.gradient, [0.0, 0.0], hessian=model.hessian, log_density=model.log_density)
     mode, cov = posterior_mode.mode, posterior_mode.cov
     expected = float(ref.log_likelihood(*mode)) + np.log(2 * np.pi) + 0.5 * np.log(np.linalg.det(cov))
     assert approx.log_evidence == pytest.approx(expected, rel=0, abs=1e-9)
@@ -272,7 +272,8 @@ def test_laplace_log_evidence_of_the_bioassay_posterior(data, ref, posterior_mod
 
 
 def test_newton_converges_quadratically_from_the_origin(data, posterior_mode):
-    result = newton(lambda t: bioassay.gradient(t, data), lambda t: bioassay.hessian(t, data), [0.0, 0.0])
+    model = bioassay.model_functions(data)
+    result = newton(model.gradient, model.hessian, [0.0, 0.0])
     trace = result.trace
     k = result.n_iter
     assert 1 <= k <= 10
@@ -305,12 +306,8 @@ def test_newton_converges_quadratically_from_the_origin(data, posterior_mode):
 
 
 def test_newton_trace_with_log_density_is_monotone(data, ref, posterior_mode):
-    result = newton(
-        lambda t: bioassay.gradient(t, data),
-        lambda t: bioassay.hessian(t, data),
-        [0.0, 0.0],
-        log_density=lambda t: float(bioassay.log_posterior(t[0], t[1], data)),
-    )
+    model = bioassay.model_functions(data)
+    result = newton(model.gradient, model.hessian, [0.0, 0.0], log_density=model.log_density)
     values = result.trace.log_density
     assert np.all(np.isfinite(values))
     # Rising at every step, up to the rounding error of the log density in the last one.
@@ -344,8 +341,236 @@ def test_laplace_fit_is_the_reference_mode_and_inverse_information(data, ref):
 
 def test_grid_posterior_is_the_course_grid_normalised(data, ref):
     grid = bioassay.grid_posterior(data)
-    assert grid.mass.shape == (240, 360)
-    assert (grid.alpha[0], grid.alpha[-1], grid.beta[0], grid.beta[-1]) == (-4.0, 8.0, -10.0, 40.0)
-    log_mass = ref.log_likelihood(grid.alpha[:, None], grid.beta[None, :])
+    assert grid.mass.shape == (240, 360) and grid.names == ("alpha", "beta")
+    alpha, beta = grid.axis("alpha"), grid.axis("beta")
+    assert (alpha[0], alpha[-1], beta[0], beta[-1]) == (-4.0, 8.0, -10.0, 40.0)
+    log_mass = ref.log_likelihood(alpha[:, None], beta[None, :])
     expected = np.exp(log_mass - log_mass.max())
     assert grid.mass == pytest.approx(expected / expected.sum(), rel=1e-9, abs=1e-300)
+
+
+# --- broadcasting and the model functions -----------------------------------------------
+
+
+def test_model_functions_log_density_takes_one_point_draws_and_a_grid(data, ref):
+    model = bioassay.model_functions(data)
+    draws = np.random.default_rng(5).normal([1.0, 10.0], [2.0, 8.0], size=(7, 2))
+    alpha, beta = np.linspace(-3, 5, 4), np.linspace(-5, 30, 6)
+    grid = np.stack(np.meshgrid(alpha, beta, indexing="ij"), axis=-1)
+    one = model.log_density([0.3, 5.0])
+    assert np.shape(one) == () and float(one) == pytest.approx(ref.log_likelihood(0.3, 5.0), rel=1e-12)
+    on_draws = model.log_density(draws)
+    assert on_draws.shape == (7,)
+    np.testing.assert_allclose(on_draws, ref.log_likelihood(draws[:, 0], draws[:, 1]), rtol=1e-12)
+    on_grid = model.log_density(grid)
+    assert on_grid.shape == (4, 6)
+    np.testing.assert_allclose(on_grid, ref.log_likelihood(alpha[:, None], beta), rtol=1e-12)
+    assert model.gradient(draws).shape == (7, 2) and model.hessian(grid).shape == (4, 6, 2, 2)
+
+
+@pytest.mark.parametrize("with_prior", [False, True])
+def test_batched_hessian_matches_a_loop_over_points(data, ref, with_prior):
+    prior = NormalPrior(mean=PRIOR_MEAN, cov=PRIOR_COV) if with_prior else None
+    extra = {"prior_cov": PRIOR_COV} if with_prior else {}
+    points = np.random.default_rng(12).normal([1.0, 10.0], [3.0, 15.0], size=(3, 5, 2))
+    batched = bioassay.hessian(points, data, prior)
+    assert batched.shape == (3, 5, 2, 2)
+    looped = np.array([[bioassay.hessian(point, data, prior) for point in row] for row in points])
+    np.testing.assert_allclose(batched, looped, rtol=1e-13, atol=1e-13)
+    expected = np.array([[ref.hessian(point, **extra) for point in row] for row in points])
+    np.testing.assert_allclose(batched, expected, rtol=1e-12, atol=1e-12)
+    assert bioassay.hessian(np.zeros((0, 2)), data).shape == (0, 2, 2)
+
+
+def test_prior_log_density_broadcasts_and_takes_theta_first():
+    prior = NormalPrior(mean=PRIOR_MEAN, cov=PRIOR_COV)
+    points = np.array([[[0.0, 10.0], [1.0, 12.0]], [[-2.0, 0.0], [3.0, 30.0]]])
+    expected = stats.multivariate_normal(PRIOR_MEAN, PRIOR_COV).logpdf(points) - stats.multivariate_normal(
+        PRIOR_MEAN, PRIOR_COV
+    ).logpdf(PRIOR_MEAN)
+    np.testing.assert_allclose(prior.log_density(points), expected, rtol=1e-12, atol=1e-12)
+    assert float(prior.log_density(PRIOR_MEAN)) == 0.0
+
+
+# --- refusing points that floating point cannot represent ---------------------------------
+
+
+@pytest.mark.parametrize("function", [bioassay.log_posterior, bioassay.log_likelihood])
+def test_an_overflowing_logit_is_refused_naming_the_point(data, function):
+    # alpha + beta * x_i overflows to inf at x_i = 0.73, and y * inf - n * inf is NaN: refused.
+    with pytest.raises(
+        ValueError, match=r"overflows at alpha=1e\+308, beta=1e\+308.*too large for floating point"
+    ):
+        function([1e308, 1e308], data)
+    # In a batch, the first such point is named.
+    with pytest.raises(ValueError, match=r"overflows at alpha=-1e\+308, beta=1e\+308"):
+        function([[0.0, 0.0], [-1e308, 1e308], [1e308, 1e308]], data)
+
+
+def test_an_overflowing_prior_is_refused_naming_the_point(data):
+    prior = NormalPrior(mean=PRIOR_MEAN, cov=PRIOR_COV)
+    # (1e200)² overflows: the log prior would be -inf (or NaN once the cross term is added).
+    with pytest.raises(ValueError, match=r"overflows at alpha=1e\+200, beta=0\.0"):
+        bioassay.log_posterior([1e200, 0.0], data, prior)
+    with pytest.raises(
+        ValueError, match=r"prior's log density overflows at \(alpha, beta\)=\[1e\+200, 0\.0\]"
+    ):
+        prior.log_density([1e200, 0.0])
+    # Large but representable: finite.
+    assert np.isfinite(bioassay.log_posterior([1e100, 0.0], data, prior))
+
+
+@pytest.mark.parametrize(
+    ("theta", "message"),
+    [
+        ([0.0, np.nan], r"theta must be finite, got \[0\.0, nan\]"),
+        ([[0.0, 1.0], [np.inf, 0.0]], r"theta must be finite, got \[inf, 0\.0\] at index \(1,\)"),
+        ([0.0, 1.0, 2.0], r"theta must be \(alpha, beta\) with shape \(2,\), got shape \(3,\)"),
+        (np.zeros((4, 3)), r"shape \(\.\.\., 2\), got shape \(4, 3\)"),
+        (0.5, r"shape \(2,\), got shape \(\)"),
+    ],
+)
+def test_bad_points_are_refused_by_the_density(data, theta, message):
+    for function in (bioassay.log_posterior, bioassay.log_likelihood):
+        with pytest.raises(ValueError, match=message):
+            function(theta, data)
+
+
+# --- separation and improper posteriors ---------------------------------------------------
+
+
+def lp_separable(x, n, y):
+    """Separation by linear programming: is there (a, b) ≠ 0 with a + b x_i >= 0 wherever a
+    group has a death and a + b x_i <= 0 wherever it has a survivor? Maximise and minimise
+    a and b over that cone cut to the unit box; a non-zero optimum means separable."""
+    rows = []
+    for x_i, n_i, y_i in zip(x, n, y):
+        if y_i > 0:
+            rows.append([-1.0, -x_i])  # -(a + b x_i) <= 0
+        if y_i < n_i:
+            rows.append([1.0, x_i])  # a + b x_i <= 0
+    for objective in ([1, 0], [-1, 0], [0, 1], [0, -1]):
+        result = optimize.linprog(objective, A_ub=rows, b_ub=np.zeros(len(rows)), bounds=[(-1, 1), (-1, 1)])
+        assert result.status == 0
+        if result.fun < -1e-9:
+            return True
+    return False
+
+
+def test_is_separable_agrees_with_linear_programming(ref):
+    checked = 0
+    for y in np.stack(np.meshgrid(*[[0, 2, 5]] * 4, indexing="ij"), axis=-1).reshape(-1, 4):
+        data = BioassayData(x=ref.X, n=ref.N, y=y)
+        assert is_separable(data) == lp_separable(ref.X, ref.N, y), y.tolist()
+        checked += 1
+    assert checked == 81
+    # Doses out of order (a mixed group at the cut still separates; two mixed groups do not),
+    # a reversed (decreasing) pattern, and all animals at one dose.
+    for x, y, separable in [
+        ([0.7, -0.9, -0.3], [5, 0, 1], True),
+        ([0.7, -0.9, -0.3], [4, 0, 1], False),
+        ([0.7, -0.9, -0.3], [0, 5, 5], True),
+        ([0.2, 0.2], [1, 3], True),
+    ]:
+        assert (
+            is_separable(BioassayData(x=x, n=[5] * len(x), y=y))
+            == separable
+            == lp_separable(x, [5] * len(x), y)
+        )
+    with pytest.raises(TypeError, match="BioassayData"):
+        is_separable([0, 1, 3, 5])
+
+
+def test_check_proper_refuses_exactly_the_separable_data_under_the_flat_prior(ref):
+    prior = NormalPrior(mean=[0.0, 10.0], cov=[[4.0, 0.0], [0.0, 100.0]])
+    refused = 0
+    for y in np.stack(np.meshgrid(*[[0, 2, 5]] * 4, indexing="ij"), axis=-1).reshape(-1, 4):
+        data = BioassayData(x=ref.X, n=ref.N, y=y)
+        assert bioassay.check_proper(data, prior) is None  # a proper prior: always proper
+        if lp_separable(ref.X, ref.N, y):
+            with pytest.raises(ImproperPosteriorError, match="the flat-prior posterior is improper"):
+                bioassay.check_proper(data)
+            refused += 1
+        else:
+            assert bioassay.check_proper(data) is None
+    assert 0 < refused < 81
+
+
+ISSUE_DATA = BioassayData(x=[2.81, 0.0], n=[14, 1], y=[6, 1])
+
+
+@pytest.mark.parametrize(
+    ("x", "n", "y", "message"),
+    [
+        (None, None, [0, 0, 5, 5], r"separated \(no deaths below dose x=-0\.3, only deaths above it\)"),
+        (None, None, [0, 2, 5, 5], r"separated \(no deaths below dose x=-0\.3, only deaths above it\)"),
+        (None, None, [5, 5, 0, 0], r"separated \(only deaths below dose x=-0\.3, no deaths above it\)"),
+        (None, None, [0, 0, 0, 3], r"separated \(no deaths below the highest dose x=0\.73\)"),
+        (None, None, [3, 5, 5, 5], r"separated \(only deaths above the lowest dose x=-0\.86\)"),
+        (None, None, [0, 0, 0, 0], r"separated \(no animal died at any dose\)"),
+        (None, None, [5, 5, 5, 5], r"separated \(every animal died, at every dose\)"),
+        ([2.81, 0.0], [14, 1], [6, 1], r"separated \(only deaths below the highest dose x=2\.81\)"),
+        ([0.2, 0.2], [5, 5], [1, 3], r"all the dose groups are at one dose x=0\.2.*not identified"),
+    ],
+)
+def test_check_proper_names_the_separation(ref, x, n, y, message):
+    data = BioassayData(x=ref.X if x is None else x, n=ref.N if n is None else n, y=y)
+    with pytest.raises(ImproperPosteriorError, match=message) as error:
+        bioassay.check_proper(data)
+    assert isinstance(error.value, ValueError)
+    assert "has no finite mode" in str(error.value) and "prior=NormalPrior(...)" in str(error.value)
+    assert bioassay.check_proper(data, NormalPrior(mean=[0.0, 0.0], cov=np.eye(2))) is None
+
+
+def test_check_proper_accepts_the_bioassay_data_and_refuses_wrong_types(data):
+    assert bioassay.check_proper(data) is None
+    with pytest.raises(TypeError, match="BioassayData"):
+        bioassay.check_proper({"x": [0.0]})
+    with pytest.raises(TypeError, match="prior must be a NormalPrior"):
+        bioassay.check_proper(data, prior="flat")
+
+
+@pytest.mark.parametrize(
+    "separated",
+    [
+        ISSUE_DATA,  # Newton used to stop at (36.85, -13.22) with sds of ~4e7
+        BioassayData(x=[-0.86, -0.30, -0.05, 0.73], n=[5, 5, 5, 5], y=[5, 5, 5, 5]),
+        BioassayData(x=[-0.86, -0.30, -0.05, 0.73], n=[5, 5, 5, 5], y=[0, 0, 0, 0]),
+        BioassayData(x=[-0.86, -0.30, -0.05, 0.73], n=[5, 5, 5, 5], y=[0, 0, 5, 5]),
+        BioassayData(x=[0.2, 0.2], n=[5, 5], y=[1, 3]),
+    ],
+)
+def test_laplace_fit_and_grid_posterior_refuse_an_improper_posterior(separated):
+    with pytest.raises(ImproperPosteriorError, match="improper"):
+        bioassay.laplace_fit(separated)
+    with pytest.raises(ImproperPosteriorError, match="improper"):
+        bioassay.grid_posterior(separated)
+
+
+def test_a_normal_prior_makes_separated_data_proper(ref):
+    """With a prior, the fit is the root of the reference score (prior included) and the grid is
+    the reference density normalised by numpy: no error, and the right answer."""
+    mean, cov = np.array([0.0, 10.0]), np.array([[4.0, 0.0], [0.0, 100.0]])
+    prior = NormalPrior(mean=mean, cov=cov)
+    for x, n, y in [(ref.X, ref.N, [0, 0, 5, 5]), ([2.81, 0.0], [14, 1], [6, 1])]:
+        x, n, y = (np.asarray(v, dtype=float) for v in (x, n, y))
+        data = BioassayData(x=x, n=n, y=y)
+        fit = bioassay.laplace_fit(data, prior)
+        score = ref.gradient(fit.mode, x=x, n=n, y=y, prior_mean=mean, prior_cov=cov)
+        assert np.all(np.abs(score) < 1e-8)
+        np.testing.assert_allclose(fit.cov, np.linalg.inv(ref.information(fit.mode, x=x, n=n, prior_cov=cov)))
+        grid = bioassay.grid_posterior(data, prior)
+        alpha, beta = grid.axis("alpha"), grid.axis("beta")
+        log_mass = ref.log_likelihood(alpha[:, None], beta, x=x, n=n, y=y) + ref.log_prior(
+            alpha[:, None], beta, mean, cov
+        )
+        expected = np.exp(log_mass - log_mass.max())
+        np.testing.assert_allclose(grid.mass, expected / expected.sum(), rtol=1e-9, atol=1e-300)
+
+
+def test_separated_data_have_no_finite_mode(ref):
+    """Why the refusal is right: along the separating direction the reference log-likelihood
+    keeps rising towards its supremum 0 (every group fitted exactly), so no point is a maximum."""
+    y = np.array([0, 0, 5, 5])
+    steeper = [ref.log_likelihood(0.175 * t, t, y=y) for t in (1.0, 10.0, 100.0, 1000.0)]
+    assert np.all(np.diff(steeper) > 0) and steeper[-1] > -1e-12

@@ -35,15 +35,46 @@ def central_gradient(f, phi, h=1e-5):
 
 @pytest.mark.parametrize("phi", POINTS)
 def test_log_density_is_the_log_posterior_at_exp_phi_plus_the_log_jacobian(data, ref, phi):
-    ours = bioassay.log_posterior_log_beta(phi[0], phi[1], data)
+    ours = bioassay.log_posterior_log_beta(phi, data)
+    assert np.shape(ours) == ()
     assert ours == pytest.approx(ref_log_density(phi, ref), rel=1e-12, abs=1e-12)
 
 
 def test_log_density_broadcasts_over_a_grid(data, ref):
     alpha, log_beta = np.linspace(-2, 4, 5), np.linspace(0, 3.5, 7)
-    values = bioassay.log_posterior_log_beta(alpha[:, None], log_beta, data)
+    values = bioassay.log_posterior_log_beta(
+        np.stack(np.meshgrid(alpha, log_beta, indexing="ij"), axis=-1), data
+    )
     assert values.shape == (5, 7)
-    assert values[3, 2] == pytest.approx(ref_log_density((alpha[3], log_beta[2]), ref), rel=1e-12)
+    expected = [[ref_log_density((a, b), ref) for b in log_beta] for a in alpha]
+    np.testing.assert_allclose(values, expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize("with_prior", [False, True])
+def test_batched_derivatives_match_a_loop_over_points(data, with_prior):
+    prior = NormalPrior(PRIOR_MEAN, PRIOR_COV) if with_prior else None
+    phi = np.array(POINTS).reshape(5, 1, 2) + np.array([[0.0, 0.0], [0.1, -0.2]])  # shape (5, 2, 2)
+    for function, tail in (
+        (bioassay.log_posterior_log_beta, ()),
+        (bioassay.gradient_log_beta, (2,)),
+        (bioassay.hessian_log_beta, (2, 2)),
+    ):
+        batched = function(phi, data, prior)
+        assert batched.shape == (5, 2) + tail
+        looped = np.array([[function(point, data, prior) for point in row] for row in phi])
+        np.testing.assert_allclose(batched, looped, rtol=1e-13, atol=1e-13)
+
+
+def test_model_functions_log_beta_bind_the_data_and_prior(data):
+    prior = NormalPrior(PRIOR_MEAN, PRIOR_COV)
+    model = bioassay.model_functions_log_beta(data, prior)
+    phi = np.array([0.5, 2.0])
+    assert model.log_density(phi) == bioassay.log_posterior_log_beta(phi, data, prior)
+    np.testing.assert_array_equal(model.gradient(phi), bioassay.gradient_log_beta(phi, data, prior))
+    np.testing.assert_array_equal(model.hessian(phi), bioassay.hessian_log_beta(phi, data, prior))
+    assert model.log_density(np.zeros((3, 4, 2))).shape == (3, 4)
+    with pytest.raises(TypeError, match="BioassayData"):
+        bioassay.model_functions_log_beta((data.x, data.n, data.y))
 
 
 @pytest.mark.parametrize("with_prior", [False, True])
@@ -75,12 +106,8 @@ def test_hessian_matches_differences_of_the_reference_gradient(data, ref, phi, w
 
 
 def test_laplace_mode_and_covariance_match_a_direct_optimisation_of_the_jacobian_density(data, ref):
-    fit = laplace(
-        lambda phi: bioassay.gradient_log_beta(phi, data),
-        [0.0, 0.0],
-        hessian=lambda phi: bioassay.hessian_log_beta(phi, data),
-        log_density=lambda phi: float(bioassay.log_posterior_log_beta(phi[0], phi[1], data)),
-    )
+    model = bioassay.model_functions_log_beta(data)
+    fit = laplace(model.gradient, [0.0, 0.0], hessian=model.hessian, log_density=model.log_density)
     direct = optimize.minimize(
         lambda phi: -ref_log_density(phi, ref),
         x0=[0.0, 2.0],
@@ -107,20 +134,36 @@ def test_laplace_mode_and_covariance_match_a_direct_optimisation_of_the_jacobian
 
 
 def test_without_the_jacobian_the_mode_is_just_the_alpha_beta_mode_with_beta_logged(data, ref):
-    fit = laplace(
-        lambda phi: bioassay.gradient_log_beta(phi, data) - [0.0, 1.0],
-        [0.8, 2.0],
-        hessian=lambda phi: bioassay.hessian_log_beta(phi, data),
-    )
+    model = bioassay.model_functions_log_beta(data)
+    fit = laplace(lambda phi: model.gradient(phi) - [0.0, 1.0], [0.8, 2.0], hessian=model.hessian)
     alpha, beta = ref.mode()
     np.testing.assert_allclose(fit.mode, [alpha, np.log(beta)], atol=1e-9)
 
 
 @pytest.mark.parametrize(
     ("phi", "message"),
-    [([1.0], r"shape \(2,\)"), ([np.nan, 1.0], "must be finite"), ([0.0, 800.0], "overflows")],
+    [
+        ([1.0], r"phi must be \(alpha, log_beta\) with shape \(2,\), got shape \(1,\)"),
+        ([np.nan, 1.0], r"phi must be finite, got \[nan, 1\.0\]"),
+        ([[0.0, 1.0], [0.0, np.inf]], r"phi must be finite, got \[0\.0, inf\] at index \(1,\)"),
+        (np.zeros((2, 3)), r"phi must be points \(alpha, log_beta\) with shape \(\.\.\., 2\)"),
+        ([0.0, 800.0], "log_beta=800.0 is too large .* overflows"),
+        ([[0.0, 1.0], [0.0, 800.0]], "log_beta=800.0 is too large .* overflows"),
+    ],
 )
 def test_bad_points_are_refused(data, phi, message):
-    for function in (bioassay.gradient_log_beta, bioassay.hessian_log_beta):
+    for function in (bioassay.log_posterior_log_beta, bioassay.gradient_log_beta, bioassay.hessian_log_beta):
         with pytest.raises(ValueError, match=message):
             function(phi, data)
+
+
+def test_an_overflowing_point_is_named(data):
+    # beta = e^709 ≈ 8e307 is finite, but y_i * beta * x_i overflows in the density; with a prior,
+    # beta times the prior's gradient term overflows in the gradient. The Hessian's limit is lower.
+    with pytest.raises(ValueError, match=r"log density overflows at alpha=0\.0, log_beta=709\.0"):
+        bioassay.log_posterior_log_beta([[0.0, 1.0], [0.0, 709.0]], data)
+    prior = NormalPrior(PRIOR_MEAN, PRIOR_COV)
+    with pytest.raises(ValueError, match=r"gradient overflows at alpha=0\.0, log_beta=709\.0"):
+        bioassay.gradient_log_beta([[0.0, 1.0], [0.0, 709.0]], data, prior)
+    with pytest.raises(ValueError, match=r"log_beta=400\.0 is too large for the Hessian: beta² .* overflows"):
+        bioassay.hessian_log_beta([0.0, 400.0], data)

@@ -122,8 +122,9 @@ def check_png_is_the_chart(png: str, spec: dict, label: str) -> None:
     )
     remedy = "re-run the notebook (python tasks.py refresh <notebook>) to refresh its outputs"
     assert committed.shape == fresh.shape, (
-        f"{label}: image/png is {committed.shape[1]} x {committed.shape[0]} pixels, but its Vega-Lite view renders at "
-        f"{fresh.shape[1]} x {fresh.shape[0]} (scale {charts._PNG_SCALE}); {remedy}"
+        f"{label}: image/png is {committed.shape[1]} x {committed.shape[0]} pixels, "
+        f"but its Vega-Lite view renders at {fresh.shape[1]} x {fresh.shape[0]} "
+        f"(scale {charts._PNG_SCALE}); {remedy}"
     )
     drawn = np.mean((committed != committed[0, 0]).any(axis=2))
     assert drawn >= DRAWN_SHARE, (
@@ -137,9 +138,9 @@ def check_png_is_the_chart(png: str, spec: dict, label: str) -> None:
             f", within x {columns.min()}-{columns.max()}, y {rows.min()}-{rows.max()}" if rows.size else ""
         )
         raise AssertionError(
-            f"{label}: image/png is not a rendering of its Vega-Lite view: {changed:.3%} of pixels differ by more "
-            f"than {PIXEL_TOLERANCE} levels{where} (at most {SHARE_TOLERANCE:.1%} allowed), mean difference "
-            f"{mean:.2f} levels (at most {MEAN_TOLERANCE}); {remedy}"
+            f"{label}: image/png is not a rendering of its Vega-Lite view: {changed:.3%} of pixels "
+            f"differ by more than {PIXEL_TOLERANCE} levels{where} (at most {SHARE_TOLERANCE:.1%} allowed), "
+            f"mean difference {mean:.2f} levels (at most {MEAN_TOLERANCE}); {remedy}"
         )
 
 

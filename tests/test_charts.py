@@ -15,9 +15,7 @@ VEGALITE = "application/vnd.vegalite.v5+json"
 @pytest.fixture(scope="module")
 def all_charts():
     data = load_bioassay()
-    grid = GridPosterior.from_log_density(
-        lambda a, b: bioassay.log_posterior(a, b, data), np.linspace(-4, 8, 30), np.linspace(-10, 40, 45)
-    )
+    grid = bioassay.grid_posterior(data, alpha=np.linspace(-4, 8, 30), beta=np.linspace(-10, 40, 45))
     draws = grid.sample(200, np.random.default_rng(1))
     return [
         charts.dose_response_chart(data),
@@ -56,13 +54,34 @@ def test_round_significant_against_formatting():
 
 def test_region_chart_marks_only_cells_inside_the_99_percent_region():
     grid = GridPosterior.from_log_density(
-        lambda a, b: -0.5 * (a**2 + b**2), np.linspace(-5, 5, 41), np.linspace(-5, 5, 31)
+        lambda theta: -0.5 * (theta**2).sum(axis=-1), (np.linspace(-5, 5, 41), np.linspace(-5, 5, 31))
     )
     rows = charts.posterior_region_chart(grid).to_dict()["datasets"]
     (cells,) = rows.values()
     inside = grid.credible_level() < 0.99
     assert len(cells) == int(inside.sum())
     assert {c["region"] for c in cells} == {"50%", "80%", "95%", "99%"}
+
+
+def test_region_chart_axes_follow_the_grid_names_and_axes():
+    mu, log_sigma = np.linspace(12, 17, 21), np.linspace(-1, 2, 31)
+    grid = GridPosterior.from_log_density(
+        lambda theta: -0.5 * ((theta[..., 0] - 14.5) ** 2 + (4 * (theta[..., 1] - 0.3)) ** 2),
+        (mu, log_sigma),
+        names=("mu", "log_sigma"),
+    )
+    spec = charts.posterior_region_chart(grid).to_dict()
+    x, y = spec["encoding"]["x"], spec["encoding"]["y"]
+    assert (x["field"], x["title"], y["field"], y["title"]) == ("mu", "μ", "log_sigma", "log σ")
+    half = grid.step / 2
+    assert x["scale"]["domain"] == pytest.approx([12 - half[0], 17 + half[0]])
+    assert y["scale"]["domain"] == pytest.approx([-1 - half[1], 2 + half[1]])
+    # A name that is not a plain identifier gets a safe field name (Vega-Lite reads [0] as an index).
+    generic = GridPosterior.from_log_density(grid.mass, grid.axes)
+    spec = charts.posterior_region_chart(generic).to_dict()
+    assert spec["encoding"]["x"]["field"] == "theta_0_" and spec["encoding"]["x"]["title"] == "theta[0]"
+    (cells,) = spec["datasets"].values()
+    assert {"theta_0_", "theta_0__end", "theta_1_", "theta_1__end", "region"} == set(cells[0])
 
 
 def test_histogram_bars_integrate_to_the_share_inside_the_edges():

@@ -1,4 +1,4 @@
-"""charts.coverage_chart: the errors it draws are actual minus nominal coverage, in points, with
+"""beyond.charts.coverage_chart: the errors it draws are actual minus nominal coverage, in points, with
 ±2 Monte Carlo standard errors; the spec is deterministic; bad tables are refused."""
 
 import numpy as np
@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 import vl_convert
 
-from bda_helpers.charts import coverage_chart
+from bda_helpers.beyond.charts import coverage_chart
 
 
 def _table():
@@ -46,7 +46,8 @@ def test_spec_is_deterministic_and_renders():
     [
         (_table().drop(columns="mc_se"), "lacks the columns"),
         (_table().iloc[:0], "empty"),
-        (_table().assign(coverage=[0.5, np.nan, 0.5, 0.9]), "finite"),
+        (_table().assign(coverage=[0.5, np.nan, 0.5, 0.9]), r"table\['coverage'\] must be finite, got nan"),
+        (_table().assign(mc_se=[0.01, 0.01, np.inf, 0.01]), r"table\['mc_se'\] must be finite, got inf"),
     ],
 )
 def test_bad_tables_are_refused(table, message):

@@ -62,9 +62,9 @@ def test_legend_keeps_dict_order_on_its_own_channel():
 
 def test_layered_over_the_region_chart_deterministic_and_renderable():
     grid = GridPosterior.from_log_density(
-        lambda a, b: -0.5 * ((a - 1) ** 2 + ((b - 10) / 5) ** 2),
-        np.linspace(-4, 8, 25),
-        np.linspace(-10, 40, 31),
+        lambda theta: -0.5 * ((theta[..., 0] - 1) ** 2 + ((theta[..., 1] - 10) / 5) ** 2),
+        (np.linspace(-4, 8, 25), np.linspace(-10, 40, 31)),
+        names=("alpha", "beta"),
     )
 
     def make():

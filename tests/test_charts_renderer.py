@@ -27,17 +27,20 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from bda_helpers import GridPosterior, bioassay, charts, load_bioassay
-from bda_helpers.beyond import logistic
+from bda_helpers.beyond import charts as beyond_charts
 
 VEGALITE = "application/vnd.vegalite.v5+json"
 VERSIONS = (charts._VEGALITE_VERSION, "5.8")
 
 
 def _course_charts() -> dict:
-    """One chart from every chart function in the package, and the layered charts the notebooks draw."""
+    """One chart from every chart function in the package (bda_helpers.charts and
+    bda_helpers.beyond.charts), and the layered charts the notebooks draw."""
     data = load_bioassay()
     grid = GridPosterior.from_log_density(
-        lambda a, b: bioassay.log_posterior(a, b, data), np.linspace(-4, 8, 30), np.linspace(-10, 40, 45)
+        bioassay.model_functions(data).log_density,
+        (np.linspace(-4, 8, 30), np.linspace(-10, 40, 45)),
+        names=("alpha", "beta"),
     )
     approx = bioassay.laplace_fit(data)
     draws = grid.sample(200, np.random.default_rng(1))
@@ -91,8 +94,8 @@ def _course_charts() -> dict:
             marks={"ε^(1/3)": 6.1e-6},
             title="U",
         ),
-        "coverage": charts.coverage_chart(coverage, title="coverage"),
-        "cost": logistic.cost_chart({"rows": cost_rows}),
+        "coverage": beyond_charts.coverage_chart(coverage, title="coverage"),
+        "cost": beyond_charts.cost_chart({"rows": cost_rows}),
     }
 
 

@@ -12,7 +12,9 @@ from bda_helpers.checks import bioassay_grid as check
 def grids(ref):
     def build(alpha_points, beta_points, beta_range=(-10.0, 40.0)):
         return GridPosterior.from_log_density(
-            ref.log_likelihood, np.linspace(-4.0, 8.0, alpha_points), np.linspace(*beta_range, beta_points)
+            lambda theta: ref.log_likelihood(theta[..., 0], theta[..., 1]),
+            (np.linspace(-4.0, 8.0, alpha_points), np.linspace(*beta_range, beta_points)),
+            names=("alpha", "beta"),
         )
 
     return {
@@ -24,7 +26,7 @@ def grids(ref):
 
 
 def beta_summary(grid):
-    return float(np.sum(grid.marginal("beta") * grid.beta)), grid.quantile("beta", [0.025, 0.975])
+    return float(np.sum(grid.marginal("beta") * grid.axis("beta"))), grid.quantile("beta", [0.025, 0.975])
 
 
 def test_coarse_grid_right_answers_pass(grids):
@@ -49,18 +51,19 @@ def test_coarse_grid_slips_are_named(grids, assert_no_leak):
 
 def test_truncated_grid_right_answers_pass_and_full_grid_values_are_named(grids, assert_no_leak):
     cut, fine = grids["cut"], grids["fine"]
-    assert check.truncated_grid_beta(cut.quantile("beta", 0.975), cut.edge_mass().beta_high).passed is True
-    result = check.truncated_grid_beta(fine.quantile("beta", 0.975), fine.edge_mass().beta_high)
+    assert check.truncated_grid_beta(cut.quantile("beta", 0.975), cut.edge_mass().high["beta"]).passed is True
+    result = check.truncated_grid_beta(fine.quantile("beta", 0.975), fine.edge_mass().high["beta"])
     assert result.passed is False
     assert "no quantile can exceed 20" in repr(result) and "full grid, up to β = 40" in repr(result)
     assert "np.linspace(-10, 20, 360)" in repr(check.truncated_grid_beta(15.0, None))
     assert_no_leak(result.results[0], cut.quantile("beta", 0.975), answer=fine.quantile("beta", 0.975))
-    assert_no_leak(result.results[1], cut.edge_mass().beta_high, answer=fine.edge_mass().beta_high)
+    assert_no_leak(result.results[1], cut.edge_mass().high["beta"], answer=fine.edge_mass().high["beta"])
+    assert 'edge_mass().high["beta"]' in repr(check.truncated_grid_beta(15.0, 0.5))
 
 
 def test_the_checks_use_the_course_grid():
-    assert check._grid().alpha.tolist() == np.linspace(-4.0, 8.0, 240).tolist()
-    assert check._grid().beta.tolist() == np.linspace(-10.0, 40.0, 360).tolist()
+    assert check._grid().axis("alpha").tolist() == np.linspace(-4.0, 8.0, 240).tolist()
+    assert check._grid().axis("beta").tolist() == np.linspace(-10.0, 40.0, 360).tolist()
     assert check.TRUNCATED_BETA == (-10.0, 20.0)
 
 

@@ -95,7 +95,7 @@ def test_gamma_laplace_other_parameters():
 
 
 def test_gamma_laplace_not_answered_names_the_missing_variable():
-    mode, variance, _ = gamma_reference()
+    mode, _, _ = gamma_reference()
     assert check_01.gamma_laplace(None, None).passed is None
     result = check_01.gamma_laplace(mode, None)
     assert result.passed is None and "gamma_variance" in result.message

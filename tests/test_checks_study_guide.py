@@ -171,7 +171,7 @@ def test_mode_log_beta(ref, log_beta_fit):
 
 
 def test_cov_log_beta(ref, log_beta_fit):
-    mode, info = log_beta_fit
+    _, info = log_beta_fit
     cov = np.linalg.inv(info)
     assert check.cov_log_beta(cov).passed
     assert_fails_with(check.cov_log_beta(-info), "Hessian H itself")
@@ -302,7 +302,6 @@ def test_failures_never_show_the_reference(
     prior_mode, prior_cov = prior_fit(ref, PRIOR_COV)
     correlated_mode, _ = prior_fit(ref, CORRELATED_PRIOR_COV)
     windshield_mode = np.array([Y.mean(), 0.5 * np.log(SIGMA_HAT2)])
-    windshield_cov = np.diag([SIGMA_HAT2 / N, 1 / (2 * N)])
     exact = np.sqrt((N - 1) * S2 / stats.chi2.ppf([0.975, 0.025], N - 1))
     laplace = np.sqrt(SIGMA_HAT2) * np.exp(stats.norm.ppf([0.025, 0.975]) / np.sqrt(2 * N))
     laplace_beta = mode[1] + stats.norm.ppf([0.025, 0.5, 0.975]) * np.sqrt(cov[1, 1])
@@ -347,7 +346,7 @@ def test_the_monte_carlo_tolerance_is_that_of_quantile_mcse():
     from bda_helpers import quantile_mcse
 
     draws = np.random.default_rng(15).normal(size=200_000)
-    tolerance = check._mc_tolerance(stats.norm.ppf, [0.025, 0.5, 0.975], 10_000)
+    tolerance = check.mc_tolerance(stats.norm.ppf, [0.025, 0.5, 0.975], 10_000)
     sample = draws[:10_000]
     mcse = np.array([quantile_mcse(sample, p) for p in (0.025, 0.5, 0.975)])
     assert np.allclose(
@@ -385,6 +384,25 @@ def test_the_study_guide_scaffolds_are_empty_and_call_every_check():
         assignments = [line for line in source.splitlines() if " = " in line and not line.startswith("#")]
         assert assignments and all(line.endswith(" = None") for line in assignments), source
     text = "\n".join(cells)
-    for name in check.__all__:
+    references = {"reference_grid", "mc_tolerance"}  # shared references, not checks
+    for name in set(check.__all__) - references:
         if callable(getattr(check, name)) and name[0].islower():
             assert f"check.{name}(" in text, f"the study guide never calls check.{name}"
+
+
+def test_the_reference_grid_is_the_flat_prior_posterior_on_a_wide_fine_grid(ref):
+    grid = check.reference_grid()
+    assert grid is check.reference_grid()  # computed once
+    assert grid.names == ("alpha", "beta") and grid.mass.shape == (341, 1251)
+    alpha, beta = grid.axes
+    assert (alpha[0], alpha[-1], beta[0], beta[-1]) == (-5.0, 12.0, -5.0, 120.0)
+    log_mass = ref.log_likelihood(alpha[:, None], beta)
+    expected = np.exp(log_mass - log_mass.max())
+    np.testing.assert_allclose(grid.mass, expected / expected.sum(), rtol=1e-9, atol=1e-300)
+    assert grid.edge_mass().largest < 1e-8
+
+
+def test_mc_tolerance_of_a_median_is_the_normal_formula():
+    # For large n the sample median's sd is sqrt(p (1 - p) / n) / phi(Q(p)) = sqrt(pi / 2 / n).
+    tolerance = check.mc_tolerance(stats.norm.ppf, 0.5, 1_000_000)
+    assert tolerance / check.MC_Z == pytest.approx(np.sqrt(np.pi / 2 / 1_000_000), rel=1e-3)

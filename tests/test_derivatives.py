@@ -26,11 +26,20 @@ never exceeded 4 * eps * |terms| / h^2, and never 2.3e-5 * max(1, max|H|).
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.special import expit
 
-from bda_helpers import BioassayData, bioassay, fd_hessian, fd_hessian_from_log_density
+from bda_helpers import (
+    BioassayData,
+    bioassay,
+    fd_hessian,
+    fd_hessian_from_log_density,
+    fd_jacobian,
+    fd_step_sweep,
+)
+from bda_helpers.checks.finite_differences import SWEEP_STEPS
 
 EPS = np.finfo(float).eps
 
@@ -70,7 +79,7 @@ def test_fd_hessian_from_log_density_matches_the_analytic_hessian(problem):
     data, theta = problem
     x, n = np.asarray(data.x), np.asarray(data.n)
     expected = analytic_hessian(theta, x, n)
-    got = fd_hessian_from_log_density(lambda t: float(bioassay.log_posterior(t[0], t[1], data)), theta)
+    got = fd_hessian_from_log_density(bioassay.model_functions(data).log_density, theta)
     assert got.shape == (2, 2)
     assert np.array_equal(got, got.T)  # symmetric by construction
     h = EPS**0.25 * np.maximum(1.0, np.abs(theta))
@@ -82,9 +91,7 @@ def test_fd_hessian_from_log_density_matches_the_analytic_hessian(problem):
 def test_the_two_finite_difference_hessians_agree_on_the_bioassay_data(data, posterior_mode):
     mode = posterior_mode.mode
     from_gradient = fd_hessian(lambda t: bioassay.gradient(t, data), mode)
-    from_density = fd_hessian_from_log_density(
-        lambda t: float(bioassay.log_posterior(t[0], t[1], data)), mode
-    )
+    from_density = fd_hessian_from_log_density(bioassay.model_functions(data).log_density, mode)
     expected = analytic_hessian(mode, np.asarray(data.x), np.asarray(data.n))
     assert np.allclose(from_gradient, expected, rtol=1e-8, atol=0)
     assert np.allclose(from_density, expected, rtol=1e-5, atol=0)
@@ -145,7 +152,7 @@ def test_fd_error_is_u_shaped_in_the_step(data, posterior_mode):
         return np.abs(fd_hessian(lambda t: bioassay.gradient(t, data), mode, step=h) - expected).max()
 
     def error_from_density(h):
-        logf = lambda t: float(bioassay.log_posterior(t[0], t[1], data))  # noqa: E731
+        logf = bioassay.model_functions(data).log_density
         return np.abs(fd_hessian_from_log_density(logf, mode, step=h) - expected).max()
 
     # From the gradient: truncation ~ h^2 on the left, round-off ~ eps / h on the right.
@@ -165,3 +172,104 @@ def test_fd_error_is_u_shaped_in_the_step(data, posterior_mode):
     assert error_from_density(1e-1) > 100 * best
     assert error_from_density(1e-8) > 100 * best
     assert 50 < error_from_density(1e-1) / error_from_density(1e-2) < 200
+
+
+# --- steps that cannot give a meaningful difference are refused -----------------------------------
+#
+# f = -log cosh(t) has f' = -tanh(t) and f''(0) = -1. Unchecked, a step of 1e10 averages the slope
+# over [-1e10, 1e10] and returns -1e-10, and a step of 1e-20 at t = 1 returns exactly 0 (1 + 1e-20
+# is 1 in floating point); the next test shows it with the quotient written out.
+
+
+def log_cosh_density(t):
+    # -log cosh t, written so that it does not overflow for large |t|
+    a = abs(t[0])
+    return -(a + np.log1p(np.exp(-2 * a)) - np.log(2.0))
+
+
+def log_cosh_gradient(t):
+    return -np.tanh(t)
+
+
+def test_out_of_scale_steps_give_meaningless_quotients_when_written_out():
+    huge = 1e10
+    assert (-np.tanh(huge) + np.tanh(-huge)) / (2 * huge) == pytest.approx(-1e-10)
+    tiny = 1e-20
+    assert 1.0 + tiny == 1.0
+    assert (-np.tanh(1.0 + tiny) + np.tanh(1.0 - tiny)) / (2 * tiny) == 0.0  # exact: -sech(1)^2 = -0.42
+
+
+FD_FUNCTIONS = {
+    "fd_hessian": lambda theta, step: fd_hessian(log_cosh_gradient, theta, step=step),
+    "fd_hessian_from_log_density": lambda theta, step: fd_hessian_from_log_density(
+        log_cosh_density, theta, step=step
+    ),
+    "fd_jacobian": lambda theta, step: fd_jacobian(log_cosh_gradient, theta, step=step),
+}
+
+BAD_STEPS = [
+    (
+        "huge",
+        [0.0],
+        1e10,
+        r"step 1e\+10 is too large for theta\[0\] = 0: it exceeds .*max\(1, \|theta\[0\]\|\) = 1",
+    ),
+    ("astronomical", [0.0], 1e300, r"step 1e\+300 is too large for theta\[0\]"),
+    (
+        "rounds away",
+        [1.0],
+        1e-20,
+        r"step 1e-20 is too small for theta\[0\] = 1: theta\[0\] ± h rounds to theta\[0\]",
+    ),
+    (
+        "all rounding",
+        [0.0],
+        1e-20,
+        r"step 1e-20 is too small for theta\[0\] = 0: it is below eps .* all rounding",
+    ),
+    ("large theta", [1e6], 1e-11, r"step 1e-11 is too small for theta\[0\] = 1e\+06: theta\[0\] ± h rounds"),
+    ("beyond a large theta", [-1e6], 2e6, r"too large for theta\[0\] = -1e\+06: .* = 1e\+06"),
+    ("second coordinate", [1.0, 3.0], [1e-4, 1e-20], r"step 1e-20 is too small for theta\[1\] = 3"),
+]
+
+
+@pytest.mark.parametrize("function", list(FD_FUNCTIONS))
+@pytest.mark.parametrize(
+    ("theta", "step", "message"), [c[1:] for c in BAD_STEPS], ids=[c[0] for c in BAD_STEPS]
+)
+def test_steps_out_of_scale_are_refused_naming_step_and_coordinate(function, theta, step, message):
+    call = FD_FUNCTIONS[function]
+    if len(theta) == 2:  # the separable 2-D version of the same target
+        call = {
+            "fd_hessian": lambda t, s: fd_hessian(lambda u: -np.tanh(u), t, step=s),
+            "fd_hessian_from_log_density": lambda t, s: fd_hessian_from_log_density(
+                lambda u: log_cosh_density(u[:1]) + log_cosh_density(u[1:]), t, step=s
+            ),
+            "fd_jacobian": lambda t, s: fd_jacobian(lambda u: -np.tanh(u), t, step=s),
+        }[function]
+    with pytest.raises(ValueError, match=message):
+        call(theta, step)
+
+
+@pytest.mark.parametrize("function", list(FD_FUNCTIONS))
+@pytest.mark.parametrize(("theta", "step"), [([0.0], 1.0), ([1.0], EPS), ([-1e6], 1e6), ([1e6], 1e-9)])
+def test_steps_at_the_edges_of_the_range_are_accepted(function, theta, step):
+    # max(1, |theta|) and eps * max(1, |theta|) themselves pass (1e-9 is 4.5 eps * 1e6).
+    assert np.isfinite(FD_FUNCTIONS[function](theta, step)).all()
+
+
+def test_the_notebook_sweeps_still_run_over_every_step(data, posterior_mode):
+    # Notebook 04 and checks/finite_differences sweep h over 1e-1 ... 1e-10 at the mode.
+    mode = posterior_mode.mode
+    model = bioassay.model_functions(data)
+    exact = analytic_hessian(mode, np.asarray(data.x), np.asarray(data.n))
+    assert np.array_equal(SWEEP_STEPS, np.logspace(-1, -10, 37))
+    from_gradient = fd_step_sweep(lambda h: fd_hessian(model.gradient, mode, step=h), exact, SWEEP_STEPS)
+    from_density = fd_step_sweep(
+        lambda h: fd_hessian_from_log_density(model.log_density, mode, step=h), exact, SWEEP_STEPS
+    )
+    for sweep in (from_gradient, from_density):
+        assert sweep.errors.shape == (37,) and np.isfinite(sweep.errors).all()
+    assert (
+        from_density.errors[-1] > 1.0
+    )  # at 1e-10 second differences are all rounding, as the notebook shows

@@ -148,6 +148,8 @@ def test_fd_jacobian_and_fd_hessian_of_the_reference_gradient_match_the_analytic
         (lambda t: t, [0.0, 1.0], -1.0, "positive and finite"),
         (lambda t: t if t[0] > 0 else t[:1], [0.0, 1.0], 0.1, "one shape"),
         (lambda t: np.log(t), [0.0, 1.0], 0.1, "not finite"),
+        (lambda t: t, [0.0, 1.0], 10.0, r"step 10 is too large for theta\[0\] = 0"),
+        (lambda t: t, [0.0, 1.0], [0.1, 1e-17], r"step 1e-17 is too small for theta\[1\] = 1"),
     ],
 )
 def test_fd_jacobian_bad_input(function, theta, step, message):
@@ -167,6 +169,10 @@ def test_fd_step_sweep_against_the_exact_truncation_error():
     assert np.allclose(sweep.errors, 1 - np.sin(steps) / steps, rtol=1e-6)
     assert sweep.best_step == 0.01 and sweep.best_error == sweep.errors[-1]
     assert np.array_equal(sweep.steps, steps)
+    # A frozen result: its arrays cannot be changed, and changing the input does not reach them.
+    assert not sweep.steps.flags.writeable and not sweep.errors.flags.writeable
+    steps[0] = 99.0
+    assert sweep.steps[0] == 0.2
 
 
 def test_fd_step_sweep_error_is_relative_to_the_largest_exact_entry():

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from bda_helpers import GridPosterior, bioassay
+from bda_helpers import EdgeMass, GridPosterior, bioassay
 
 PROBS = np.array([0.025, 0.25, 0.5, 0.75, 0.975])
 
@@ -36,7 +36,12 @@ def normalised_grid(ref, alpha, beta):
 
 
 def bioassay_grid(data, alpha=ALPHA, beta=BETA):
-    return GridPosterior.from_log_density(lambda a, b: bioassay.log_posterior(a, b, data), alpha, beta)
+    model = bioassay.model_functions(data)
+    return GridPosterior.from_log_density(model.log_density, (alpha, beta), names=("alpha", "beta"))
+
+
+def grid_points(alpha, beta):
+    return np.stack(np.meshgrid(alpha, beta, indexing="ij"), axis=-1)
 
 
 @pytest.fixture(scope="module")
@@ -73,8 +78,8 @@ def test_mass_is_normalised(standard):
 
 
 def test_values_and_callable_give_the_same_grid(data, standard):
-    values = bioassay.log_posterior(ALPHA[:, None], BETA, data) + 123.0  # constants cancel
-    from_values = GridPosterior.from_log_density(values, ALPHA, BETA)
+    values = bioassay.log_posterior(grid_points(ALPHA, BETA), data) + 123.0  # constants cancel
+    from_values = GridPosterior.from_log_density(values, (ALPHA, BETA), names=("alpha", "beta"))
     assert np.allclose(from_values.mass, standard.mass, rtol=1e-12, atol=1e-300)
 
 
@@ -94,13 +99,13 @@ S = np.array([[SD[0] ** 2, RHO * SD[0] * SD[1]], [RHO * SD[0] * SD[1], SD[1] ** 
 def gaussian():
     precision = np.linalg.inv(S)
 
-    def log_density(a, b):
-        u, v = a - MU[0], b - MU[1]
+    def log_density(theta):
+        u, v = theta[..., 0] - MU[0], theta[..., 1] - MU[1]
         return -0.5 * (precision[0, 0] * u * u + 2 * precision[0, 1] * u * v + precision[1, 1] * v * v)
 
     alpha = np.linspace(MU[0] - 8 * SD[0], MU[0] + 8 * SD[0], 801)
     beta = np.linspace(MU[1] - 8 * SD[1], MU[1] + 8 * SD[1], 1201)
-    return GridPosterior.from_log_density(log_density, alpha, beta)
+    return GridPosterior.from_log_density(log_density, (alpha, beta), names=("alpha", "beta"))
 
 
 def test_gaussian_quantiles_match_the_normal_ppf(gaussian):
@@ -129,10 +134,10 @@ def test_gaussian_mean_and_covariance(gaussian):
 def test_quantiles_at_zero_and_one_with_underflowed_edge_cells():
     # A narrow Gaussian on a wide grid: the outer cells' mass underflows to exactly 0.
     grid = GridPosterior.from_log_density(
-        lambda a, b: -50.0 * (a**2 + b**2), np.linspace(-8, 8, 81), np.linspace(-8, 8, 41)
+        lambda theta: -50.0 * (theta**2).sum(axis=-1), (np.linspace(-8, 8, 81), np.linspace(-8, 8, 41))
     )
-    assert grid.marginal("alpha")[0] == 0.0 and grid.marginal("alpha")[-1] == 0.0
-    q = grid.quantile("alpha", [0.0, 1e-9, 0.5, 1 - 1e-9, 1.0])
+    assert grid.marginal("theta[0]")[0] == 0.0 and grid.marginal("theta[0]")[-1] == 0.0
+    q = grid.quantile("theta[0]", [0.0, 1e-9, 0.5, 1 - 1e-9, 1.0])
     assert np.all(np.isfinite(q))
     assert np.all(np.diff(q) >= 0)
     assert q[2] == pytest.approx(0.0, abs=1e-12)
@@ -160,7 +165,7 @@ def test_bioassay_quantiles_agree_with_a_five_times_finer_grid(standard, fine):
 def test_a_half_cell_slip_would_fail_the_tolerance(standard, fine):
     # The tolerance above is meaningful: CDF knots at cell centres miss by far more.
     marginal = standard.marginal("beta")
-    wrong = np.interp(PROBS, np.cumsum(marginal), standard.beta)
+    wrong = np.interp(PROBS, np.cumsum(marginal), standard.axis("beta"))
     assert np.max(np.abs(wrong - fine.beta_quantiles)) > standard.step[1] / 4
 
 
@@ -184,13 +189,15 @@ def test_bioassay_grid_mean_and_covariance(standard, fine, ref):
 def test_edge_mass_flags_a_truncated_grid(data, standard):
     edges = standard.edge_mass()
     assert edges.largest < 1e-4
-    assert edges.largest == max(edges.alpha_low, edges.alpha_high, edges.beta_low, edges.beta_high)
-    assert edges.beta_high == pytest.approx(standard.mass[:, -1].sum())
+    assert set(edges.low) == set(edges.high) == {"alpha", "beta"}
+    assert edges.largest == max(*edges.low.values(), *edges.high.values())
+    assert edges.high["beta"] == pytest.approx(standard.mass[:, -1].sum())
+    assert edges.low["alpha"] == pytest.approx(standard.mass[0, :].sum())
 
     cut = bioassay_grid(data, beta=np.linspace(-10, 15, 180))
     cut_edges = cut.edge_mass()
-    assert cut_edges.beta_high > 1e-3  # measured 0.0083
-    assert cut_edges.largest == cut_edges.beta_high
+    assert cut_edges.high["beta"] > 1e-3  # measured 0.0083
+    assert cut_edges.largest == cut_edges.high["beta"]
 
 
 def mass_above(centres, cell_mass, threshold):
@@ -208,7 +215,7 @@ def test_mass_beyond_beta_40_is_small(data, ref):
     wide_beta = -10 + step * np.arange(int(np.floor(110 / step)) + 1)
     assert np.isclose(wide_beta[359], 40.0) and wide_beta[-1] > 99.8
     wide = bioassay_grid(data, beta=wide_beta)
-    beyond = mass_above(wide.beta, wide.marginal("beta"), 40.0)
+    beyond = mass_above(wide.axis("beta"), wide.marginal("beta"), 40.0)
     assert np.round(beyond, 4) == 0.0007  # measured 0.000686
     # Cells entirely above 40, plus half the boundary cell, give the same number.
     marginal = wide.marginal("beta")
@@ -233,19 +240,20 @@ def test_sample_shape_and_reproducibility(standard):
 
 def test_unjittered_draws_are_grid_points(standard):
     draws = standard.sample(2000, np.random.default_rng(8), jitter=False)
-    assert np.all(np.isin(draws[:, 0], standard.alpha))
-    assert np.all(np.isin(draws[:, 1], standard.beta))
+    assert np.all(np.isin(draws[:, 0], standard.axis("alpha")))
+    assert np.all(np.isin(draws[:, 1], standard.axis("beta")))
 
 
 def test_jittered_draws_stay_in_their_cells_and_match_the_grid_moments(standard):
     n = 100_000
     draws = standard.sample(n, np.random.default_rng(11))
-    assert not np.any(np.isin(draws[:, 0], standard.alpha))  # off the grid points
-    assert np.all(draws[:, 0] >= standard.alpha[0] - standard.step[0] / 2)
-    assert np.all(draws[:, 1] <= standard.beta[-1] + standard.step[1] / 2)
+    alpha, beta = standard.axes
+    assert not np.any(np.isin(draws[:, 0], alpha))  # off the grid points
+    assert np.all(draws[:, 0] >= alpha[0] - standard.step[0] / 2)
+    assert np.all(draws[:, 1] <= beta[-1] + standard.step[1] / 2)
     # Nearest grid point of each draw is at most half a step away.
-    i = np.rint((draws[:, 0] - standard.alpha[0]) / standard.step[0]).astype(int)
-    assert np.all(np.abs(draws[:, 0] - standard.alpha[i]) <= standard.step[0] / 2 + 1e-12)
+    i = np.rint((draws[:, 0] - alpha[0]) / standard.step[0]).astype(int)
+    assert np.all(np.abs(draws[:, 0] - alpha[i]) <= standard.step[0] / 2 + 1e-12)
     # Mean and covariance within Monte Carlo error (5 standard errors).
     cov = standard.cov()
     se = np.sqrt(np.diag(cov) / n)
@@ -272,3 +280,114 @@ def test_credible_level_defines_highest_density_regions(standard):
         # ... and it is a highest-density region: every cell inside is at least as dense
         # as every cell outside.
         assert standard.mass[inside].min() >= standard.mass[~inside].max()
+
+
+# --- a generic grid: names, axes, edge masses ----------------------------------------------------
+
+
+def test_a_grid_with_its_own_names_answers_by_those_names():
+    mu, log_sigma = np.linspace(-3, 3, 61), np.linspace(-2, 2, 41)
+    grid = GridPosterior.from_log_density(
+        lambda theta: -0.5 * theta[..., 0] ** 2 - 2.0 * theta[..., 1] ** 2,
+        (mu, log_sigma),
+        names=("mu", "log_sigma"),
+    )
+    assert grid.names == ("mu", "log_sigma")
+    assert grid.axis("mu") is grid.axes[0] and grid.axis("log_sigma") is grid.axes[1]
+    np.testing.assert_array_equal(grid.axis("log_sigma"), log_sigma)
+    assert grid.marginal("mu").shape == (61,) and grid.marginal("log_sigma").shape == (41,)
+    # Independent normals, sds 1 and 1/2: the marginal medians are 0 and the 97.5 % quantiles
+    # those of the normals (the grid is cut at 3 and 4 sds, so only to about 1e-2).
+    assert grid.quantile("mu", 0.5) == pytest.approx(0.0, abs=1e-12)
+    assert grid.quantile("log_sigma", 0.975) == pytest.approx(stats.norm.ppf(0.975, scale=0.5), abs=1e-2)
+    assert grid.cdf("mu", 0.0) == pytest.approx(0.5, abs=1e-12)
+    assert grid.central_interval("mu", 0.5) == pytest.approx(stats.norm.ppf([0.25, 0.75]), abs=1e-2)
+    edge = grid.edge_mass()
+    assert edge.low["mu"] == pytest.approx(grid.mass[0].sum()) and edge.high["log_sigma"] == pytest.approx(
+        grid.mass[:, -1].sum()
+    )
+    for method, args in (("axis", ()), ("marginal", ()), ("quantile", (0.5,)), ("cdf", (0.0,))):
+        with pytest.raises(ValueError, match=r"parameter must be one of 'mu', 'log_sigma', got 'alpha'"):
+            getattr(grid, method)("alpha", *args)
+
+
+def test_the_default_names_and_positional_construction():
+    mass = np.full((2, 3), 1 / 6)
+    grid = GridPosterior(([0.0, 1.0], [0.0, 1.0, 2.0]), mass)
+    assert grid.names == ("theta[0]", "theta[1]")
+    assert grid.marginal("theta[1]") == pytest.approx([1 / 3] * 3)
+    assert grid.axes[0].flags.writeable is False and grid.mass.flags.writeable is False
+
+
+def test_the_log_density_callable_gets_the_points_stacked_on_the_last_axis():
+    seen = []
+
+    def log_density(theta):
+        seen.append(theta.copy())
+        return np.zeros(theta.shape[:-1])
+
+    a, b = np.array([0.0, 1.0, 2.0]), np.array([10.0, 20.0])
+    GridPosterior.from_log_density(log_density, (a, b))
+    (theta,) = seen
+    assert theta.shape == (3, 2, 2)
+    assert theta[2, 1].tolist() == [2.0, 20.0] and theta[0, 1].tolist() == [0.0, 20.0]
+
+
+def test_edge_mass_is_a_read_only_mapping_per_side():
+    edge = EdgeMass(low={"a": 0.1, "b": 0.0}, high={"a": 0.2, "b": 0.3})
+    assert edge.largest == 0.3 and dict(edge.low) == {"a": 0.1, "b": 0.0}
+    with pytest.raises(TypeError):
+        edge.low["a"] = 0.5
+    source = {"a": 0.1, "b": 0.0}
+    copied = EdgeMass(low=source, high={"a": 0.0, "b": 0.0})
+    source["a"] = 0.9  # the caller's dict is copied, not aliased
+    assert copied.low["a"] == 0.1
+    with pytest.raises(ValueError, match="same parameters"):
+        EdgeMass(low={"a": 0.1}, high={"b": 0.1})
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"names": ("a", "a")}, "two different non-empty strings"),
+        ({"names": ("a",)}, "two parameter names"),
+        ({"names": "ab"}, "two parameter names"),
+        ({"names": ("a", 3)}, "two different non-empty strings"),
+        ({"names": None}, "two parameter names"),
+        ({"names": ("a", "b", "c")}, "two parameter names"),
+        ({"axes": np.zeros((2, 3))}, "axes must be a pair"),
+        ({"axes": ([0.0, 1.0],)}, "axes must be a pair"),
+        ({"axes": ([0.0, 1.0], [0.0, 1.0], [0.0, 1.0])}, "axes must be a pair"),
+    ],
+)
+def test_bad_names_and_axes_are_refused(kwargs, message):
+    arguments = {"axes": ([0.0, 1.0], [0.0, 1.0]), "names": ("a", "b")} | kwargs
+    with pytest.raises(ValueError, match=message):
+        GridPosterior.from_log_density(np.zeros((2, 2)), **arguments)
+
+
+def test_the_axis_named_in_a_message_is_the_parameter_name():
+    with pytest.raises(ValueError, match="the log_sigma grid must be evenly spaced"):
+        GridPosterior.from_log_density(
+            np.zeros((2, 3)), ([0.0, 1.0], [0.0, 1.0, 3.0]), names=("mu", "log_sigma")
+        )
+
+
+@pytest.mark.parametrize("scale", [1e308, -1e308, 1e12])
+def test_a_log_density_too_large_for_floating_point_is_refused(scale):
+    # Around 1e308 neighbouring floats are 2e292 apart: the values' differences, the
+    # posterior's shape, are lost, and normalising would spread the mass over whichever cells
+    # round to the top value (formerly "mass must sum to 1, got 35.0").
+    axes = (np.linspace(-1, 1, 7), np.linspace(-1, 1, 5))
+    with pytest.raises(ValueError, match=r"too large in magnitude for floating point.*subtract a constant"):
+        GridPosterior.from_log_density(lambda theta: scale * (1.0 - 1e-3 * (theta**2).sum(axis=-1)), axes)
+
+
+def test_a_large_but_resolvable_log_density_is_normalised_exactly():
+    # A constant of 1e6 costs only ~1e-10 in the log: the grid equals the one without it.
+    axes = (np.linspace(-3, 3, 31), np.linspace(-3, 3, 21))
+    base = GridPosterior.from_log_density(lambda theta: -0.5 * (theta**2).sum(axis=-1), axes)
+    shifted = GridPosterior.from_log_density(lambda theta: 1e6 - 0.5 * (theta**2).sum(axis=-1), axes)
+    np.testing.assert_allclose(shifted.mass, base.mass, rtol=1e-8)
+    very_negative = GridPosterior.from_log_density(lambda theta: -1.7e308 * (theta[..., 0] > 2.5), axes)
+    assert very_negative.mass[-1].sum() == 0.0 and very_negative.mass.sum() == pytest.approx(1.0)

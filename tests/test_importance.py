@@ -20,8 +20,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from bda_helpers import LaplaceApproximation, bioassay, laplace
-from bda_helpers.beyond.importance import ImportanceSample, importance_sample, laplace_fit_log_beta
+from bda_helpers import BioassayData, LaplaceApproximation, bioassay, laplace
+from bda_helpers.beyond.importance import ImportanceSample, importance_sample
 
 SEED = 20261126
 
@@ -148,8 +148,8 @@ def fine_grid_mean(fine_grid) -> np.ndarray:
 
 def test_bioassay_log_beta_proposal_matches_fine_grid_mean(data, fine_grid):
     sample = importance_sample(
-        lambda phi: bioassay.log_posterior_log_beta(phi[:, 0], phi[:, 1], data),
-        laplace_fit_log_beta(data),
+        bioassay.model_functions_log_beta(data).log_density,
+        bioassay.laplace_fit_log_beta(data),
         4000,
         np.random.default_rng(SEED),
     )
@@ -164,7 +164,7 @@ def test_bioassay_log_beta_proposal_matches_fine_grid_mean(data, fine_grid):
 def test_bioassay_alpha_beta_proposal_corrects_most_of_the_laplace_error(data, fine_grid):
     proposal = bioassay.laplace_fit(data)
     sample = importance_sample(
-        lambda t: bioassay.log_posterior(t[:, 0], t[:, 1], data), proposal, 4000, np.random.default_rng(SEED)
+        bioassay.model_functions(data).log_density, proposal, 4000, np.random.default_rng(SEED)
     )
     exact = fine_grid_mean(fine_grid)
     assert np.all(np.abs(sample.mean() - exact) < 0.5 * np.abs(proposal.mode - exact))
@@ -173,9 +173,23 @@ def test_bioassay_alpha_beta_proposal_corrects_most_of_the_laplace_error(data, f
 
 def test_laplace_fit_log_beta_is_a_stationary_point_of_the_reference_density(data, ref):
     # d/dφ [log p(α, e^φ | y) + φ] = (g_α, e^φ g_β + 1), with g the reference score in (α, β).
-    fit = laplace_fit_log_beta(data)
+    fit = bioassay.laplace_fit_log_beta(data)
     g = ref.gradient([fit.mode[0], np.exp(fit.mode[1])])
     np.testing.assert_allclose([g[0], np.exp(fit.mode[1]) * g[1] + 1.0], 0.0, atol=1e-8)
+
+
+def test_laplace_fit_log_beta_of_separable_data_needs_a_prior(ref):
+    # No deaths at the two lowest doses, all animals dead at the two highest: under the flat
+    # prior the posterior has no mode, in (α, log β) as in (α, β).
+    y, mean, cov = [0, 0, 5, 5], [0.0, 0.0], [[25.0, 0.0], [0.0, 400.0]]
+    separable = BioassayData(x=ref.X, n=ref.N, y=y)
+    with pytest.raises(bioassay.ImproperPosteriorError, match="improper"):
+        bioassay.laplace_fit_log_beta(separable)
+    fit = bioassay.laplace_fit_log_beta(separable, bioassay.NormalPrior(mean=mean, cov=cov))
+    # Stationary for likelihood x prior + Jacobian, by the reference score (prior included).
+    beta = np.exp(fit.mode[1])
+    g = ref.gradient([fit.mode[0], beta], y=y, prior_mean=mean, prior_cov=cov)
+    np.testing.assert_allclose([g[0], beta * g[1] + 1.0], 0.0, atol=1e-8)
 
 
 # --- Resampling, determinism, immutability --------------------------------------------------
@@ -254,12 +268,12 @@ def test_nothing_reaches_stderr_even_when_arviz_announces_its_refactor(tmp_path)
 
 
 def test_bad_rng():
-    with pytest.raises(TypeError, match="rng must be a numpy.random.Generator"):
+    with pytest.raises(TypeError, match=r"rng must be a numpy\.random\.Generator"):
         importance_sample(std_normal, normal_proposal(1.5), 100, 42)
 
 
 def test_bad_rng_for_resample(wide_sample):
-    with pytest.raises(TypeError, match="rng must be a numpy.random.Generator"):
+    with pytest.raises(TypeError, match=r"rng must be a numpy\.random\.Generator"):
         wide_sample.resample(10, np.random.RandomState(1))
 
 
@@ -270,7 +284,7 @@ def test_bad_draw_count(n_draws):
 
 
 def test_too_few_draws_for_the_tail_fit():
-    with pytest.raises(ValueError, match="needs at least 21 draws.*got 20"):
+    with pytest.raises(ValueError, match=r"needs at least 21 draws.*got 20"):
         importance_sample(std_normal, normal_proposal(1.5), 20, np.random.default_rng(1))
 
 
@@ -355,4 +369,4 @@ def test_quantile_bad_probability(wide_sample):
 
 def test_laplace_fit_log_beta_refuses_other_data():
     with pytest.raises(TypeError, match="data must be a BioassayData"):
-        laplace_fit_log_beta({"x": [0.0], "n": [5], "y": [1]})
+        bioassay.laplace_fit_log_beta({"x": [0.0], "n": [5], "y": [1]})

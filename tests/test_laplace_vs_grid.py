@@ -22,12 +22,14 @@ BETA = np.linspace(-10, 40, 360)
 
 @pytest.fixture(scope="module")
 def approx(data):
-    return laplace(lambda t: bioassay.gradient(t, data), [0.0, 0.0])  # finite-difference Hessian
+    return laplace(bioassay.model_functions(data).gradient, [0.0, 0.0])  # finite-difference Hessian
 
 
 @pytest.fixture(scope="module")
 def grid(data):
-    return GridPosterior.from_log_density(lambda a, b: bioassay.log_posterior(a, b, data), ALPHA, BETA)
+    return GridPosterior.from_log_density(
+        bioassay.model_functions(data).log_density, (ALPHA, BETA), names=("alpha", "beta")
+    )
 
 
 def test_laplace_mode_sds_and_correlation_match_the_reference(approx, posterior_mode):
@@ -96,7 +98,9 @@ def test_what_the_diagonal_approximation_loses(posterior_mode):
 
 def test_grid_cdf_against_scipy_for_a_gaussian_and_inverts_quantile():
     grid = GridPosterior.from_log_density(
-        lambda a, b: -0.5 * (a**2 + (b / 2) ** 2), np.linspace(-8, 8, 801), np.linspace(-16, 16, 601)
+        lambda theta: -0.5 * (theta[..., 0] ** 2 + (theta[..., 1] / 2) ** 2),
+        (np.linspace(-8, 8, 801), np.linspace(-16, 16, 601)),
+        names=("alpha", "beta"),
     )
     points = np.array([-2.0, -0.5, 0.0, 1.3, 3.0])
     np.testing.assert_allclose(grid.cdf("alpha", points), stats.norm.cdf(points), atol=1e-4)
@@ -107,10 +111,12 @@ def test_grid_cdf_against_scipy_for_a_gaussian_and_inverts_quantile():
 
 
 def test_grid_cdf_refuses_bad_input():
-    grid = GridPosterior.from_log_density(np.zeros((2, 3)), [0.0, 1.0], [0.0, 1.0, 2.0])
+    grid = GridPosterior.from_log_density(
+        np.zeros((2, 3)), ([0.0, 1.0], [0.0, 1.0, 2.0]), names=("alpha", "beta")
+    )
     with pytest.raises(ValueError, match="must be finite"):
         grid.cdf("alpha", [0.0, np.nan])
-    with pytest.raises(ValueError, match="'alpha' or 'beta'"):
+    with pytest.raises(ValueError, match="one of 'alpha', 'beta'"):
         grid.cdf("gamma", 0.0)
 
 
@@ -158,7 +164,9 @@ def test_new_chart_specs_are_deterministic_and_free_of_auto_names(posterior_mode
     approx = LaplaceApproximation(mode=posterior_mode.mode, cov=posterior_mode.cov)
     draws = approx.sample(100, np.random.default_rng(3))
     grid = GridPosterior.from_log_density(
-        lambda a, b: -0.5 * (a**2 + b**2), np.linspace(-3, 3, 13), np.linspace(-3, 3, 17)
+        lambda theta: -0.5 * (theta**2).sum(axis=-1),
+        (np.linspace(-3, 3, 13), np.linspace(-3, 3, 17)),
+        names=("alpha", "beta"),
     )
     built = [
         lambda: charts.laplace_ellipses_chart(approx, title="ellipses"),

@@ -194,7 +194,7 @@ def test_an_excluded_cell_without_an_assert_is_caught(tmp_path):
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_excluded_cells_are_few_and_named(path):
-    count, why = EXCLUDED.get(path.name, (0, ""))
+    count, _ = EXCLUDED.get(path.name, (0, ""))
     found = len(excluded_cells(path))
     assert found == count, (
         f"{path.name}: {found} cells are excluded from nbval's comparison, {count} expected. Print numbers "

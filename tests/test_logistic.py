@@ -1,4 +1,5 @@
-"""Bayesian logistic regression: model functions, Laplace fit, cost chart, bad inputs.
+"""Bayesian logistic regression: model functions, Laplace fit, bad inputs; and the chart of the
+benchmark's results (bda_helpers.beyond.charts.cost_chart).
 
 References are independent of the code under test: scipy.stats for the log densities,
 finite differences for the derivatives, scipy.optimize.minimize for the mode, and a
@@ -7,14 +8,18 @@ fine grid for the posterior mean in one and two dimensions.
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
 from scipy import optimize, special, stats
 
 from bda_helpers import GridPosterior, LaplaceApproximation, fd_hessian_from_log_density, fd_jacobian
+from bda_helpers.beyond import logistic
+from bda_helpers.beyond.charts import cost_chart
 from bda_helpers.beyond.logistic import (
     LogisticData,
-    cost_chart,
     gradient,
     hessian,
     laplace_logistic,
@@ -162,13 +167,14 @@ def test_laplace_mean_is_close_to_a_two_dimensional_grid_posterior():
     approx = laplace_logistic(data)
     axes = [np.linspace(m - 6 * s, m + 6 * s, 301) for m, s in zip(approx.mode, approx.sd)]
 
-    def log_density(a, b):
+    def log_density(theta):  # theta of shape (len a, len b, 2)
+        a, b = theta[..., 0], theta[..., 1]
         eta = data.X[:, 0, None, None] * a + data.X[:, 1, None, None] * b  # (n, len a, len b)
         p = 1.0 / (1.0 + np.exp(-eta))
         log_lik = stats.bernoulli.logpmf(data.y[:, None, None], p).sum(axis=0)
         return log_lik + stats.norm.logpdf(a) + stats.norm.logpdf(b)
 
-    grid = GridPosterior.from_log_density(log_density, *axes)
+    grid = GridPosterior.from_log_density(log_density, axes)
     mean, cov = grid.mean(), grid.cov()
     assert np.all(np.abs(approx.mode - mean) < 0.1 * np.sqrt(np.diag(cov)))
     assert np.allclose(approx.cov, cov, rtol=0.1, atol=0.05 * cov.max())
@@ -238,7 +244,7 @@ def test_cost_chart_refuses_bad_results(results, error, match):
     [
         ({"X": [1.0, 2.0], "y": [0, 1]}, "X must be a 2-D array"),
         ({"X": np.zeros((0, 2)), "y": []}, "X must be a 2-D array"),
-        ({"X": [[np.nan]], "y": [0]}, "X must be finite"),
+        ({"X": [[np.nan]], "y": [0]}, r"X must be finite, got nan at index \(0, 0\)"),
         ({"X": [[1.0], [2.0]], "y": [0, 1, 1]}, r"y must have shape \(2,\)"),
         ({"X": [[1.0], [2.0]], "y": [[0, 1]]}, r"y must have shape \(2,\)"),
         ({"X": [[1.0], [2.0]], "y": [0, 0.5]}, "only 0 and 1, got 0.5"),
@@ -254,21 +260,21 @@ def test_logistic_data_refuses_bad_input(kwargs, match):
 
 
 @pytest.mark.parametrize(
-    ("n", "d", "match"),
+    ("n", "d", "error", "match"),
     [
-        (0, 2, "n must be a positive integer, got 0"),
-        (10, -1, "d must be a positive integer, got -1"),
-        (10.0, 2, "n must be a positive integer"),
-        (10, True, "d must be a positive integer"),
+        (0, 2, ValueError, "n must be at least 1, got 0"),
+        (10, -1, ValueError, "d must be at least 1, got -1"),
+        (10.0, 2, TypeError, "n must be an integer, got float 10.0"),
+        (10, True, TypeError, "d must be an integer, got bool True"),
     ],
 )
-def test_simulate_refuses_bad_sizes(n, d, match):
-    with pytest.raises(ValueError, match=match):
+def test_simulate_refuses_bad_sizes(n, d, error, match):
+    with pytest.raises(error, match=match):
         simulate_logistic(n, d, np.random.default_rng(0))
 
 
 def test_simulate_refuses_a_seed_instead_of_a_generator():
-    with pytest.raises(TypeError, match="numpy.random.Generator"):
+    with pytest.raises(TypeError, match=r"numpy\.random\.Generator"):
         simulate_logistic(10, 2, 42)
 
 
@@ -294,7 +300,10 @@ def test_prior_sd_must_be_a_number(prior_sd):
 
 @pytest.mark.parametrize(
     ("coef", "match"),
-    [(np.zeros(2), r"coef must have shape \(3,\)"), ([0.0, np.inf, 0.0], "coef must be finite")],
+    [
+        (np.zeros(2), r"coef must have shape \(3,\)"),
+        ([0.0, np.inf, 0.0], r"coef must be finite, got inf at index \(1,\)"),
+    ],
 )
 def test_model_functions_refuse_bad_coef(coef, match):
     data = small_data()
@@ -314,11 +323,14 @@ def test_model_functions_refuse_data_of_another_type():
             call()
 
 
-def test_load_cost_results_reads_the_committed_benchmark_and_names_a_missing_file(tmp_path):
-    from bda_helpers.beyond.logistic import load_cost_results
-
-    results = load_cost_results()
+def test_the_committed_benchmark_results_draw_and_the_model_module_reads_no_files():
+    """Notebook 08 reads benchmarks/results/laplace_cost.json itself and draws it with cost_chart;
+    the model module neither knows where it is nor reads it."""
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "results" / "laplace_cost.json"
+    results = json.loads(path.read_text(encoding="utf-8"))
     assert [row["d"] for row in results["rows"]] == sorted(row["d"] for row in results["rows"])
     assert {"rows", "slopes", "target", "nuts", "machine"} <= set(results)
-    with pytest.raises(FileNotFoundError, match="bench laplace_cost"):
-        load_cost_results(tmp_path / "missing.json")
+    spec = cost_chart(results).to_dict()
+    rows = next(iter(spec["datasets"].values()))
+    assert {row["d"] for row in rows} == {row["d"] for row in results["rows"]}
+    assert not {"COST_RESULTS", "load_cost_results", "cost_chart"} & set(dir(logistic))

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scipy import integrate, optimize, stats
 
-from bda_helpers import LaplaceApproximation, bioassay
+from bda_helpers import BioassayData, LaplaceApproximation, bioassay
 from bda_helpers.beyond.marginal_laplace import LaplaceMarginal, bioassay_laplace_marginal, laplace_marginal
 from bda_helpers.newton import ConvergenceError
 
@@ -234,7 +234,7 @@ def test_bioassay_conditional_modes_and_log_density_against_the_reference_model(
     for k in (0, 40, 123, 300, 359):
         beta = marginal.values[k]
         # alpha-hat(beta) solves the alpha score equation; MINPACK from 0, independently.
-        solution = optimize.root(lambda a: ref.gradient([a[0], beta])[:1], x0=[0.0], tol=1e-13)
+        solution = optimize.root(lambda a, beta=beta: ref.gradient([a[0], beta])[:1], x0=[0.0], tol=1e-13)
         alpha_hat = solution.x[0]
         assert np.isclose(marginal.conditional_modes[k, 0], alpha_hat, rtol=0, atol=1e-7)
         information = ref.information([alpha_hat, beta])[0, 0]
@@ -369,6 +369,25 @@ def test_an_inconsistent_laplace_marginal_is_refused(changes, message):
     }
     with pytest.raises(ValueError, match=message):
         LaplaceMarginal(**{**fields, **changes})
+
+
+def test_bioassay_separable_data_need_a_prior(ref):
+    # No deaths at the two lowest doses, all animals dead at the two highest: the flat-prior
+    # posterior has no mode, so there is no joint Laplace fit to start from; a proper prior gives one.
+    y, mean, cov = [0, 0, 5, 5], [0.0, 0.0], [[25.0, 0.0], [0.0, 400.0]]
+    separable = BioassayData(x=ref.X, n=ref.N, y=y)
+    with pytest.raises(bioassay.ImproperPosteriorError, match="improper"):
+        bioassay_laplace_marginal(separable, "beta")
+    prior = bioassay.NormalPrior(mean=mean, cov=cov)
+    marginal = bioassay_laplace_marginal(separable, "beta", np.linspace(-20.0, 80.0, 201), prior)
+    # Each conditional mode solves the alpha score equation of likelihood x prior (scipy, independently).
+    for k in (20, 100, 180):
+
+        def score(a, beta=marginal.values[k]):
+            return ref.gradient([a[0], beta], y=y, prior_mean=mean, prior_cov=cov)[:1]
+
+        alpha_hat = optimize.root(score, x0=[0.0], tol=1e-13).x[0]
+        assert np.isclose(marginal.conditional_modes[k, 0], alpha_hat, rtol=0, atol=1e-7)
 
 
 def test_bioassay_bad_name_and_data_are_refused(data):

@@ -48,12 +48,8 @@ def test_mode_and_step_count_from_the_origin(ref, data):
     theta, norms = plain_newton_norms(ref, [0.0, 0.0])
     assert len(norms) - 1 == 8  # eight steps to |gradient| <= 1e-10, as the notebook asserts
     assert np.allclose(theta, mode, atol=1e-12)
-    result = newton(
-        lambda t: bioassay.gradient(t, data),
-        lambda t: bioassay.hessian(t, data),
-        [0.0, 0.0],
-        log_density=lambda t: float(bioassay.log_posterior(t[0], t[1], data)),
-    )
+    model = bioassay.model_functions(data)
+    result = newton(model.gradient, model.hessian, [0.0, 0.0], log_density=model.log_density)
     assert result.n_iter == 8 and np.allclose(result.mode, mode, atol=1e-12)
 
 
@@ -238,3 +234,14 @@ def test_trace_table_takes_names_as_a_tuple_or_array():
 def test_trace_table_bad_input(kwargs, message):
     with pytest.raises(ValueError, match=message):
         trace_table(bimodal_result().trace, **kwargs)
+
+
+@pytest.mark.parametrize("decimals", [2.5, "6", True])
+def test_trace_table_refuses_decimals_that_are_not_an_integer(decimals):
+    with pytest.raises(TypeError, match="decimals must be an integer"):
+        trace_table(bimodal_result().trace, decimals=decimals)
+
+
+def test_trace_table_takes_numpy_integer_decimals():
+    table = trace_table(bimodal_result().trace, ["theta"], decimals=np.int64(2))
+    assert table["theta"].tolist()[:2] == [1.5, 1.17]  # 1.173913 to two decimals

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bda_helpers import BioassayData, ConvergenceError, NewtonTrace, bioassay, newton
+from bda_helpers import BioassayData, ConvergenceError, NewtonTrace, bioassay, fd_jacobian, newton
 
 # --- quadratic targets: Newton is exact in one step -------------------------------------
 
@@ -190,17 +190,12 @@ def test_rosenbrock_converges_to_the_maximum(start, non_concave):
 def test_separable_logistic_data_hit_the_iteration_limit(max_iter, with_log_density):
     # All y = 0: the likelihood rises forever as alpha -> -inf; there is no mode.
     data = BioassayData(x=[-0.86, -0.30, -0.05, 0.73], n=[5, 5, 5, 5], y=[0, 0, 0, 0])
-    log_density = (lambda t: float(bioassay.log_posterior(t[0], t[1], data))) if with_log_density else None
+    model = bioassay.model_functions(data)
+    log_density = model.log_density if with_log_density else None
     with pytest.raises(
         ConvergenceError, match=rf"did not converge in max_iter={max_iter} iterations"
     ) as info:
-        newton(
-            lambda t: bioassay.gradient(t, data),
-            lambda t: bioassay.hessian(t, data),
-            [0.0, 0.0],
-            log_density=log_density,
-            max_iter=max_iter,
-        )
+        newton(model.gradient, model.hessian, [0.0, 0.0], log_density=log_density, max_iter=max_iter)
     assert "no finite maximum" in str(info.value)
     assert isinstance(info.value, RuntimeError)
     trace = info.value.trace
@@ -236,3 +231,122 @@ def test_non_finite_gradient_after_a_step():
 def test_non_finite_hessian_raises_convergence_error():
     with pytest.raises(ConvergenceError, match="Hessian is not finite at iteration 0"):
         newton(lambda t: -t, lambda t: np.full((2, 2), np.inf), [1.0, 1.0])
+
+
+# --- the sufficient-increase (Armijo) condition ---------------------------------------------
+#
+# f = -(1 + t^2)^(3/4) is concave with its mode at 0, f''(0) = -3/2. Far out it grows like
+# -|t|^(3/2), whose Newton map is t -> -t: the Newton map of f is t -> -t^3 / (2 + t^2), so
+# from t = 1000 a full step lands at -999.998, on the other side of the mode and only a hair
+# higher. The rise is about 1e-6 of the rise g * d the gradient predicts for the step: a guard
+# that asks only for *some* rise accepts it, and the iterates swing from side to side for
+# hundreds of thousands of steps. Armijo's condition (a rise of at least 1e-4 of the
+# prediction) refuses it; the halved step lands at t / (2 + t^2) ~ 1e-3, next to the mode.
+
+
+def armijo_logf(t):
+    return float(-((1 + t[0] ** 2) ** 0.75))
+
+
+def armijo_grad(t):
+    return -1.5 * t * (1 + t**2) ** -0.25
+
+
+def armijo_hess(t):
+    return np.atleast_2d(-1.5 * (1 + t[0] ** 2) ** -1.25 * (1 + 0.5 * t[0] ** 2))
+
+
+def test_full_newton_steps_on_the_armijo_target_climb_but_barely():
+    # The premise of the next test, checked with the Newton map written out in closed form.
+    t, rises, ratios = 1000.0, [], []
+    for _ in range(100):
+        landed = -(t**3) / (2 + t**2)
+        rise = armijo_logf([landed]) - armijo_logf([t])
+        predicted = armijo_grad(np.array([t]))[0] * (landed - t)
+        rises.append(rise)
+        ratios.append(rise / predicted)
+        t = landed
+    assert min(rises) > 0  # a guard asking only for a rise accepts every one of these steps
+    assert max(ratios) < 1.1e-6  # ... each achieving about 1e-6 of its predicted rise
+    assert abs(t) > 999.0  # after 100 steps the iterate is still about 1000 from the mode
+
+
+def test_sufficient_increase_turns_steps_that_barely_climb_into_convergence():
+    result = newton(armijo_grad, armijo_hess, [1000.0], log_density=armijo_logf)
+    assert result.trace.step_scale[1] == 0.5  # the full step was refused, the halved one taken
+    assert abs(result.trace.theta[1, 0]) < 1.1e-3  # t / (2 + t^2) = 1e-3
+    assert result.n_iter <= 5
+    assert abs(result.mode[0]) < 1e-10
+    assert result.hessian[0, 0] == pytest.approx(-1.5, rel=1e-12)
+    # With no log density there is no backtracking at all, and the full steps swing on.
+    with pytest.raises(ConvergenceError, match="did not converge in max_iter=100"):
+        newton(armijo_grad, armijo_hess, [1000.0])
+
+
+# --- the log density may return a 0-d array ------------------------------------------------------
+
+
+def test_log_density_returning_a_0d_array_gives_the_same_run_as_a_float():
+    as_float = newton(bimodal_grad, bimodal_hess, [0.1], log_density=bimodal_logf)
+    as_array = newton(bimodal_grad, bimodal_hess, [0.1], log_density=lambda t: np.asarray(bimodal_logf(t)))
+    assert np.array_equal(as_float.trace.theta, as_array.trace.theta)
+    assert np.array_equal(as_float.trace.log_density, as_array.trace.log_density)
+    assert as_array.trace.log_density.dtype == float
+
+
+def test_log_density_returning_an_array_of_values_is_refused():
+    with pytest.raises(
+        ValueError, match=r"log_density returned shape \(1,\) at theta=\[0\.1\], expected one"
+    ):
+        newton(bimodal_grad, bimodal_hess, [0.1], log_density=lambda t: -(t**4) + 2 * t**2)
+
+
+# --- the Hessian must be symmetric -------------------------------------------------------------------
+
+
+def test_non_symmetric_hessian_is_refused_naming_the_iteration_and_the_entries():
+    with pytest.raises(
+        ValueError, match=r"hessian is not symmetric at iteration 0, theta=\[1\.0, 2\.0\]"
+    ) as info:
+        newton(lambda t: -t, lambda t: np.array([[-1.0, 5.0], [0.0, -1.0]]), [1.0, 2.0])
+    assert "H[0, 1]=5.0 but H[1, 0]=0.0" in str(info.value)
+
+
+def test_hessian_that_turns_non_symmetric_after_a_step_is_refused_at_that_iteration():
+    # The concave quadratic with mode (1, 1): one Newton step from the origin reaches it, where
+    # this Hessian has a stray entry in its lower triangle.
+    def hess(t):
+        return -np.eye(3) + (np.array([[0, 0, 0], [0, 0, 0], [0.5, 0, 0]]) if t[0] > 0.5 else 0.0)
+
+    with pytest.raises(ValueError, match=r"not symmetric at iteration 1, theta=\[1\.0, 1\.0, 1\.0\]") as info:
+        newton(lambda t: -(t - 1.0), hess, [0.0, 0.0, 0.0])
+    assert "H[0, 2]=0.0 but H[2, 0]=0.5" in str(info.value)
+
+
+@pytest.mark.parametrize(("relative", "refused"), [(1e-12, False), (5e-9, False), (2e-8, True)])
+def test_round_off_asymmetry_passes_and_more_is_refused(relative, refused):
+    # Asymmetry relative to the largest entry (here 4): up to 1e-8 is rounding, beyond it a mistake.
+    precision = np.array([[4.0, 1.0], [1.0, 2.0]])
+    skew = 4.0 * relative * np.array([[0.0, 0.5], [-0.5, 0.0]])  # H[0, 1] - H[1, 0] = 4 relative
+    mu = np.array([0.5, -1.5])
+
+    def run():
+        return newton(lambda t: -precision @ (t - mu), lambda t: -precision + skew, [3.0, 3.0])
+
+    if refused:
+        with pytest.raises(ValueError, match="not symmetric"):
+            run()
+    else:
+        assert np.allclose(run().mode, mu, rtol=0, atol=1e-10)
+
+
+def test_an_unsymmetrised_finite_difference_hessian_is_accepted(ref):
+    # fd_jacobian of the gradient is not symmetric, but on this path only by finite-difference
+    # error, about 1e-11 of the largest entry (fd_hessian would symmetrise it).
+    def raw_hessian(t):
+        return fd_jacobian(ref.gradient, t)
+
+    start = np.array([0.0, 0.0])
+    assert raw_hessian(start)[0, 1] != raw_hessian(start)[1, 0]
+    result = newton(ref.gradient, raw_hessian, start)
+    assert np.allclose(result.mode, ref.mode(), rtol=0, atol=1e-9)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import pytest
 from scipy import stats
@@ -31,10 +33,28 @@ def test_the_data_file_holds_the_typed_in_values():
 
 @pytest.mark.parametrize("point", [(14.6, 0.3), (10.0, -1.0), (20.0, 2.0)])
 def test_log_posterior_is_the_likelihood_up_to_a_constant(point):
-    constant = ref_log_density(YBAR, 0.0) - float(normal_model.log_posterior(YBAR, 0.0, Y))
-    assert float(normal_model.log_posterior(*point, Y)) + constant == pytest.approx(
-        ref_log_density(*point), rel=1e-12
-    )
+    constant = ref_log_density(YBAR, 0.0) - float(normal_model.log_posterior([YBAR, 0.0], Y))
+    value = normal_model.log_posterior(point, Y)
+    assert np.shape(value) == ()
+    assert float(value) + constant == pytest.approx(ref_log_density(*point), rel=1e-12)
+
+
+def test_log_posterior_broadcasts_over_draws_and_grids():
+    mu, log_sigma = np.linspace(12, 17, 4), np.linspace(-0.5, 1.5, 3)
+    grid = np.stack(np.meshgrid(mu, log_sigma, indexing="ij"), axis=-1)
+    values = normal_model.log_posterior(grid, Y)
+    assert values.shape == (4, 3)
+    constant = ref_log_density(YBAR, 0.0) - float(normal_model.log_posterior([YBAR, 0.0], Y))
+    expected = [[ref_log_density(m, t) - constant for t in log_sigma] for m in mu]
+    np.testing.assert_allclose(values, expected, rtol=1e-12)
+    assert normal_model.log_posterior(grid.reshape(-1, 2), Y).shape == (12,)
+
+
+def test_an_overflowing_point_in_a_batch_is_named():
+    with pytest.raises(ValueError, match=r"log posterior overflows at mu=14\.0, log_sigma=-400\.0: sigma"):
+        normal_model.log_posterior([[14.0, 0.0], [14.0, -400.0]], Y)
+    with pytest.raises(ValueError, match=r"Hessian overflows at mu=14\.0, log_sigma=-400\.0"):
+        normal_model.hessian([14.0, -400.0], Y)
 
 
 @pytest.mark.parametrize("point", [(14.6, 0.3), (10.0, -1.0), (20.0, 2.0)])
@@ -80,9 +100,10 @@ def test_hessian_at_the_mode_is_the_closed_form():
 
 def test_laplace_gives_the_closed_form_mode_and_covariance():
     fit = laplace(
-        lambda theta: normal_model.gradient(theta, Y),
+        partial(normal_model.gradient, y=Y),
         [10.0, 0.0],
-        hessian=lambda theta: normal_model.hessian(theta, Y),
+        hessian=partial(normal_model.hessian, y=Y),
+        log_density=partial(normal_model.log_posterior, y=Y),
     )
     np.testing.assert_allclose(fit.mode, [YBAR, 0.5 * np.log(SIGMA_HAT2)], rtol=1e-12)
     np.testing.assert_allclose(fit.cov, np.diag([SIGMA_HAT2 / N, 1 / (2 * N)]), rtol=1e-10, atol=1e-14)
@@ -125,8 +146,15 @@ def test_exact_sampler_is_reproducible_with_a_seeded_generator():
 @pytest.mark.parametrize(
     ("call", "exception", "message"),
     [
-        (lambda: normal_model.log_posterior(0.0, 0.0, [1.0]), ValueError, "at least two"),
-        (lambda: normal_model.log_posterior(0.0, 0.0, [1.0, np.nan]), ValueError, "finite"),
+        (lambda: normal_model.log_posterior([0.0, 0.0], [1.0]), ValueError, "at least two"),
+        (lambda: normal_model.log_posterior([0.0, 0.0], [1.0, np.nan]), ValueError, "finite"),
+        (
+            lambda: normal_model.log_posterior([0.0, np.nan], Y),
+            ValueError,
+            r"theta must be finite, got \[0\.0, nan\]",
+        ),
+        (lambda: normal_model.log_posterior(np.zeros((3, 1)), Y), ValueError, r"shape \(\.\.\., 2\)"),
+        (lambda: normal_model.log_posterior(0.0, Y), ValueError, r"\(mu, log_sigma\) with shape \(2,\)"),
         (
             lambda: normal_model.gradient([0.0, 0.0], [2.0, 2.0]),
             ValueError,

@@ -94,7 +94,8 @@ def test_all_notebooks_together_are_at_most_3_mb():
         f"{name} {size / 1000:.0f} KB" for name, size in sorted(sizes.items(), key=lambda i: -i[1])[:3]
     )
     assert total <= TOTAL_LIMIT, (
-        f"the notebooks weigh {total / 1e6:.2f} MB together, over the {TOTAL_LIMIT / 1e6:.0f} MB limit; the largest: "
+        f"the notebooks weigh {total / 1e6:.2f} MB together, over the {TOTAL_LIMIT / 1e6:.0f} MB limit; "
+        "the largest: "
         f"{largest}. " + remedy()
     )
 
@@ -141,7 +142,8 @@ def test_the_weight_of_a_notebook_nbformat_wrote_is_its_file_size(tmp_path):
 
 
 def test_jupyterlabs_png_snapshots_do_not_count(tmp_path):
-    """Lab saves a PNG beside each chart's SVG; a student's saved notebook weighs what the committed one does."""
+    """Lab saves a PNG beside each chart's SVG; a student's saved notebook weighs what the committed
+    one does."""
     chart = {"image/svg+xml": "<svg/>", "text/plain": "<chart>"}
     cell = {
         "cell_type": "code",

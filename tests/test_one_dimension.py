@@ -45,12 +45,12 @@ Z_UNIMODAL = 0.5 * np.sqrt(10.0) * np.exp(0.625) * special.kv(0.25, 0.625)
 
 
 def test_the_closed_forms_agree_with_scipy_quad():
-    assert pytest.approx(
-        integrate.quad(lambda t: np.exp(log_f(t)), -np.inf, np.inf)[0], rel=1e-10
-    ) == Z_BIMODAL
-    assert pytest.approx(
-        integrate.quad(lambda t: np.exp(log_g(t)), -np.inf, np.inf)[0], rel=1e-10
-    ) == Z_UNIMODAL
+    assert (
+        pytest.approx(integrate.quad(lambda t: np.exp(log_f(t)), -np.inf, np.inf)[0], rel=1e-10) == Z_BIMODAL
+    )
+    assert (
+        pytest.approx(integrate.quad(lambda t: np.exp(log_g(t)), -np.inf, np.inf)[0], rel=1e-10) == Z_UNIMODAL
+    )
 
 
 @pytest.mark.parametrize(("start", "mode"), [(1.0, 1.0), (2.0, 1.0), (0.5, 1.0), (-0.5, -1.0)])

@@ -38,7 +38,7 @@ def test_reference_is_the_exact_laplace_approximation(peers, data, posterior_mod
 
 def test_reference_refuses_data_without_a_mode(peers):
     no_deaths = BioassayData(x=[-0.86, -0.30, -0.05, 0.73], n=[5, 5, 5, 5], y=[0, 0, 0, 0])
-    with pytest.raises(RuntimeError, match="reference mode: scipy.optimize.root failed"):
+    with pytest.raises(RuntimeError, match=r"reference mode: scipy\.optimize\.root failed"):
         peers.reference(no_deaths)
 
 

@@ -23,7 +23,9 @@ BETA = np.linspace(-10, 40, 360)
 
 @pytest.fixture(scope="module")
 def grid(data):
-    return GridPosterior.from_log_density(lambda a, b: bioassay.log_posterior(a, b, data), ALPHA, BETA)
+    return GridPosterior.from_log_density(
+        bioassay.model_functions(data).log_density, (ALPHA, BETA), names=("alpha", "beta")
+    )
 
 
 def fine_cdf(centres, cell_mass, values):
@@ -40,7 +42,7 @@ def fine_quantiles(centres, cell_mass, probs):
 
 
 def test_laplace_quantiles_are_scipy_normal_quantiles(data, posterior_mode):
-    approx = laplace(lambda t: bioassay.gradient(t, data), [0.0, 0.0])
+    approx = laplace(bioassay.model_functions(data).gradient, [0.0, 0.0])
     for i in range(2):
         expected = stats.norm(posterior_mode.mode[i], np.sqrt(posterior_mode.cov[i, i])).ppf(PROBS)
         np.testing.assert_allclose(approx.mode[i] + approx.sd[i] * stats.norm.ppf(PROBS), expected, atol=1e-6)
@@ -89,7 +91,7 @@ def test_ld50_quantiles_against_a_root_of_the_finer_grid_cdf(grid, fine_ld50):
     reference = [optimize.brentq(cdf_minus(p), -2.0, 2.0, xtol=1e-6) for p in (0.025, 0.5, 0.975)]
     np.testing.assert_allclose(reference, [-0.276, -0.112, 0.103], atol=2e-3)
     # The notebook's method: the coarse grid's cells weighted by their mass.
-    alpha, beta = np.meshgrid(grid.alpha, grid.beta, indexing="ij")
+    alpha, beta = np.meshgrid(grid.axis("alpha"), grid.axis("beta"), indexing="ij")
     positive = beta > 0
     coarse = weighted_quantiles(-alpha[positive] / beta[positive], grid.mass[positive], [0.025, 0.5, 0.975])
     np.testing.assert_allclose(coarse, reference, atol=3e-3)
@@ -105,7 +107,7 @@ def test_exploding_laplace_ratios_have_the_bivariate_normal_probability(data, po
     both_positive = stats.multivariate_normal(-mean, cov).cdf([0.0, 0.0])
     exact = both_negative + both_positive
     assert 0.025 < exact < 0.045
-    draws = laplace(lambda t: bioassay.gradient(t, data), [0.0, 0.0]).sample(
+    draws = laplace(bioassay.model_functions(data).gradient, [0.0, 0.0]).sample(
         100_000, np.random.default_rng(60)
     )
     share = np.mean(np.abs(ld50_unconditioned(draws[:, 0], draws[:, 1])) > 1)

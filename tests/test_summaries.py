@@ -5,7 +5,14 @@ import pytest
 from scipy import stats
 
 from bda_helpers.ld50_normal import ld50_normal_cdf
-from bda_helpers.summaries import NormalSummary, ld50_delta_method, quantile_mcse
+from bda_helpers.summaries import (
+    NormalSummary,
+    check_bivariate_normal,
+    ld50,
+    ld50_delta_method,
+    ld50_unconditioned,
+    quantile_mcse,
+)
 
 
 @pytest.mark.parametrize("prob", [0.025, 0.25, 0.5, 0.975])
@@ -122,3 +129,47 @@ def test_quantile_mcse_of_one_probability_equals_the_normal_theory_for_a_numpy_s
 def test_bad_input_is_refused_with_a_named_reason(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+# --- -alpha/beta near beta = 0: finite where a float holds it, refused where it overflows ----------
+
+
+def test_ld50_for_a_tiny_beta_is_exact_while_the_ratio_fits_in_a_float():
+    # -1e-10 / 1e-300 = -1e290, and -alpha / beta is one correctly rounded division.
+    assert ld50(1e-10, 1e-300).tolist() == -1e290
+    assert ld50([1e-20, 0.0], [5e-324, 1e-320]).tolist() == [-1e-20 / 5e-324, -0.0]  # about -2e303
+
+
+@pytest.mark.parametrize("function", [ld50, ld50_unconditioned])
+def test_a_ratio_beyond_the_largest_float_is_refused_with_its_beta(function):
+    # 0.5 / 1e-320 = 5e319 > 1.8e308 = the largest float: no finite answer is correct.
+    assert 0.5 / 1e-300 < np.finfo(float).max < 5e319
+    name = function.__name__
+    with pytest.raises(ValueError, match=rf"{name} = -alpha/beta overflows at beta=1e-320 \(alpha=0\.5\)"):
+        function(0.5, 1e-320)
+    with pytest.raises(
+        ValueError, match=r"overflows at beta=1e-320 \(alpha=-2\.0 at index \(1,\), 1 of 3 values\)"
+    ):
+        function([0.8, -2.0, 0.1], [7.7, 1e-320, 1e-300])
+
+
+def test_ld50_unconditioned_still_takes_negative_beta():
+    assert ld50_unconditioned([0.8], [-2.0]).tolist() == [0.4]
+
+
+# --- check_bivariate_normal, shared with ld50_normal ------------------------------------------------
+
+
+def test_check_bivariate_normal_returns_float_copies():
+    mean_in, cov_in = [1, 2], [[2, 1], [1, 2]]
+    mean, cov = check_bivariate_normal(mean_in, cov_in, definite=True)
+    assert mean.dtype == cov.dtype == float
+    assert mean.tolist() == [1.0, 2.0] and cov.tolist() == [[2.0, 1.0], [1.0, 2.0]]
+
+
+def test_check_bivariate_normal_refuses_a_singular_cov_only_when_definite():
+    singular = np.outer([0.3, 2.0], [0.3, 2.0])  # rank 1: eigenvalues 0 (up to rounding) and 4.09
+    _, cov = check_bivariate_normal([0.85, 7.75], singular, definite=False)
+    assert np.array_equal(cov, singular)
+    with pytest.raises(ValueError, match="cov is not positive definite"):
+        check_bivariate_normal([0.85, 7.75], singular, definite=True)

@@ -1,4 +1,5 @@
-"""tasks.py's safety nets: the refresh that refuses round-off-level changes, and the CPU matrix."""
+"""tasks.py's safety nets: the refresh that refuses round-off-level changes, the CPU matrix, the lint
+that runs before the tests, and the environment that is rebuilt when its requirements change."""
 
 import importlib.util
 import json
@@ -114,7 +115,7 @@ def test_simulated_cpus_disable_only_what_this_cpu_has(config):
     env = tasks.matrix_environment(config)
     if isinstance(env, str):
         pytest.skip(env)
-    dispatch, supported = tasks._numpy_simd()
+    _, supported = tasks._numpy_simd()
     disabled = env["NPY_DISABLE_CPU_FEATURES"].split()
     assert set(disabled) <= set(supported)
     assert ("X86_V3" in disabled) == (config == "baseline")
@@ -137,3 +138,123 @@ def test_outputs_that_differ_on_another_cpu_are_reported_where_they_first_differ
     [line] = tasks.machine_report(here, there)
     assert line.startswith("cell 1: ") and "7.6e-12" in line and "6.7e-12" in line
     assert tasks.machine_report(here, here) == []
+
+
+# --- the environment --------------------------------------------------------------------------
+
+
+def _pins(path: Path) -> dict[str, str]:
+    """``name==version`` lines of a requirements file."""
+    lines = (line.split("#")[0].strip() for line in path.read_text().splitlines())
+    return dict(line.split("==") for line in lines if "==" in line)
+
+
+def test_the_environment_hash_covers_every_requirements_file(tmp_path, monkeypatch):
+    for name in tasks.REQUIREMENTS:
+        (tmp_path / name).write_text(f"{name}\n")
+    monkeypatch.setattr(tasks, "ROOT", tmp_path)
+    hashes = {tasks._requirements_hash()}
+    for name in tasks.REQUIREMENTS:
+        (tmp_path / name).write_text(f"{name} changed\n")
+        hashes.add(tasks._requirements_hash())
+    assert len(hashes) == 1 + len(tasks.REQUIREMENTS)  # each change gives a new hash
+    assert set(tasks.REQUIREMENTS) == {"requirements.txt", "requirements-dev.txt", "pyproject.toml"}
+
+
+def test_a_stale_environment_installs_requirements_dev_once(tmp_path, monkeypatch):
+    for name in tasks.REQUIREMENTS:
+        (tmp_path / name).write_text(f"{name}\n")
+    python = tmp_path / "python"
+    python.write_text("")  # the environment exists; only its requirements are stale
+    installed = []
+    monkeypatch.setattr(tasks, "ROOT", tmp_path)
+    monkeypatch.setattr(tasks, "PYTHON", python)
+    monkeypatch.setattr(tasks, "STAMP", tmp_path / "stamp")
+    monkeypatch.setattr(tasks, "pip_install", installed.append)
+    tasks.ensure_environment()
+    assert installed == ["requirements-dev.txt"]
+    assert (tmp_path / "stamp").read_text().strip() == tasks._requirements_hash()
+    tasks.ensure_environment()
+    assert installed == ["requirements-dev.txt"]  # up to date: nothing more to install
+    (tmp_path / "requirements-dev.txt").write_text("ruff==0.0.1\n")
+    tasks.ensure_environment()
+    assert installed == ["requirements-dev.txt"] * 2
+
+
+def test_requirements_dev_adds_pinned_tools_to_the_course_environment():
+    text = (ROOT / "requirements-dev.txt").read_text()
+    assert "-r requirements.txt" in text.splitlines()
+    pins = _pins(ROOT / "requirements-dev.txt")
+    assert {"ruff", "pre-commit", "setuptools"} <= set(pins)
+    assert not set(pins) & set(_pins(ROOT / "requirements.txt"))  # each tool pinned in one place
+
+
+def test_the_pre_commit_hooks_run_the_same_ruff_offline_first():
+    yaml = pytest.importorskip("yaml")
+    config = yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text())
+    [repo] = config["repos"]
+    assert repo["repo"] == "local"  # no hook repository to fetch
+    hooks = {hook["entry"].split(" --")[0]: hook for hook in repo["hooks"]}
+    assert set(hooks) == {"ruff check", "ruff format"}
+    assert "--check" in hooks["ruff format"]["entry"]  # the hook checks, it does not rewrite
+    ruff = f"ruff=={_pins(ROOT / 'requirements-dev.txt')['ruff']}"
+    for hook in hooks.values():
+        assert hook["language"] == "python"
+        assert hook["additional_dependencies"] == [ruff]
+
+
+# --- lint -------------------------------------------------------------------------------------
+
+
+def test_lint_checks_and_lint_fix_fixes():
+    ruff = [str(tasks.PYTHON), "-m", "ruff"]
+    assert tasks.lint_commands([]) == [[*ruff, "check", "."], [*ruff, "format", "--check", "."]]
+    assert tasks.lint_commands(["--fix"]) == [[*ruff, "check", "--fix", "."], [*ruff, "format", "."]]
+    assert tasks.lint_commands(["tasks.py", "--fix", "tests"]) == [
+        [*ruff, "check", "--fix", "tasks.py", "tests"],
+        [*ruff, "format", "tasks.py", "tests"],
+    ]
+
+
+def record_runs(monkeypatch, failing: tuple[str, ...] = ()) -> list[list[str]]:
+    """Replace tasks.run by a recorder; a command whose ruff subcommand is in ``failing`` fails."""
+    calls = []
+
+    def fake_run(args, env=None):
+        calls.append(list(args))
+        return 1 if args[1:3] == ["-m", "ruff"] and args[3] in failing else 0
+
+    monkeypatch.setattr(tasks, "run", fake_run)
+    monkeypatch.setattr(tasks, "ensure_environment", lambda: None)
+    return calls
+
+
+@pytest.mark.parametrize("failing", [("check",), ("format",), ("check", "format")])
+def test_lint_runs_both_checks_and_says_how_to_fix(monkeypatch, capsys, failing):
+    calls = record_runs(monkeypatch, failing)
+    assert tasks.main(["lint"]) == 1
+    assert calls == tasks.lint_commands([])  # both ran, each reporting its own findings
+    err = capsys.readouterr().err
+    assert "Lint failed" in err and "python tasks.py lint --fix" in err
+    assert all(f"ruff {name}" in err for name in failing)
+
+
+def test_lint_passes_quietly(monkeypatch, capsys):
+    calls = record_runs(monkeypatch)
+    assert tasks.main(["lint", "--fix"]) == 0
+    assert calls == tasks.lint_commands(["--fix"])
+    assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize("failing", [("check",), ("format",)])
+def test_the_tests_do_not_run_when_lint_fails(monkeypatch, capsys, failing):
+    calls = record_runs(monkeypatch, failing)
+    assert tasks.main(["test", "tests/test_grid.py"]) == 1
+    assert calls == tasks.lint_commands([])  # no pytest
+    assert "The tests did not run" in capsys.readouterr().err
+
+
+def test_the_tests_run_after_a_clean_lint(monkeypatch):
+    calls = record_runs(monkeypatch)
+    assert tasks.main(["test", "tests/test_grid.py"]) == 0
+    assert calls == [*tasks.lint_commands([]), tasks.test_command(["tests/test_grid.py"])]

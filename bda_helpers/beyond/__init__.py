@@ -12,6 +12,9 @@ Nothing in the core of :mod:`bda_helpers` imports this subpackage; it builds on 
     Laplace against the exact posterior as the data grow, and the frequency coverage of intervals.
 ``logistic``
     A d-dimensional logistic regression, for the cost of Laplace as the dimension grows.
+``charts``
+    The charts of the beyond-Laplace notebook: frequency coverage of intervals, and the cost of
+    Laplace as d grows.
 ``checks``
     The self-checks of the beyond-Laplace notebook's exercises.
 """

@@ -19,14 +19,14 @@ replications of a design, the union of every replication's Laplace box.
 
 from __future__ import annotations
 
-import numbers
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from scipy import special, stats
 
-from ..bioassay import NormalPrior, grid_posterior, laplace_fit
+from .._validation import check_int, check_positive_int, read_only
+from ..bioassay import NormalPrior, grid_posterior, is_separable, laplace_fit
 from ..data import BioassayData
 from ..grid import GridPosterior
 from ..laplace import LaplaceApproximation
@@ -44,7 +44,6 @@ __all__ = [
     "laplace_grid_distance",
     "LargeSampleStudy",
     "large_sample_study",
-    "is_separable",
     "grid_log_posteriors",
     "CoverageStudy",
     "coverage_study",
@@ -76,12 +75,6 @@ _QUANTITIES = ("beta", "LD50")
 _METHODS = ("Laplace", "grid")
 
 
-def _check_positive_int(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
-
-
 def _check_data(data) -> None:
     if not isinstance(data, BioassayData):
         raise TypeError(f"data must be a BioassayData, got {type(data).__name__}")
@@ -96,16 +89,14 @@ def _check_span(span) -> tuple[float, float]:
     return float(span[0]), float(span[1])
 
 
-def _check_points(points) -> int:
-    if isinstance(points, bool) or not isinstance(points, numbers.Integral) or points < 10:
-        raise ValueError(f"points must be an integer of at least 10, got {points!r}")
-    return int(points)
-
-
-def _read_only(array) -> np.ndarray:
-    array = np.array(array)
-    array.flags.writeable = False
-    return array
+def _check_ks(ks) -> np.ndarray:
+    """The replication factors as an int array: at least two positive integers, increasing."""
+    if np.ndim(ks) != 1 or len(ks) < 2:
+        raise ValueError(f"ks must be a sequence of at least two replication factors, got {ks!r}")
+    ks_array = np.array([check_positive_int(k, "each k") for k in ks])
+    if np.any(np.diff(ks_array) <= 0):
+        raise ValueError(f"ks must be strictly increasing, got {ks_array.tolist()}")
+    return ks_array
 
 
 def _log_log_slope(ks: np.ndarray, values: np.ndarray) -> float:
@@ -135,9 +126,9 @@ def replicate(data: BioassayData, k: int) -> BioassayData:
     Raises
     ------
     TypeError
-        If ``data`` is not a :class:`~bda_helpers.BioassayData`.
+        If ``data`` is not a :class:`~bda_helpers.BioassayData` or ``k`` not an integer.
     ValueError
-        If ``k`` is not a positive integer.
+        If ``k`` is below 1.
 
     Examples
     --------
@@ -146,7 +137,7 @@ def replicate(data: BioassayData, k: int) -> BioassayData:
     [0, 4, 12, 20]
     """
     _check_data(data)
-    k = _check_positive_int(k, "k")
+    k = check_positive_int(k, "k")
     return BioassayData(x=data.x, n=k * data.n, y=k * data.y)
 
 
@@ -161,23 +152,23 @@ def total_variation(p: GridPosterior, q: GridPosterior) -> float:
     TypeError
         If ``p`` or ``q`` is not a :class:`~bda_helpers.GridPosterior`.
     ValueError
-        If their grids differ.
+        If their grids differ (their axes are not equal; their parameter names may differ).
 
     Examples
     --------
     Two unit normals one sd apart: ½ ∫ |p − q| = 2Φ(1/2) − 1 = 0.3829.
 
     >>> axis = np.linspace(-8, 9, 341)
-    >>> p = GridPosterior.from_log_density(lambda a, b: -0.5 * (a**2 + b**2), axis, axis)
-    >>> q = GridPosterior.from_log_density(lambda a, b: -0.5 * ((a - 1)**2 + b**2), axis, axis)
+    >>> p = GridPosterior.from_log_density(lambda t: -0.5 * np.sum(t**2, axis=-1), (axis, axis))
+    >>> q = GridPosterior.from_log_density(lambda t: -0.5 * np.sum((t - [1, 0])**2, axis=-1), (axis, axis))
     >>> round(total_variation(p, q), 4)
     0.3829
     """
     for name, value in (("p", p), ("q", q)):
         if not isinstance(value, GridPosterior):
             raise TypeError(f"{name} must be a GridPosterior, got {type(value).__name__}")
-    if not (np.array_equal(p.alpha, q.alpha) and np.array_equal(p.beta, q.beta)):
-        raise ValueError("p and q must be normalised on the same grid (equal alpha and beta axes)")
+    if not all(np.array_equal(a, b) for a, b in zip(p.axes, q.axes)):
+        raise ValueError("p and q must be normalised on the same grid (equal axes)")
     return float(0.5 * np.abs(p.mass - q.mass).sum())
 
 
@@ -215,7 +206,7 @@ class LaplaceGridDistance:
 
     def __post_init__(self) -> None:
         for name in ("probs", "beta_quantile_laplace", "beta_quantile_grid"):
-            object.__setattr__(self, name, _read_only(np.asarray(getattr(self, name), dtype=float)))
+            object.__setattr__(self, name, read_only(getattr(self, name)))
 
     @property
     def beta_quantile_error(self) -> np.ndarray:
@@ -259,8 +250,11 @@ def laplace_grid_distance(
         :class:`~bda_helpers.bioassay.NormalPrior` (or ``None``).
     ValueError
         If ``span`` or ``points`` is invalid.
+    ImproperPosteriorError
+        (a ``ValueError``) If ``prior`` is ``None`` and the data are separable
+        (:func:`~bda_helpers.bioassay.check_proper`): the flat-prior posterior has no mode.
     ConvergenceError
-        If Newton's method finds no mode (e.g. separable data under the flat prior).
+        If Newton's method finds no mode.
 
     Examples
     --------
@@ -271,15 +265,14 @@ def laplace_grid_distance(
     """
     _check_data(data)
     span = _check_span(span)
-    points = _check_points(points)
+    points = check_int(points, "points", minimum=10)
     approx = laplace_fit(data, prior)
     alpha, beta = (
         np.linspace(mode + span[0] * sd, mode + span[1] * sd, points)
         for mode, sd in zip(approx.mode, approx.sd)
     )
     exact = grid_posterior(data, prior, alpha=alpha, beta=beta)
-    theta = np.stack(np.meshgrid(alpha, beta, indexing="ij"), axis=-1)
-    normal = GridPosterior.from_log_density(approx.logpdf(theta), alpha, beta)
+    normal = GridPosterior.from_log_density(approx.logpdf, exact.axes, names=exact.names)
     probs = np.array(QUANTILE_PROBS)
     return LaplaceGridDistance(
         total_variation=total_variation(exact, normal),
@@ -328,8 +321,8 @@ class LargeSampleStudy:
     slope_error_sd: np.ndarray
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "ks", read_only(self.ks, dtype=int))
         for name in (
-            "ks",
             "total_variation",
             "beta_quantile_error",
             "beta_quantile_error_sd",
@@ -338,7 +331,7 @@ class LargeSampleStudy:
             "slope_error",
             "slope_error_sd",
         ):
-            object.__setattr__(self, name, _read_only(getattr(self, name)))
+            object.__setattr__(self, name, read_only(getattr(self, name)))
 
     def table(self) -> pd.DataFrame:
         """One row per ``k``: TV, beta's quantile errors (absolute and in sds), sd and edge mass.
@@ -346,7 +339,8 @@ class LargeSampleStudy:
         Examples
         --------
         >>> from bda_helpers import load_bioassay
-        >>> large_sample_study(load_bioassay(), ks=(1, 4)).table().columns.tolist()  # doctest: +NORMALIZE_WHITESPACE
+        >>> table = large_sample_study(load_bioassay(), ks=(1, 4)).table()
+        >>> table.columns.tolist()  # doctest: +NORMALIZE_WHITESPACE
         ['k', 'total_variation', 'error_lower', 'error_upper', 'error_lower_sd', 'error_upper_sd',
          'beta_sd_grid', 'edge_mass']
         """
@@ -386,8 +380,8 @@ def large_sample_study(
     Raises
     ------
     TypeError, ValueError
-        As :func:`laplace_grid_distance`; ``ValueError`` also if ``ks`` is not an
-        increasing sequence of at least two positive integers.
+        As :func:`laplace_grid_distance`; ``TypeError`` also if a ``k`` is not an integer,
+        ``ValueError`` if ``ks`` is not an increasing sequence of at least two positive integers.
 
     Examples
     --------
@@ -398,12 +392,7 @@ def large_sample_study(
     >>> round(study.slope_total_variation, 2)
     -0.49
     """
-    ks_list = list(ks) if np.ndim(ks) == 1 else None
-    if ks_list is None or len(ks_list) < 2:
-        raise ValueError(f"ks must be a sequence of at least two replication factors, got {ks!r}")
-    ks_array = np.array([_check_positive_int(k, "each k") for k in ks_list])
-    if np.any(np.diff(ks_array) <= 0):
-        raise ValueError(f"ks must be strictly increasing, got {ks_array.tolist()}")
+    ks_array = _check_ks(ks)
     results = [laplace_grid_distance(replicate(data, k), prior, span=span, points=points) for k in ks_array]
     tv = np.array([r.total_variation for r in results])
     error = np.array([r.beta_quantile_error for r in results])
@@ -422,30 +411,6 @@ def large_sample_study(
 
 
 # --- B. Frequency coverage -------------------------------------------------------------------
-
-
-def is_separable(data: BioassayData) -> bool:
-    """Whether the dose groups are (quasi-)separated, so that the flat-prior posterior is improper.
-
-    The logistic likelihood then keeps rising towards a steeper and steeper curve and has no
-    finite maximum: there is a dose ``c`` with no deaths below it and only deaths above it
-    (or the reverse), whatever happens at ``c`` itself. With all groups at one dose the
-    slope is not identified either, and that counts as separable too.
-
-    Examples
-    --------
-    >>> x, n = [-0.86, -0.30, -0.05, 0.73], [5, 5, 5, 5]
-    >>> is_separable(BioassayData(x=x, n=n, y=[0, 1, 3, 5]))   # the bioassay data
-    False
-    >>> is_separable(BioassayData(x=x, n=n, y=[0, 0, 5, 5])), is_separable(BioassayData(x=x, n=n, y=[0, 2, 5, 5]))
-    (True, True)
-    """
-    _check_data(data)
-    for alive, dead in ((data.y == 0, data.y == data.n), (data.y == data.n, data.y == 0)):
-        for cut in np.unique(data.x):
-            if alive[data.x < cut].all() and dead[data.x > cut].all():
-                return True
-    return False
 
 
 def grid_log_posteriors(y, data: BioassayData, prior: NormalPrior | None, alpha, beta) -> np.ndarray:
@@ -477,7 +442,8 @@ def grid_log_posteriors(y, data: BioassayData, prior: NormalPrior | None, alpha,
     >>> data = load_bioassay()
     >>> alpha, beta = np.linspace(-2, 4, 5), np.linspace(0, 20, 7)
     >>> values = grid_log_posteriors([[0, 1, 3, 5], [0, 0, 4, 5]], data, None, alpha, beta)
-    >>> values.shape, bool(np.allclose(values[0], bioassay.log_posterior(alpha[:, None], beta, data)))
+    >>> theta = np.stack(np.meshgrid(alpha, beta, indexing="ij"), axis=-1)   # (5, 7, 2)
+    >>> values.shape, bool(np.allclose(values[0], bioassay.log_posterior(theta, data)))
     ((2, 5, 7), True)
     """
     _check_data(data)
@@ -493,7 +459,7 @@ def grid_log_posteriors(y, data: BioassayData, prior: NormalPrior | None, alpha,
     eta = (alpha[:, None, None] + beta[None, :, None] * data.x).reshape(-1, len(data)).T  # (J, a·b)
     values = y @ special.log_expit(eta) + (data.n - y) @ special.log_expit(-eta)
     if prior is not None:
-        values += prior.log_density(alpha[:, None], beta[None, :]).ravel()
+        values += prior.log_density(np.stack(np.meshgrid(alpha, beta, indexing="ij"), axis=-1)).ravel()
     return values.reshape(y.shape[0], alpha.size, beta.size)
 
 
@@ -519,8 +485,8 @@ class CoverageStudy:
     coverage : numpy.ndarray, shape (2, L, 2)
         [quantity, level, method]: the share of replications whose interval holds the truth.
     n_separable : int
-        Simulated data sets that are separable (:func:`is_separable`): improper under the
-        flat prior, proper under ``prior``.
+        Simulated data sets that are separable (:func:`~bda_helpers.bioassay.is_separable`):
+        improper under the flat prior, proper under ``prior``.
     max_edge_mass : float
         The worst replication's largest posterior mass in an outermost row or column of the
         shared grid.
@@ -549,8 +515,9 @@ class CoverageStudy:
     beta: np.ndarray
 
     def __post_init__(self) -> None:
-        for name in ("theta_true", "doses", "levels", "y", "intervals", "coverage", "alpha", "beta"):
-            object.__setattr__(self, name, _read_only(getattr(self, name)))
+        object.__setattr__(self, "y", read_only(self.y, dtype=int))
+        for name in ("theta_true", "doses", "levels", "intervals", "coverage", "alpha", "beta"):
+            object.__setattr__(self, name, read_only(getattr(self, name)))
 
     @property
     def n_reps(self) -> int:
@@ -568,7 +535,8 @@ class CoverageStudy:
         Examples
         --------
         >>> from bda_helpers import load_bioassay
-        >>> study = coverage_study([0.85, 7.75], load_bioassay().x, 50, WEAK_PRIOR, 10, np.random.default_rng(0))
+        >>> rng = np.random.default_rng(0)
+        >>> study = coverage_study([0.85, 7.75], load_bioassay().x, 50, WEAK_PRIOR, 10, rng)
         >>> study.table().columns.tolist(), len(study.table())
         (['quantity', 'level', 'method', 'coverage', 'mc_se'], 8)
         """
@@ -587,6 +555,40 @@ class CoverageStudy:
         return pd.DataFrame(rows)
 
 
+# The checks of coverage_study's inputs, one per argument that needs more than a shared check.
+
+
+def _check_theta_true(theta_true) -> np.ndarray:
+    theta_true = np.asarray(theta_true, dtype=float)
+    if theta_true.shape != (2,) or not np.isfinite(theta_true).all():
+        raise ValueError(
+            f"theta_true must be a finite (alpha, beta) of shape (2,), got {theta_true.tolist()}"
+        )
+    if theta_true[1] <= 0:
+        raise ValueError(
+            f"theta_true needs beta > 0 for LD50 = -alpha/beta to exist, got beta={theta_true[1]}"
+        )
+    return theta_true
+
+
+def _check_doses(doses) -> np.ndarray:
+    doses = np.asarray(doses, dtype=float)
+    if doses.ndim != 1 or doses.size < 2 or not np.isfinite(doses).all():
+        raise ValueError(f"doses must be a 1-D array of at least two finite values, got {doses.tolist()}")
+    if np.unique(doses).size != doses.size:
+        raise ValueError(f"doses must be distinct, got {doses.tolist()}")
+    return doses
+
+
+def _check_proper_prior(prior) -> NormalPrior:
+    if not isinstance(prior, NormalPrior):
+        raise TypeError(
+            f"prior must be a NormalPrior (e.g. WEAK_PRIOR): separable data sets need a proper prior, "
+            f"got {type(prior).__name__}"
+        )
+    return prior
+
+
 def _check_levels(levels) -> np.ndarray:
     levels = np.atleast_1d(np.asarray(levels, dtype=float))
     if levels.ndim != 1 or levels.size == 0 or not np.all((levels > 0) & (levels < 1)):
@@ -594,9 +596,84 @@ def _check_levels(levels) -> np.ndarray:
     return levels
 
 
+def _check_grid_points(points) -> tuple[int, int]:
+    if np.shape(points) != (2,):
+        raise ValueError(f"points must be (points in alpha, points in beta), got {points!r}")
+    return tuple(check_int(p, f"points[{i}]", minimum=10) for i, p in enumerate(points))
+
+
+# The steps of coverage_study.
+
+
 def _interval_probs(levels: np.ndarray) -> np.ndarray:
     """(lower, upper) probabilities of each central interval, shape (L, 2)."""
     return np.column_stack([(1 - levels) / 2, (1 + levels) / 2])
+
+
+def _laplace_intervals(fits: list[LaplaceApproximation], probs: np.ndarray) -> np.ndarray:
+    """Each fit's central intervals of beta (normal) and LD50 (:func:`~bda_helpers.ld50_normal_quantile`).
+
+    Returns an array of shape (2, L, D, 2): [quantity, level, data set, (lower, upper)].
+    """
+    modes = np.array([fit.mode for fit in fits])
+    sds = np.array([fit.sd for fit in fits])
+    intervals = np.empty((2, probs.shape[0], len(fits), 2))
+    intervals[0] = stats.norm.ppf(probs[:, None, :], modes[None, :, 1, None], sds[None, :, 1, None])
+    for d, fit in enumerate(fits):
+        intervals[1, :, d] = ld50_normal_quantile(probs, fit.mode, fit.cov)
+    return intervals
+
+
+def _shared_grid(fits: list[LaplaceApproximation], span, points) -> tuple[np.ndarray, np.ndarray]:
+    """The axes (alpha, beta) of the union of every fit's box ``mode + span·sd``."""
+    modes = np.array([fit.mode for fit in fits])
+    sds = np.array([fit.sd for fit in fits])
+    return tuple(
+        np.linspace(
+            (modes[:, i] + span[0] * sds[:, i]).min(), (modes[:, i] + span[1] * sds[:, i]).max(), points[i]
+        )
+        for i in range(2)
+    )
+
+
+@dataclass(frozen=True)
+class _GridIntervals:
+    """:func:`_grid_intervals`' results for D data sets on the shared grid.
+
+    ``intervals`` has shape (2, L, D, 2): [quantity, level, data set, (lower, upper)];
+    ``edge_mass`` and ``prob_beta_nonpositive`` have shape (D,).
+    """
+
+    intervals: np.ndarray
+    edge_mass: np.ndarray
+    prob_beta_nonpositive: np.ndarray
+
+
+def _grid_intervals(y, design: BioassayData, prior, alpha, beta, levels) -> _GridIntervals:
+    """The exact central intervals of beta and LD50 of data sets with deaths ``y`` (D, J), on one grid.
+
+    The log posteriors come :data:`_CHUNK` data sets at a time from :func:`grid_log_posteriors`;
+    beta's interval is the grid's piecewise-linear one, LD50's the weighted quantiles of the
+    cells with beta > 0, whose order by LD50 is the same for every data set.
+    """
+    probs = _interval_probs(levels)
+    ld50_cells = ld50(*np.meshgrid(alpha, beta[beta > 0], indexing="ij")).ravel()
+    order = np.argsort(ld50_cells)  # the same for every data set: sort once
+    ld50_sorted = ld50_cells[order]
+    intervals = np.empty((2, levels.size, len(y), 2))
+    edge = np.empty(len(y))
+    beta_nonpositive = np.empty(len(y))
+    for start in range(0, len(y), _CHUNK):
+        log_post = grid_log_posteriors(y[start : start + _CHUNK], design, prior, alpha, beta)
+        for d, values in enumerate(log_post, start=start):
+            grid = GridPosterior.from_log_density(values, (alpha, beta), names=("alpha", "beta"))
+            edge[d] = grid.edge_mass().largest
+            beta_nonpositive[d] = grid.mass[:, beta <= 0].sum()
+            for i_level, level in enumerate(levels):
+                intervals[0, i_level, d] = grid.central_interval("beta", level)
+            weights = grid.mass[:, beta > 0].ravel()[order]
+            intervals[1, :, d] = weighted_quantiles(ld50_sorted, weights, probs)
+    return _GridIntervals(intervals=intervals, edge_mass=edge, prob_beta_nonpositive=beta_nonpositive)
 
 
 def coverage_study(
@@ -650,7 +727,7 @@ def coverage_study(
     span : (float, float), default (-8, 12)
         Grid limits around each replication's mode, in its Laplace sds.
     points : (int, int), default (200, 300)
-        Grid points in alpha and beta.
+        Grid points in alpha and beta, each at least 10.
 
     Returns
     -------
@@ -659,11 +736,12 @@ def coverage_study(
     Raises
     ------
     TypeError
-        If ``prior`` is not a NormalPrior or ``rng`` not a Generator.
+        If ``prior`` is not a NormalPrior, ``rng`` not a Generator, or ``n_per_dose``,
+        ``n_reps`` or a number of ``points`` not an integer.
     ValueError
         If ``theta_true`` is not a finite pair with beta > 0, ``doses`` are not distinct
-        finite numbers, ``n_per_dose`` or ``n_reps`` is not a positive integer, a level is
-        not strictly between 0 and 1, or ``span`` or ``points`` is invalid.
+        finite numbers, ``n_per_dose`` or ``n_reps`` is below 1, a level is not strictly
+        between 0 and 1, or ``span`` or ``points`` is invalid.
 
     Examples
     --------
@@ -672,74 +750,30 @@ def coverage_study(
     >>> study.coverage.shape, study.n_reps
     ((2, 2, 2), 20)
     """
-    theta_true = np.asarray(theta_true, dtype=float)
-    if theta_true.shape != (2,) or not np.isfinite(theta_true).all():
-        raise ValueError(
-            f"theta_true must be a finite (alpha, beta) of shape (2,), got {theta_true.tolist()}"
-        )
-    if theta_true[1] <= 0:
-        raise ValueError(
-            f"theta_true needs beta > 0 for LD50 = -alpha/beta to exist, got beta={theta_true[1]}"
-        )
-    doses = np.asarray(doses, dtype=float)
-    if doses.ndim != 1 or doses.size < 2 or not np.isfinite(doses).all():
-        raise ValueError(f"doses must be a 1-D array of at least two finite values, got {doses.tolist()}")
-    if np.unique(doses).size != doses.size:
-        raise ValueError(f"doses must be distinct, got {doses.tolist()}")
-    n_per_dose = _check_positive_int(n_per_dose, "n_per_dose")
-    if not isinstance(prior, NormalPrior):
-        raise TypeError(
-            f"prior must be a NormalPrior (e.g. WEAK_PRIOR): separable data sets need a proper prior, "
-            f"got {type(prior).__name__}"
-        )
-    n_reps = _check_positive_int(n_reps, "n_reps")
+    theta_true = _check_theta_true(theta_true)
+    doses = _check_doses(doses)
+    n_per_dose = check_positive_int(n_per_dose, "n_per_dose")
+    prior = _check_proper_prior(prior)
+    n_reps = check_positive_int(n_reps, "n_reps")
     rng = check_generator(rng)
     levels = _check_levels(levels)
     span = _check_span(span)
-    if np.shape(points) != (2,):
-        raise ValueError(f"points must be (points in alpha, points in beta), got {points!r}")
-    points = tuple(_check_points(p) for p in points)
-    probs = _interval_probs(levels)  # (L, 2)
+    points = _check_grid_points(points)
 
     n = np.full(doses.size, n_per_dose)
     y = rng.binomial(n, special.expit(theta_true[0] + theta_true[1] * doses), size=(n_reps, doses.size))
     distinct, which = np.unique(y, axis=0, return_inverse=True)  # y == distinct[which]
     data_sets = [BioassayData(x=doses, n=n, y=y_d) for y_d in distinct]
     fits = [laplace_fit(data, prior) for data in data_sets]
-    modes = np.array([fit.mode for fit in fits])
-    sds = np.array([fit.sd for fit in fits])
-
-    intervals = np.empty((2, levels.size, 2, len(data_sets), 2))  # quantity, level, method, data set, end
-    intervals[0, :, 0] = stats.norm.ppf(probs[:, None, :], modes[None, :, 1, None], sds[None, :, 1, None])
-    for d, fit in enumerate(fits):
-        intervals[1, :, 0, d] = ld50_normal_quantile(probs, fit.mode, fit.cov)
-
-    alpha, beta = (
-        np.linspace(
-            (modes[:, i] + span[0] * sds[:, i]).min(), (modes[:, i] + span[1] * sds[:, i]).max(), points[i]
-        )
-        for i in range(2)
-    )
-    ld50_cells = ld50(*np.meshgrid(alpha, beta[beta > 0], indexing="ij")).ravel()
-    order = np.argsort(ld50_cells)  # the same for every data set: sort once
-    ld50_sorted = ld50_cells[order]
-    edge = np.empty(len(data_sets))
-    beta_nonpositive = np.empty(len(data_sets))
-    for start in range(0, len(data_sets), _CHUNK):
-        log_post = grid_log_posteriors(distinct[start : start + _CHUNK], data_sets[0], prior, alpha, beta)
-        for d, values in enumerate(log_post, start=start):
-            grid = GridPosterior.from_log_density(values, alpha, beta)
-            edge[d] = grid.edge_mass().largest
-            beta_nonpositive[d] = grid.mass[:, beta <= 0].sum()
-            for i_level, level in enumerate(levels):
-                intervals[0, i_level, 1, d] = grid.central_interval("beta", level)
-            weights = grid.mass[:, beta > 0].ravel()[order]
-            intervals[1, :, 1, d] = weighted_quantiles(ld50_sorted, weights, probs)
-
-    intervals = intervals[:, :, :, which]  # one row per replication
-    separable = np.array([is_separable(data) for data in data_sets])
+    alpha, beta = _shared_grid(fits, span, points)
+    exact = _grid_intervals(distinct, data_sets[0], prior, alpha, beta, levels)
+    # [quantity, level, method, replication, (lower, upper)]: one row per replication.
+    intervals = np.stack([_laplace_intervals(fits, _interval_probs(levels)), exact.intervals], axis=2)
+    intervals = intervals[:, :, :, which]
     truth = np.array([theta_true[1], -theta_true[0] / theta_true[1]])[:, None, None, None]
     covered = (intervals[..., 0] <= truth) & (truth <= intervals[..., 1])
+    separable = np.array([is_separable(data) for data in data_sets])
+    laplace_beta_nonpositive = [stats.norm.cdf(0.0, fit.mode[1], fit.sd[1]) for fit in fits]
     return CoverageStudy(
         theta_true=theta_true,
         doses=doses,
@@ -750,9 +784,9 @@ def coverage_study(
         intervals=intervals,
         coverage=covered.mean(axis=-1),
         n_separable=int(separable[which].sum()),
-        max_edge_mass=float(edge.max()),
-        max_prob_beta_nonpositive=float(beta_nonpositive.max()),
-        max_laplace_prob_beta_nonpositive=float(stats.norm.cdf(0.0, modes[:, 1], sds[:, 1]).max()),
+        max_edge_mass=float(exact.edge_mass.max()),
+        max_prob_beta_nonpositive=float(exact.prob_beta_nonpositive.max()),
+        max_laplace_prob_beta_nonpositive=float(max(laplace_beta_nonpositive)),
         alpha=alpha,
         beta=beta,
     )

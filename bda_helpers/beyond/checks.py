@@ -19,17 +19,16 @@ import numpy as np
 
 from .. import bioassay, load_bioassay
 from ..checks import CheckResult, as_numbers, check_close, correct, describe_miss, wrong
-from ..checks.study_guide import _bioassay_grid, _mc_tolerance
+from ..checks.study_guide import mc_tolerance, reference_grid
 from ..laplace import LaplaceApproximation
 from ..summaries import weighted_quantiles
-from .importance import importance_sample, laplace_fit_log_beta
+from .importance import importance_sample
 
 __all__ = ["mean_field_sds", "ld50_q975_importance", "replications_for_coverage"]
 
 _NAMES = ("α", "β")
-_MIN_ESS = (
-    2500  # answers pass within the Monte Carlo error of this effective sample size (the notebook's: ~3,500)
-)
+# Answers pass within the Monte Carlo error of this effective sample size (the notebook's: ~3,500).
+_MIN_ESS = 2500
 _SEED = 8  # the check's own importance sample, for the answer a slip would give
 
 
@@ -78,16 +77,16 @@ def mean_field_sds(mean_field_sd) -> CheckResult:
     if result.passed:
         shrink = expected / np.sqrt(np.diag(cov))
         return correct(
-            f"{result.message[:-1]}: {shrink[0]:.0%} and {shrink[1]:.0%} of the marginal sds. The tighter the "
-            "correlation, the more mean-field VI shrinks."
+            f"{result.message[:-1]}: {shrink[0]:.0%} and {shrink[1]:.0%} of the marginal sds. "
+            "The tighter the correlation, the more mean-field VI shrinks."
         )
     return result
 
 
 def _ld50_cells() -> tuple[np.ndarray, np.ndarray]:
     """LD50 = −α/β at the fine reference grid's cells with β > 0, and their masses."""
-    grid = _bioassay_grid()
-    alpha, beta = np.meshgrid(grid.alpha, grid.beta, indexing="ij")
+    grid = reference_grid()
+    alpha, beta = np.meshgrid(grid.axis("alpha"), grid.axis("beta"), indexing="ij")
     positive = beta > 0
     return -alpha[positive] / beta[positive], grid.mass[positive]
 
@@ -101,14 +100,11 @@ def _ld50_q975_reference() -> tuple[float, float, dict[str, float]]:
         return weighted_quantiles(values, mass, probs)
 
     expected = float(quantile(0.975))
-    tolerance = float(_mc_tolerance(quantile, 0.975, _MIN_ESS))
+    tolerance = float(mc_tolerance(quantile, 0.975, _MIN_ESS))
     data = load_bioassay()
-    proposal = laplace_fit_log_beta(data)
+    proposal = bioassay.laplace_fit_log_beta(data)
     sample = importance_sample(
-        lambda phi: bioassay.log_posterior_log_beta(phi[:, 0], phi[:, 1], data),
-        proposal,
-        40_000,
-        np.random.default_rng(_SEED),
+        bioassay.model_functions_log_beta(data).log_density, proposal, 40_000, np.random.default_rng(_SEED)
     )
     alpha, log_beta = sample.draws.T
     slips = {
@@ -140,8 +136,8 @@ def ld50_q975_importance(ld50_q975) -> CheckResult:
     expected, tolerance, slips = _ld50_q975_reference()
     if abs(value - expected) <= tolerance:
         return correct(
-            f"{name} = {value:.3f}; exactly {expected:.3f} (Monte Carlo tolerance ± {tolerance:.3f}). The unweighted "
-            "proposal draws would have put it too high: the weights pull the tail in."
+            f"{name} = {value:.3f}; exactly {expected:.3f} (Monte Carlo tolerance ± {tolerance:.3f}). "
+            "The unweighted proposal draws would have put it too high: the weights pull the tail in."
         )
     hints = {
         "unweighted": "that is the quantile of the unweighted proposal draws, whose LD50 tail is too long; "
@@ -155,8 +151,8 @@ def ld50_q975_importance(ld50_q975) -> CheckResult:
             return wrong(describe_miss(name, value, expected), hints[slip])
     return wrong(
         describe_miss(name, value, expected),
-        "compute ld50 = −draws[:, 0] / np.exp(draws[:, 1]) from the (α, log β) sample's draws, then its weighted "
-        "97.5 % quantile with the sample's (smoothed) weights.",
+        "compute ld50 = −draws[:, 0] / np.exp(draws[:, 1]) from the (α, log β) sample's draws, "
+        "then its weighted 97.5 % quantile with the sample's (smoothed) weights.",
     )
 
 
@@ -182,18 +178,20 @@ def replications_for_coverage(n_replications) -> CheckResult:
         )
     value = int(value)
     p, se = 0.95, 0.01
-    expected = int(np.ceil(round(p * (1 - p) / se**2, 9)))
+
+    def replications(variance: float, divisor: float) -> int:
+        # Rounded to 9 decimals first: in floating point 0.95 · 0.05 / 0.01² is 475.0000000000004.
+        return int(np.ceil(round(variance / divisor, 9)))
+
+    expected = replications(p * (1 - p), se**2)
     if value == expected:
         return correct(f"{name} = {value}: sqrt(0.95 · 0.05 / {value}) = {np.sqrt(p * (1 - p) / value):.4f}.")
     hints = {
-        int(
-            np.ceil(0.25 / se**2)
-        ): "that uses p = 0.5, the worst case; at p = 0.95 the variance p(1 − p) is smaller.",
-        int(np.ceil(round(p * (1 - p) / (se / 2) ** 2, 9))): "that makes *two* standard errors 1 point; the "
-        "exercise asks for one.",
-        int(
-            np.ceil(round(p * (1 - p) / se, 9))
-        ): "divide by the *squared* standard error: R = p(1 − p) / se².",
+        replications(0.25, se**2): "that uses p = 0.5, the worst case; at p = 0.95 the variance p(1 − p) "
+        "is smaller.",
+        replications(p * (1 - p), (se / 2) ** 2): "that makes *two* standard errors 1 point; the exercise "
+        "asks for one.",
+        replications(p * (1 - p), se): "divide by the *squared* standard error: R = p(1 − p) / se².",
     }
     hint = hints.get(
         value,

@@ -29,13 +29,12 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import special
 
-from .. import bioassay
-from ..data import BioassayData
-from ..laplace import LaplaceApproximation, laplace
+from .._validation import check_finite
+from ..laplace import LaplaceApproximation
 from ..random import check_draw_count, check_generator
 from ..summaries import weighted_quantiles
 
-__all__ = ["ImportanceSample", "importance_sample", "laplace_fit_log_beta"]
+__all__ = ["ImportanceSample", "importance_sample"]
 
 #: PSIS fits the Pareto tail to the largest ``ceil(min(S/5, 3√S))`` weights and needs at least
 #: 5 of them (else ArviZ reports k̂ = inf); that takes S ≥ 21 draws.
@@ -126,10 +125,10 @@ class ImportanceSample:
         if draws.shape[0] < MIN_DRAWS:
             raise ValueError(
                 f"importance sampling with Pareto smoothing needs at least {MIN_DRAWS} draws "
-                f"(the tail fit uses the largest ceil(min(S/5, 3√S)) weights and needs 5), got {draws.shape[0]}"
+                "(the tail fit uses the largest ceil(min(S/5, 3√S)) weights and needs 5), "
+                f"got {draws.shape[0]}"
             )
-        if not np.isfinite(draws).all():
-            raise ValueError("draws must be finite")
+        check_finite(draws, "draws")
         log_weights = np.array(_check_log_values(self.log_weights, draws.shape[0], "log_weights"))
         finite = log_weights[np.isfinite(log_weights)]
         if np.ptp(finite) <= EQUAL_LOG_WEIGHTS:
@@ -308,12 +307,11 @@ def importance_sample(
     --------
     The bioassay posterior in (α, log β), from the Laplace approximation in those coordinates:
 
-    >>> from bda_helpers import load_bioassay
+    >>> from bda_helpers import bioassay, load_bioassay
     >>> data = load_bioassay()
-    >>> proposal = laplace_fit_log_beta(data)
+    >>> log_posterior = bioassay.model_functions_log_beta(data).log_density   # broadcasts over draws
     >>> sample = importance_sample(
-    ...     lambda phi: bioassay.log_posterior_log_beta(phi[:, 0], phi[:, 1], data),
-    ...     proposal, 4000, np.random.default_rng(20261126))
+    ...     log_posterior, bioassay.laplace_fit_log_beta(data), 4000, np.random.default_rng(20261126))
     >>> print(sample.diagnosis)
     k̂ = 0.48: good (below 0.5), the weights have finite variance
     >>> round(sample.ess, -2), sample.mean().round(1).tolist()
@@ -330,35 +328,3 @@ def importance_sample(
     draws = proposal.sample(n_draws, rng)
     log_q = _check_log_values(log_target(draws), n_draws, "log_target")
     return ImportanceSample(draws, log_q - proposal.logpdf(draws))
-
-
-def laplace_fit_log_beta(
-    data: BioassayData, prior: bioassay.NormalPrior | None = None
-) -> LaplaceApproximation:
-    """The Laplace approximation of the bioassay posterior of (α, log β), Jacobian included.
-
-    Guarded Newton from (0, 0) with :func:`~bda_helpers.bioassay.gradient_log_beta` and
-    :func:`~bda_helpers.bioassay.hessian_log_beta` (at (0, 0) that Hessian is not negative
-    definite, so the steps are checked against
-    :func:`~bda_helpers.bioassay.log_posterior_log_beta`).
-
-    Raises
-    ------
-    TypeError
-        If ``data`` is not a BioassayData or ``prior`` not a NormalPrior (or None).
-    ConvergenceError
-        If Newton's method finds no mode.
-
-    Examples
-    --------
-    >>> from bda_helpers import load_bioassay
-    >>> fit = laplace_fit_log_beta(load_bioassay())
-    >>> fit.mode.round(3).tolist(), fit.sd.round(3).tolist()
-    ([1.271, 2.375], [1.074, 0.515])
-    """
-    return laplace(
-        lambda phi: bioassay.gradient_log_beta(phi, data, prior),
-        [0.0, 0.0],
-        hessian=lambda phi: bioassay.hessian_log_beta(phi, data, prior),
-        log_density=lambda phi: float(bioassay.log_posterior_log_beta(phi[0], phi[1], data, prior)),
-    )

@@ -8,23 +8,19 @@ integrates to the marginal likelihood p(y) and the Laplace approximation's
 
 One Newton step needs the Hessian ``-(Xᵀ W X + I / prior_sd²)`` with
 ``W = diag(p_i (1 - p_i))``, which costs O(n d²), and a Cholesky solve, O(d³); with
-``n = 10 d`` both grow like d³. ``benchmarks/laplace_cost.py`` measures this and
-:func:`cost_chart` draws its results.
+``n = 10 d`` both grow like d³. ``benchmarks/laplace_cost.py`` measures this, and
+:func:`bda_helpers.beyond.charts.cost_chart` draws its results.
 """
 
 from __future__ import annotations
 
-import json
 import numbers
 from dataclasses import dataclass
-from pathlib import Path
 
-import altair as alt
 import numpy as np
-import pandas as pd
 from scipy.special import expit
 
-from ..charts import round_significant
+from .._validation import check_finite, check_positive_int, read_only
 from ..laplace import LaplaceApproximation
 from ..newton import NewtonResult, newton
 from ..random import check_generator
@@ -38,14 +34,7 @@ __all__ = [
     "hessian",
     "newton_logistic",
     "laplace_logistic",
-    "cost_chart",
-    "COST_RESULTS",
-    "load_cost_results",
 ]
-
-#: The committed output of ``python tasks.py bench laplace_cost``, which the notebooks read:
-#: a notebook re-run under strict nbval must show the same numbers, so it cannot time afresh.
-COST_RESULTS = Path(__file__).resolve().parents[2] / "benchmarks" / "results" / "laplace_cost.json"
 
 
 @dataclass(frozen=True)
@@ -84,8 +73,7 @@ class LogisticData:
             raise ValueError(
                 f"X must be a 2-D array with at least one row and one column, got shape {X.shape}"
             )
-        if not np.isfinite(X).all():
-            raise ValueError("X must be finite")
+        check_finite(X, "X")
         y = np.array(self.y)
         if y.shape != (X.shape[0],):
             raise ValueError(f"y must have shape ({X.shape[0]},), one outcome per row of X, got {y.shape}")
@@ -104,8 +92,7 @@ class LogisticData:
                 )
             arrays["coef_true"] = coef
         for name, value in arrays.items():
-            value.flags.writeable = False
-            object.__setattr__(self, name, value)
+            object.__setattr__(self, name, read_only(value, dtype=value.dtype))
 
     @property
     def n(self) -> int:
@@ -116,12 +103,6 @@ class LogisticData:
     def d(self) -> int:
         """Number of coefficients."""
         return self.X.shape[1]
-
-
-def _check_positive_int(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
 
 
 def _check_prior_sd(prior_sd) -> float:
@@ -142,11 +123,9 @@ def _check_data(data) -> None:
 def _check_model(coef, data, prior_sd) -> tuple[np.ndarray, float]:
     """Validate the arguments every model function takes; return coef as floats and prior_sd."""
     _check_data(data)
-    coef = np.asarray(coef, dtype=float)
+    coef = check_finite(coef, "coef")
     if coef.shape != (data.d,):
         raise ValueError(f"coef must have shape ({data.d},), one entry per column of X, got {coef.shape}")
-    if not np.isfinite(coef).all():
-        raise ValueError("coef must be finite")
     return coef, _check_prior_sd(prior_sd)
 
 
@@ -174,9 +153,10 @@ def simulate_logistic(n: int, d: int, rng: np.random.Generator, *, prior_sd: flo
     Raises
     ------
     ValueError
-        If ``n`` or ``d`` is not a positive integer, or ``prior_sd`` is not positive.
+        If ``n`` or ``d`` is below 1, or ``prior_sd`` is not positive.
     TypeError
-        If ``rng`` is not a Generator or ``prior_sd`` is not a number.
+        If ``n`` or ``d`` is not an integer, ``rng`` is not a Generator or ``prior_sd`` is
+        not a number.
 
     Examples
     --------
@@ -186,8 +166,8 @@ def simulate_logistic(n: int, d: int, rng: np.random.Generator, *, prior_sd: flo
     >>> round(float(np.std(data.X @ data.coef_true)), 1)   # sd of the linear predictor, order 1
     1.0
     """
-    n = _check_positive_int(n, "n")
-    d = _check_positive_int(d, "d")
+    n = check_positive_int(n, "n")
+    d = check_positive_int(d, "d")
     rng = check_generator(rng)
     prior_sd = _check_prior_sd(prior_sd)
     X = rng.standard_normal((n, d)) / np.sqrt(d)
@@ -358,123 +338,3 @@ def laplace_logistic(data: LogisticData, prior_sd: float = 1.0) -> LaplaceApprox
     """
     result = newton_logistic(data, prior_sd)
     return LaplaceApproximation.from_mode(result.mode, result.hessian, result.trace.log_density[-1])
-
-
-def load_cost_results(path=COST_RESULTS) -> dict:
-    """The benchmark's results: the machine, one row per d, the fitted slopes and the NUTS rows.
-
-    Examples
-    --------
-    >>> results = load_cost_results()
-    >>> [row["d"] for row in results["rows"]][-1], results["target"]["max_seconds"]
-    (1000, 2.0)
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no benchmark results at {path}; run `python tasks.py bench laplace_cost`")
-    return json.loads(path.read_text(encoding="utf-8"))
-
-
-def _positive_column(rows: list, key: str) -> np.ndarray:
-    values = np.array([row[key] for row in rows], dtype=float)
-    if not (np.isfinite(values) & (values > 0)).all():
-        raise ValueError(f"every row's {key!r} must be a positive number for a logarithmic axis")
-    return values
-
-
-def cost_chart(
-    results: dict, *, title: str = "Cost of the Laplace fit against the dimension d"
-) -> alt.LayerChart:
-    """Time against d on log–log axes, with lines ∝ d² and ∝ d³ through the largest d.
-
-    Parameters
-    ----------
-    results : dict
-        The content of ``benchmarks/results/laplace_cost.json``: ``results["rows"]`` is a
-        list of dicts with keys ``d``, ``fit_median_s`` (the whole Laplace fit),
-        ``hessian_median_s`` (one :func:`hessian`, i.e. ``Xᵀ W X``) and
-        ``cholesky_median_s`` (one Cholesky factorisation), all positive.
-    title : str, optional
-
-    Returns
-    -------
-    altair.LayerChart
-        A line with points per measured series, and dashed, labelled reference lines
-        ``c d²`` and ``c d³`` through the fit's time at the largest ``d``.
-
-    Raises
-    ------
-    TypeError
-        If ``results`` is not a dict.
-    ValueError
-        If it has no rows, a row lacks a key, or a value is not positive.
-
-    Examples
-    --------
-    >>> rows = [{"d": d, "fit_median_s": 1e-9 * d**3, "hessian_median_s": 1e-10 * d**3,
-    ...          "cholesky_median_s": 1e-11 * d**3} for d in (10, 100, 1000)]
-    >>> spec = cost_chart({"rows": rows}).to_dict()
-    >>> [layer["mark"]["type"] for layer in spec["layer"]]
-    ['line', 'line', 'text']
-    """
-    if not isinstance(results, dict):
-        raise TypeError(f"results must be a dict (the benchmark's JSON), got {type(results).__name__}")
-    rows = results.get("rows")
-    if not isinstance(rows, list) or not rows:
-        raise ValueError("results['rows'] must be a non-empty list of measured rows")
-    series = {
-        "Laplace fit": "fit_median_s",
-        "one Hessian": "hessian_median_s",
-        "one Cholesky": "cholesky_median_s",
-    }
-    for i, row in enumerate(rows):
-        missing = [key for key in ("d", *series.values()) if not isinstance(row, dict) or key not in row]
-        if missing:
-            raise ValueError(f"results['rows'][{i}] lacks {missing}")
-    d = _positive_column(rows, "d")
-    measured = pd.concat(
-        [
-            pd.DataFrame({"d": d, "seconds": _positive_column(rows, key), "series": name})
-            for name, key in series.items()
-        ],
-        ignore_index=True,
-    )
-    fit = measured[measured["series"] == "Laplace fit"]
-    anchor_d, anchor_s = d.max(), float(fit["seconds"][fit["d"] == d.max()].iloc[0])
-    reference_names = {2: "∝ d² (reference)", 3: "∝ d³ (reference)"}
-    reference = pd.concat(
-        [
-            pd.DataFrame({"d": d, "seconds": anchor_s * (d / anchor_d) ** power, "series": name})
-            for power, name in reference_names.items()
-        ],
-        ignore_index=True,
-    )
-    table = pd.concat(
-        [measured.assign(kind="measured"), reference.assign(kind="reference")], ignore_index=True
-    )
-    table = table.assign(d=round_significant(table["d"]), seconds=round_significant(table["seconds"], 3))
-    order = [*series, *reference_names.values()]
-    colors = ["#4c78a8", "#f58518", "#e45756", "#9a9a9a", "#555555"]
-    base = alt.Chart(table).encode(
-        x=alt.X("d:Q", title="number of parameters d  (n = 10 d observations)", scale=alt.Scale(type="log")),
-        y=alt.Y("seconds:Q", title="time (s)", scale=alt.Scale(type="log"), axis=alt.Axis(format=".0e")),
-        color=alt.Color(
-            "series:N",
-            title="",
-            sort=order,
-            scale=alt.Scale(domain=order, range=colors),
-            legend=alt.Legend(labelLimit=240),
-        ),
-        tooltip=[alt.Tooltip("series:N"), alt.Tooltip("d:Q"), alt.Tooltip("seconds:Q", format=".3g")],
-    )
-    lines = base.transform_filter(alt.datum.kind == "measured").mark_line(point=True)
-    references = base.transform_filter(alt.datum.kind == "reference").mark_line(
-        strokeDash=[5, 4], strokeWidth=1.2
-    )
-    first = table[(table["kind"] == "reference") & (table["d"] == table["d"].min())]
-    labels = (
-        alt.Chart(first.assign(label=first["series"].str.replace(" (reference)", "", regex=False)))
-        .mark_text(align="left", baseline="bottom", dx=4, dy=-4, color="#555555")
-        .encode(x="d:Q", y="seconds:Q", text="label:N")
-    )
-    return alt.layer(lines, references, labels, title=title).properties(width=420, height=300)

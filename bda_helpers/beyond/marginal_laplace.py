@@ -21,15 +21,16 @@ integral linearly between the values, and mass outside the values is left out.
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 
 from .. import bioassay
+from .._piecewise import segment_cdf, segment_quantile
+from .._validation import check_finite, check_int, read_only
 from ..data import BioassayData
-from ..grid import _segment_cdf, _segment_quantile
 from ..laplace import LaplaceApproximation
 from ..newton import ConvergenceError, newton
 
@@ -42,24 +43,17 @@ def _check_values(values) -> np.ndarray:
     values = np.array(values, dtype=float)
     if values.ndim != 1 or values.size < 2:
         raise ValueError(f"values must be a 1-D array of at least two points, got shape {values.shape}")
-    if not np.isfinite(values).all():
-        raise ValueError("values must be finite")
+    check_finite(values, "values")
     if np.any(np.diff(values) <= 0):
         raise ValueError("values must be strictly increasing")
     return values
 
 
 def _check_index(index, dim: int) -> int:
-    if isinstance(index, bool) or not isinstance(index, numbers.Integral):
-        raise TypeError(f"index must be an integer, got {type(index).__name__}")
+    index = check_int(index, "index")
     if not 0 <= index < dim:
         raise ValueError(f"index must lie in [0, {dim - 1}] for a {dim}-dimensional density, got {index}")
-    return int(index)
-
-
-def _freeze(array: np.ndarray) -> np.ndarray:
-    array.flags.writeable = False
-    return array
+    return index
 
 
 @dataclass(frozen=True)
@@ -104,7 +98,8 @@ class LaplaceMarginal:
         modes = np.array(self.conditional_modes, dtype=float)
         if log_density.shape != values.shape:
             raise ValueError(
-                f"log_density_unnormalised must have the shape of values {values.shape}, got {log_density.shape}"
+                f"log_density_unnormalised must have the shape of values {values.shape}, "
+                f"got {log_density.shape}"
             )
         if modes.ndim != 2 or modes.shape[0] != values.size or modes.shape[1] < 2:
             raise ValueError(
@@ -117,16 +112,14 @@ class LaplaceMarginal:
         segment = 0.5 * (weight[:-1] + weight[1:]) * np.diff(values)  # the trapezoid rule
         total = segment.sum()
         for name, value in (
-            ("values", values),
-            ("log_density_unnormalised", log_density),
-            ("conditional_modes", modes),
-            ("index", index),
-            ("density", _freeze(weight / total)),
-            ("_segment_mass", _freeze(segment / total)),
+            ("values", read_only(values)),
+            ("log_density_unnormalised", read_only(log_density)),
+            ("conditional_modes", read_only(modes)),
+            ("density", read_only(weight / total)),
+            ("_segment_mass", read_only(segment / total)),
         ):
             object.__setattr__(self, name, value)
-        for array in (values, log_density, modes):
-            _freeze(array)
+        object.__setattr__(self, "index", index)
 
     def cdf(self, t) -> np.ndarray:
         """The approximate CDF at ``t``: the trapezoid integral of :attr:`density` up to ``t``.
@@ -145,10 +138,8 @@ class LaplaceMarginal:
         >>> marginal.cdf([-1.0, 0.5, 2.0, 3.0]).round(3).tolist()
         [0.0, 0.25, 1.0, 1.0]
         """
-        t = np.asarray(t, dtype=float)
-        if not np.isfinite(t).all():
-            raise ValueError(f"t must be finite, got {t.tolist()}")
-        return _segment_cdf(self.values, self._segment_mass, t)
+        t = check_finite(t, "t")
+        return segment_cdf(self.values, self._segment_mass, t)
 
     def quantile(self, probs) -> np.ndarray:
         """Quantiles: the inverse of :meth:`cdf` at ``probs`` in [0, 1].
@@ -163,7 +154,7 @@ class LaplaceMarginal:
         probs = np.asarray(probs, dtype=float)
         if not np.isfinite(probs).all() or np.any((probs < 0) | (probs > 1)):
             raise ValueError(f"quantile probabilities must lie in [0, 1], got {probs.tolist()}")
-        return _segment_quantile(self.values, self._segment_mass, probs)
+        return segment_quantile(self.values, self._segment_mass, probs)
 
 
 def _starting_point(start, index) -> tuple[np.ndarray, np.ndarray, int]:
@@ -177,12 +168,62 @@ def _starting_point(start, index) -> tuple[np.ndarray, np.ndarray, int]:
     mode = np.array(start, dtype=float)
     if mode.ndim != 1 or mode.size < 2:
         raise ValueError(
-            f"start must be a LaplaceApproximation or a point of shape (d,) with d >= 2, got shape {mode.shape}"
+            "start must be a LaplaceApproximation or a point of shape (d,) with d >= 2, "
+            f"got shape {mode.shape}"
         )
-    if not np.isfinite(mode).all():
-        raise ValueError(f"start must be finite, got {mode.tolist()}")
+    check_finite(mode, "start")
     index = _check_index(index, mode.size)
     return mode, np.zeros(mode.size - 1), index
+
+
+def _check_derivative_shapes(gradient: Callable, hessian: Callable, point: np.ndarray) -> None:
+    """Refuse a gradient or Hessian whose value at ``point`` has the wrong shape."""
+    dim = point.size
+    for what, value, shape in (
+        ("gradient", gradient(point), (dim,)),
+        ("hessian", hessian(point), (dim, dim)),
+    ):
+        if np.shape(value) != shape:
+            raise ValueError(f"{what} returned shape {np.shape(value)} at start, expected {shape}")
+
+
+def _conditional_laplace(
+    model: tuple[Callable, Callable, Callable], index: int, v: float, guess: np.ndarray, *, tol, max_iter
+) -> tuple[np.ndarray, float]:
+    """Laplace's method over the coordinates other than ``index``, with ``theta[index] = v`` fixed.
+
+    ``model`` is (log_density, gradient, hessian) of the full ``theta``; :func:`~bda_helpers.newton`
+    maximises over the other coordinates from ``guess``. Returns the full point θ̂(v) and
+    ``log p̃(v) = log p(θ̂(v)) + (d − 1)/2 log 2π − ½ log det(−H_{-j,-j}(θ̂(v)))``.
+    """
+    log_density, gradient, hessian = model
+    others = np.delete(np.arange(guess.size + 1), index)
+
+    def full(rest: np.ndarray) -> np.ndarray:
+        return np.insert(rest, index, v)
+
+    try:
+        result = newton(
+            lambda rest: np.asarray(gradient(full(rest)), dtype=float)[others],
+            lambda rest: np.asarray(hessian(full(rest)), dtype=float)[np.ix_(others, others)],
+            guess,
+            log_density=lambda rest: log_density(full(rest)),
+            tol=tol,
+            max_iter=max_iter,
+        )
+    except ConvergenceError as error:
+        raise ConvergenceError(
+            f"the maximisation over the other coordinates at theta[{index}] = {v:.6g} failed: {error}",
+            error.trace,
+        ) from error
+    except ValueError as error:
+        raise ValueError(
+            f"the maximisation over the other coordinates at theta[{index}] = {v:.6g} failed: {error}"
+        ) from error
+    # Newton converged, so -H is positive definite and its Cholesky factor exists.
+    log_det = 2.0 * np.sum(np.log(np.diag(np.linalg.cholesky(-result.hessian))))
+    log_p = result.trace.log_density[-1] + 0.5 * others.size * np.log(2 * np.pi) - 0.5 * log_det
+    return full(result.mode), log_p
 
 
 def laplace_marginal(
@@ -206,7 +247,8 @@ def laplace_marginal(
     Parameters
     ----------
     log_density : callable
-        ``log_density(theta) -> float``, an unnormalised log density of ``theta`` (shape (d,)).
+        ``log_density(theta) -> number`` (a float or 0-d array), an unnormalised log density
+        of ``theta`` (shape (d,)).
     gradient : callable
         ``gradient(theta) -> array of shape (d,)``.
     hessian : callable
@@ -254,51 +296,22 @@ def laplace_marginal(
     """
     values = _check_values(values)
     mode, slope, index = _starting_point(start, index)
-    dim = mode.size
-    for what, value, shape in (("gradient", gradient(mode), (dim,)), ("hessian", hessian(mode), (dim, dim))):
-        if np.shape(value) != shape:
-            raise ValueError(f"{what} returned shape {np.shape(value)} at start, expected {shape}")
-    others = np.delete(np.arange(dim), index)
-    modes = np.empty((values.size, dim))
+    _check_derivative_shapes(gradient, hessian, mode)
+    laplace_at = partial(
+        _conditional_laplace, (log_density, gradient, hessian), index, tol=tol, max_iter=max_iter
+    )
+    modes = np.empty((values.size, mode.size))  # θ̂(v), one row per value
     log_p = np.empty(values.size)
-
-    def maximise(k: int, guess: np.ndarray) -> np.ndarray:
-        """θ̂(values[k]) from ``guess`` (the other coordinates); fills row k of the results."""
-        v = values[k]
-
-        def full(rest: np.ndarray) -> np.ndarray:
-            return np.insert(rest, index, v)
-
-        try:
-            result = newton(
-                lambda rest: np.asarray(gradient(full(rest)), dtype=float)[others],
-                lambda rest: np.asarray(hessian(full(rest)), dtype=float)[np.ix_(others, others)],
-                guess,
-                log_density=lambda rest: log_density(full(rest)),
-                tol=tol,
-                max_iter=max_iter,
-            )
-        except ConvergenceError as error:
-            raise ConvergenceError(
-                f"the maximisation over the other coordinates at theta[{index}] = {v:.6g} failed: {error}",
-                error.trace,
-            ) from error
-        except ValueError as error:
-            raise ValueError(
-                f"the maximisation over the other coordinates at theta[{index}] = {v:.6g} failed: {error}"
-            ) from error
-        # Newton converged, so -H is positive definite and its Cholesky factor exists.
-        log_det = 2.0 * np.sum(np.log(np.diag(np.linalg.cholesky(-result.hessian))))
-        modes[k] = full(result.mode)
-        log_p[k] = result.trace.log_density[-1] + 0.5 * others.size * np.log(2 * np.pi) - 0.5 * log_det
-        return result.mode
-
+    # Start at the value nearest the joint mode, then walk outwards, each maximisation
+    # starting from its neighbour's θ̂ (without the fixed coordinate).
     first = int(np.argmin(np.abs(values - mode[index])))
-    at_first = maximise(first, mode[others] + slope * (values[first] - mode[index]))
+    guess = np.delete(mode, index) + slope * (values[first] - mode[index])
+    modes[first], log_p[first] = laplace_at(values[first], guess)
     for direction in (range(first + 1, values.size), range(first - 1, -1, -1)):
-        guess = at_first
+        previous = first
         for k in direction:
-            guess = maximise(k, guess)
+            modes[k], log_p[k] = laplace_at(values[k], np.delete(modes[previous], index))
+            previous = k
     return LaplaceMarginal(
         values=values, log_density_unnormalised=log_p, conditional_modes=modes, index=index
     )
@@ -321,6 +334,16 @@ def bioassay_laplace_marginal(
         or :data:`bioassay.GRID_BETA`.
     prior : NormalPrior, optional
         ``None`` (the default) is the uniform prior.
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is neither 'alpha' nor 'beta', or ``values`` are invalid (see
+        :func:`laplace_marginal`); :class:`~bda_helpers.bioassay.ImproperPosteriorError` (a
+        ``ValueError``) if ``prior`` is ``None`` and the data are separable, so that the
+        posterior has no mode (:func:`~bda_helpers.bioassay.check_proper`).
+    TypeError
+        If ``data`` is not a BioassayData or ``prior`` not a NormalPrior (or ``None``).
 
     Examples
     --------

@@ -204,8 +204,9 @@ def as_probability(answer, name: str, *, what: str = "probability") -> float | C
     0.25
     >>> as_probability(-0.3, "p")
     ❌ Not yet: p = -0.3 is not a probability: it must lie between 0 and 1.
-    >>> as_probability(5.6, "share", what="share")
-    ❌ Not yet: share = 5.6 is not a share: it must lie between 0 and 1. Hint: give a share between 0 and 1, not a percentage.
+    >>> as_probability(5.6, "share", what="share")  # doctest: +NORMALIZE_WHITESPACE
+    ❌ Not yet: share = 5.6 is not a share: it must lie between 0 and 1. Hint: give a share between 0 and 1,
+    not a percentage.
     """
     value = as_array(answer, (), name)
     if isinstance(value, CheckResult):

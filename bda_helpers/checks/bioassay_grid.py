@@ -93,7 +93,7 @@ def coarse_grid_beta(coarse_beta_mean, coarse_beta_interval) -> CheckReport:
 def truncated_grid_beta(truncated_beta_q975, truncated_beta_high_edge) -> CheckReport:
     """Exercise 2: on a grid with β cut to :data:`TRUNCATED_BETA` = [−10, 20] (α and the point
     counts as on the course grid), β's 97.5 % quantile and the mass in the outermost β column
-    (``edge_mass().beta_high``).
+    (``edge_mass().high["beta"]``).
 
     Examples
     --------
@@ -111,7 +111,8 @@ def truncated_grid_beta(truncated_beta_q975, truncated_beta_high_edge) -> CheckR
         mistakes=[
             (
                 full.quantile("beta", 0.975),
-                f"That is the 97.5 % quantile of the full grid; on [{low}, {high}] no quantile can exceed {high}.",
+                f"That is the 97.5 % quantile of the full grid; on [{low}, {high}] no quantile can "
+                f"exceed {high}.",
             )
         ],
         hint=f"build the grid with beta=np.linspace({low}, {high}, {_POINTS[1]}) and take "
@@ -119,15 +120,15 @@ def truncated_grid_beta(truncated_beta_q975, truncated_beta_high_edge) -> CheckR
     )
     edge = check_close(
         truncated_beta_high_edge,
-        truncated.edge_mass().beta_high,
+        truncated.edge_mass().high["beta"],
         name="truncated_beta_high_edge",
         rtol=_RTOL,
         mistakes=[
             (
-                full.edge_mass().beta_high,
+                full.edge_mass().high["beta"],
                 f"That is the edge mass of the full grid, up to β = {_BETA_RANGE[1]:g}.",
             )
         ],
-        hint=f"edge_mass().beta_high of the cut grid: the mass in its last column of cells, β = {high}.",
+        hint=f'edge_mass().high["beta"] of the cut grid: the mass in its last column of cells, β = {high}.',
     )
     return report(q975, edge)

@@ -55,8 +55,10 @@ def forward_difference_hessian(answer, step: float = 1e-4, name: str = "forward_
 
     Examples
     --------
-    >>> forward_difference_hessian([[-1.9648, 0.2934], [0.2934, -0.0859]]).message.split("Hint: ")[1]
-    'that is close to the analytic Hessian, closer than the forward-difference estimate is. Build it from gradient evaluations: column j is (g(mode + h e_j) - g(mode)) / h with h = 0.0001; then symmetrise.'
+    >>> result = forward_difference_hessian([[-1.9648, 0.2934], [0.2934, -0.0859]])
+    >>> result.message.split("Hint: ")[1]  # doctest: +NORMALIZE_WHITESPACE
+    'that is close to the analytic Hessian, closer than the forward-difference estimate is. Build it from
+    gradient evaluations: column j is (g(mode + h e_j) - g(mode)) / h with h = 0.0001; then symmetrise.'
     """
     values = as_array(answer, (2, 2), name)
     if isinstance(values, CheckResult):
@@ -103,7 +105,8 @@ def forward_difference_hessian(answer, step: float = 1e-4, name: str = "forward_
             ),
         ],
         hint=(
-            f"that is close to the analytic Hessian, closer than the forward-difference estimate is. {build_it}"
+            "that is close to the analytic Hessian, closer than the forward-difference estimate is. "
+            f"{build_it}"
             if near_analytic
             else f"Evaluate at the mode, with h = {step:g} in both coordinates, column j = "
             "(g(mode + h e_j) - g(mode)) / h, then (J + J.T) / 2."
@@ -125,8 +128,11 @@ def forward_best_step(answer, name: str = "forward_best_h") -> CheckResult:
 
     Examples
     --------
-    >>> forward_best_step(1e-5)
-    ❌ Not yet: forward_best_h = 1e-05 is near the best step of *central* differences. Hint: A forward difference has truncation error ∝ h (not h²), so truncation and round-off (∝ ε/h) balance at a smaller step than for central differences. Sweep h over SWEEP_STEPS with the forward scheme and take the step with the smallest error.
+    >>> forward_best_step(1e-5)  # doctest: +NORMALIZE_WHITESPACE
+    ❌ Not yet: forward_best_h = 1e-05 is near the best step of *central* differences. Hint: A forward
+    difference has truncation error ∝ h (not h²), so truncation and round-off (∝ ε/h) balance at a smaller
+    step than for central differences. Sweep h over SWEEP_STEPS with the forward scheme and take the step with
+    the smallest error.
     """
     value = as_array(answer, (), name)
     if isinstance(value, CheckResult):

@@ -48,10 +48,12 @@ def beta_negative_probability(laplace_prob_beta_negative) -> CheckResult:
     --------
     >>> beta_negative_probability(0.0559)
     ✅ Correct: laplace_prob_beta_negative = 0.0559 (Φ(−β̂/sd_β) = 0.0559).
-    >>> beta_negative_probability(0.9441)
-    ❌ Not yet: laplace_prob_beta_negative = 0.9441 is too large. Hint: that is P(β > 0) = 1 − Φ(−β̂/sd_β); the question asks for the other side, P(β < 0).
-    >>> beta_negative_probability(1.5)
-    ❌ Not yet: laplace_prob_beta_negative = 1.5 is not a probability: it must lie between 0 and 1. Hint: give a probability between 0 and 1, not a percentage.
+    >>> beta_negative_probability(0.9441)  # doctest: +NORMALIZE_WHITESPACE
+    ❌ Not yet: laplace_prob_beta_negative = 0.9441 is too large. Hint: that is P(β > 0) = 1 − Φ(−β̂/sd_β); the
+    question asks for the other side, P(β < 0).
+    >>> beta_negative_probability(1.5)  # doctest: +NORMALIZE_WHITESPACE
+    ❌ Not yet: laplace_prob_beta_negative = 1.5 is not a probability: it must lie between 0 and 1. Hint: give
+    a probability between 0 and 1, not a percentage.
     """
     name = "laplace_prob_beta_negative"
     value = as_probability(laplace_prob_beta_negative, name)
@@ -68,7 +70,10 @@ def beta_negative_probability(laplace_prob_beta_negative) -> CheckResult:
             "The exact normal probability is scipy.stats.norm.cdf(0, loc=β̂, scale=sd_β)."
         )
     else:
-        hint = "β ~ N(β̂, sd_β²) under Laplace, with β̂ = approx.mode[1] and sd_β = approx.sd[1]; evaluate its CDF at 0."
+        hint = (
+            "β ~ N(β̂, sd_β²) under Laplace, with β̂ = approx.mode[1] and sd_β = approx.sd[1]; "
+            "evaluate its CDF at 0."
+        )
     result = check_close(
         value,
         expected,
@@ -136,8 +141,9 @@ def log_odds_interval(log_odds_95) -> CheckResult:
         mistakes=[
             (
                 mean + z * np.sqrt(diagonal) * plus_minus,
-                f"your interval is too {'narrow' if approx.cov[0, 1] * LOG_DOSE > 0 else 'wide'}: it leaves out the "
-                "covariance term. Var(α + βx) = aᵀΣa with a = (1, x), i.e. Σ_αα + 2x Σ_αβ + x² Σ_ββ.",
+                f"your interval is too {'narrow' if approx.cov[0, 1] * LOG_DOSE > 0 else 'wide'}: "
+                "it leaves out the covariance term. Var(α + βx) = aᵀΣa with a = (1, x), "
+                "i.e. Σ_αα + 2x Σ_αβ + x² Σ_ββ.",
             ),
             (
                 mean + z * variance * plus_minus,

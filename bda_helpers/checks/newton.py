@@ -9,8 +9,10 @@ Examples
 --------
 >>> first_newton_step(None)
 … Not answered yet: assign your answer to `theta_1` and run the cell again.
->>> first_newton_step([-1.0, 4.4])
-❌ Not yet: theta_1 = [-1.   4.4] is not right: α is too small; β is too large. Hint: that looks like a gradient-ascent step, the start plus the gradient. Newton scales the gradient by the inverse of the negative Hessian: theta_1 = theta_0 + (-H)⁻¹ g, e.g. theta_0 - np.linalg.solve(H, g).
+>>> first_newton_step([-1.0, 4.4])  # doctest: +NORMALIZE_WHITESPACE
+❌ Not yet: theta_1 = [-1.   4.4] is not right: α is too small; β is too large. Hint: that looks like a
+gradient-ascent step, the start plus the gradient. Newton scales the gradient by the inverse of the negative
+Hessian: theta_1 = theta_0 + (-H)⁻¹ g, e.g. theta_0 - np.linalg.solve(H, g).
 """
 
 from __future__ import annotations
@@ -57,8 +59,9 @@ def first_newton_step(answer, name: str = "theta_1") -> CheckResult:
     step = -np.linalg.solve(h, g)
     expected = theta0 + step
     gradient_step = (
-        "that looks like a gradient-ascent step, the start plus the gradient. Newton scales the gradient by "
-        "the inverse of the negative Hessian: theta_1 = theta_0 + (-H)⁻¹ g, e.g. theta_0 - np.linalg.solve(H, g)."
+        "that looks like a gradient-ascent step, the start plus the gradient. Newton scales the gradient "
+        "by the inverse of the negative Hessian: theta_1 = theta_0 + (-H)⁻¹ g, "
+        "e.g. theta_0 - np.linalg.solve(H, g)."
     )
     result = check_close(
         answer,
@@ -150,8 +153,9 @@ def iterations_from(answer, name: str = "n_steps") -> CheckResult:
 
     Examples
     --------
-    >>> iterations_from(50)
-    ❌ Not yet: n_steps = 50 but newton() needs fewer steps from (-2.0, -5.0). Hint: 50 is the fixed count of the textbook loop; run newton(...) from (-2, -5) and read result.n_iter.
+    >>> iterations_from(50)  # doctest: +NORMALIZE_WHITESPACE
+    ❌ Not yet: n_steps = 50 but newton() needs fewer steps from (-2.0, -5.0). Hint: 50 is the fixed count of
+    the textbook loop; run newton(...) from (-2, -5) and read result.n_iter.
     """
     if answer is None:
         return not_answered(name)
@@ -170,7 +174,8 @@ def iterations_from(answer, name: str = "n_steps") -> CheckResult:
     if answer == 50:
         return wrong(
             f"{name} = 50 but newton() needs fewer steps from {EXERCISE_START}.",
-            "50 is the fixed count of the textbook loop; run newton(...) from (-2, -5) and read result.n_iter.",
+            "50 is the fixed count of the textbook loop; run newton(...) from (-2, -5) and read "
+            "result.n_iter.",
         )
     from_origin = newton(gradient, hessian, np.zeros(2), log_density=log_density).n_iter
     if answer == from_origin:

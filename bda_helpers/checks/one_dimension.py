@@ -8,8 +8,9 @@ Examples
 --------
 >>> variance_at_other_mode(None)
 … Not answered yet: assign your answer to `variance_at_minus_one` and run the cell again.
->>> variance_at_other_mode(8.0)
-❌ Not yet: variance_at_minus_one = 8 is too large. Hint: that looks like the curvature -f'' (the precision), not the variance; the Laplace variance is the inverse of the precision, -1/f''.
+>>> variance_at_other_mode(8.0)  # doctest: +NORMALIZE_WHITESPACE
+❌ Not yet: variance_at_minus_one = 8 is too large. Hint: that looks like the curvature -f'' (the precision),
+not the variance; the Laplace variance is the inverse of the precision, -1/f''.
 
 No hint shows a number computed from the target: it names the likely slip and the method.
 """
@@ -40,8 +41,9 @@ def variance_at_other_mode(variance_at_minus_one) -> CheckResult:
     --------
     >>> variance_at_other_mode(0.125)
     ✅ Correct: variance_at_minus_one = 0.125.
-    >>> variance_at_other_mode(-0.125)
-    ❌ Not yet: variance_at_minus_one = -0.125 is too small. Hint: a variance is positive: at a maximum f'' < 0, so the variance is -1/f'', not 1/f''.
+    >>> variance_at_other_mode(-0.125)  # doctest: +NORMALIZE_WHITESPACE
+    ❌ Not yet: variance_at_minus_one = -0.125 is too small. Hint: a variance is positive: at a maximum f'' <
+    0, so the variance is -1/f'', not 1/f''.
     """
     mode = -1.0  # f'(θ) = -4θ³ + 4θ vanishes at -1, 0 and 1; f'' < 0 at ±1
     curvature = _bimodal_second_derivative(mode)
@@ -138,17 +140,19 @@ def gamma_evidence(laplace_z, *, shape: float = GAMMA_SHAPE, rate: float = GAMMA
 
     Examples
     --------
-    >>> gamma_evidence(1.8441)
-    ✅ Correct: laplace_z = 1.844. The exact value is Γ(6)/2^6 = 1.875, so Laplace is off by -1.65 %: this is Stirling's formula for Γ(a), and its error shrinks like 1/(12(a-1)).
+    >>> gamma_evidence(1.8441)  # doctest: +NORMALIZE_WHITESPACE
+    ✅ Correct: laplace_z = 1.844. The exact value is Γ(6)/2^6 = 1.875, so Laplace is off by -1.65 %: this is
+    Stirling's formula for Γ(a), and its error shrinks like 1/(12(a-1)).
     """
-    mode, variance, log_f_at_mode = _gamma_laplace(shape, rate)
+    _, variance, log_f_at_mode = _gamma_laplace(shape, rate)
     height = np.exp(log_f_at_mode)
     expected = height * np.sqrt(2.0 * np.pi * variance)
     exact = np.exp(special.gammaln(shape) - shape * np.log(rate))
     mistakes = [
         (
             exact,
-            "that is the exact Γ(a)/b^a; the exercise asks for Laplace's estimate f(θ̂)·sqrt(2π/A), to compare with it.",
+            "that is the exact Γ(a)/b^a; the exercise asks for Laplace's estimate f(θ̂)·sqrt(2π/A), "
+            "to compare with it.",
         ),
         (height, "that is only the height f(θ̂); multiply by the width sqrt(2π/A) = sqrt(2π·variance)."),
         (height * np.sqrt(variance), "the factor sqrt(2π) is missing: Z ≈ f(θ̂)·sqrt(2π/A)."),

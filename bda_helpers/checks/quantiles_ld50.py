@@ -44,8 +44,9 @@ def beta_tail_beyond_laplace(prob_beta_above_laplace_975) -> CheckResult:
 
     Examples
     --------
-    >>> beta_tail_beyond_laplace(0.025)
-    ❌ Not yet: prob_beta_above_laplace_975 = 0.025 is too small. Hint: 0.025 is what the Laplace normal claims lies above its own 97.5 % quantile; evaluate the exact posterior there: 1 − grid.cdf("beta", q).
+    >>> beta_tail_beyond_laplace(0.025)  # doctest: +NORMALIZE_WHITESPACE
+    ❌ Not yet: prob_beta_above_laplace_975 = 0.025 is too small. Hint: 0.025 is what the Laplace normal
+    claims lies above its own 97.5 % quantile; evaluate the exact posterior there: 1 − grid.cdf("beta", q).
     >>> beta_tail_beyond_laplace(-0.1)
     ❌ Not yet: prob_beta_above_laplace_975 = -0.1 is not a probability: it must lie between 0 and 1.
     """
@@ -91,7 +92,7 @@ def _ld50_reference() -> SimpleNamespace:
     """Exact 95 % LD50 interval on the grid (cells with β > 0, weighted by mass) and the
     Monte Carlo error of its ends for 1,000 grid draws."""
     grid = _reference().grid
-    alpha, beta = np.meshgrid(grid.alpha, grid.beta, indexing="ij")
+    alpha, beta = np.meshgrid(grid.axis("alpha"), grid.axis("beta"), indexing="ij")
     positive = beta > 0
     exact = weighted_quantiles(-alpha[positive] / beta[positive], grid.mass[positive], [0.025, 0.975])
     draws = grid.sample(16 * _MIN_DRAWS, np.random.default_rng(_SEED))

@@ -25,7 +25,7 @@ False
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import cache
+from functools import cache, partial
 
 import numpy as np
 from scipy import stats
@@ -52,6 +52,8 @@ from . import (
 __all__ = [
     "MC_DRAWS",
     "MC_Z",
+    "reference_grid",
+    "mc_tolerance",
     "beta_negative_share",
     "ld50_draws",
     "mode_log_beta",
@@ -101,23 +103,33 @@ def _laplace_log_beta(jacobian: bool = True) -> LaplaceApproximation:
     data = load_bioassay()
     # The log-Jacobian is log beta itself: it adds 1 to d/d(log beta) and nothing to the Hessian.
     shift = np.array([0.0, 0.0 if jacobian else 1.0])
+    model = bioassay.model_functions_log_beta(data)
+    if jacobian:
+        # log_density guards Newton's steps: at (0, 0) the Hessian in log beta is not negative definite.
+        return laplace(model.gradient, [0.0, 0.0], hessian=model.hessian, log_density=model.log_density)
     return laplace(
-        lambda phi: bioassay.gradient_log_beta(phi, data) - shift,
+        lambda phi: model.gradient(phi) - shift,
         [0.0, 0.0],
-        hessian=lambda phi: bioassay.hessian_log_beta(phi, data),
-        # Guards Newton's steps: at (0, 0) the Hessian in log beta is not negative definite.
-        log_density=lambda phi: float(bioassay.log_posterior_log_beta(phi[0], phi[1], data)) - shift @ phi,
+        hessian=model.hessian,
+        log_density=lambda phi: model.log_density(phi) - shift @ phi,
     )
 
 
 @cache
-def _bioassay_grid() -> GridPosterior:
-    """The flat-prior posterior on a fine grid wide enough to hold all but ~1e-9 of it."""
-    data = load_bioassay()
-    return GridPosterior.from_log_density(
-        lambda alpha, beta: bioassay.log_posterior(alpha, beta, data),
-        alpha=np.linspace(-5.0, 12.0, 341),
-        beta=np.linspace(-5.0, 120.0, 1251),
+def reference_grid() -> GridPosterior:
+    """The flat-prior bioassay posterior on a fine grid wide enough to hold all but ~1e-9 of it.
+
+    The reference of the checks that compare quantiles of beta: 341 × 1251 cells on
+    α ∈ [−5, 12], β ∈ [−5, 120], with the names ("alpha", "beta"). Computed once and cached.
+
+    Examples
+    --------
+    >>> grid = reference_grid()
+    >>> grid.names, grid.mass.shape, grid.edge_mass().largest < 1e-6
+    (('alpha', 'beta'), (341, 1251), True)
+    """
+    return bioassay.grid_posterior(
+        load_bioassay(), alpha=np.linspace(-5.0, 12.0, 341), beta=np.linspace(-5.0, 120.0, 1251)
     )
 
 
@@ -125,14 +137,14 @@ def _bioassay_grid() -> GridPosterior:
 def _windshield() -> tuple[np.ndarray, LaplaceApproximation]:
     y = load_windshieldy()
     fit = laplace(
-        lambda theta: normal_model.gradient(theta, y),
+        partial(normal_model.gradient, y=y),
         [float(np.median(y)), 0.0],
-        hessian=lambda theta: normal_model.hessian(theta, y),
+        hessian=partial(normal_model.hessian, y=y),
     )
     return y, fit
 
 
-def _mc_tolerance(quantile: Callable[[np.ndarray], np.ndarray], probs, n: float) -> np.ndarray:
+def mc_tolerance(quantile: Callable[[np.ndarray], np.ndarray], probs, n: float) -> np.ndarray:
     """``MC_Z`` Monte Carlo standard errors of sample quantiles from ``n`` independent draws.
 
     The rule of :func:`bda_helpers.quantile_mcse`, with the exact quantile function ``Q`` in
@@ -140,6 +152,27 @@ def _mc_tolerance(quantile: Callable[[np.ndarray], np.ndarray], probs, n: float)
     statistic whose position is Beta(n·p + 1, n·(1 − p) + 1) distributed, and that
     distribution's ±1 sd points (its Φ(−1) and Φ(1) quantiles), mapped through ``Q``, span
     twice the standard error. ``n`` may be an effective sample size.
+
+    Parameters
+    ----------
+    quantile : callable
+        The exact quantile function ``Q``, vectorised over probabilities.
+    probs : float or array_like
+        The probabilities of the sample quantiles, in (0, 1).
+    n : float
+        The number of independent draws (or the effective sample size).
+
+    Returns
+    -------
+    numpy.ndarray
+        The tolerance for each of ``probs``: ``MC_Z`` standard errors.
+
+    Examples
+    --------
+    >>> from scipy import stats
+    >>> tolerance = mc_tolerance(stats.norm.ppf, [0.5, 0.975], 10_000)
+    >>> (tolerance / MC_Z).round(4).tolist()   # sqrt(p (1 - p) / n) / phi(Q(p)) for a normal
+    [0.0125, 0.0267]
     """
     probs = np.asarray(probs, dtype=float)
     below, above = stats.norm.cdf([-1.0, 1.0])
@@ -200,8 +233,9 @@ def beta_negative_share(answer) -> CheckResult:
 
     Examples
     --------
-    >>> beta_negative_share(5.6)   # a percentage, not a share
-    ❌ Not yet: beta_negative_share = 5.6 is not a share: it must lie between 0 and 1. Hint: give a share between 0 and 1, not a percentage.
+    >>> beta_negative_share(5.6)   # a percentage, not a share  # doctest: +NORMALIZE_WHITESPACE
+    ❌ Not yet: beta_negative_share = 5.6 is not a share: it must lie between 0 and 1. Hint: give a share
+    between 0 and 1, not a percentage.
     """
     name = "beta_negative_share"
     value = as_probability(answer, name, what="share")
@@ -269,11 +303,11 @@ def ld50_draws(answer) -> CheckResult:
     def unconditional(p):
         return ld50_normal_quantile(p, fit.mode, fit.cov, beta_positive=False)
 
-    tolerance = _mc_tolerance(conditional, probs, draws.size)
+    tolerance = mc_tolerance(conditional, probs, draws.size)
     if np.all(np.abs(sample - conditional(probs)) <= tolerance):
         low, high = np.quantile(draws, [0.025, 0.975])
         return correct(f"{draws.size} LD50 draws with 95 % interval [{low:.3f}, {high:.3f}].")
-    if np.all(np.abs(sample - unconditional(probs)) <= _mc_tolerance(unconditional, probs, draws.size)):
+    if np.all(np.abs(sample - unconditional(probs)) <= mc_tolerance(unconditional, probs, draws.size)):
         return wrong(
             f"`{name}` matches −α/β over all Laplace draws, including those with β < 0.",
             "LD50 = −α/β is meaningful only for β > 0 (a dose that kills more as it grows); "
@@ -318,8 +352,8 @@ def mode_log_beta(answer) -> CheckResult:
             (_laplace_alpha_beta().mode, "That is the mode in (α, β); the exercise works in (α, log β)."),
             ([fit.mode[0], np.exp(fit.mode[1])], "The second entry should be log β at the mode, not β."),
         ],
-        hint="Maximise log p(α, e^φ | y) + φ over (α, φ), e.g. with Newton's method and "
-        "bioassay.gradient_log_beta.",
+        hint="Maximise log p(α, e^φ | y) + φ over (α, φ), e.g. with laplace() on the functions of "
+        "bioassay.model_functions_log_beta(data).",
     )
 
 
@@ -328,8 +362,10 @@ def cov_log_beta(answer) -> CheckResult:
 
     Examples
     --------
-    >>> cov_log_beta([[1.0, 2.0], [0.0, 1.0]]).message
-    '`cov_log_beta` is not symmetric. Hint: A covariance equals its transpose, and −H⁻¹ of a symmetric Hessian is symmetric; check the off-diagonal entries (and symmetrise a finite-difference Hessian as (H + Hᵀ) / 2 before inverting it).'
+    >>> cov_log_beta([[1.0, 2.0], [0.0, 1.0]]).message  # doctest: +NORMALIZE_WHITESPACE
+    '`cov_log_beta` is not symmetric. Hint: A covariance equals its transpose, and −H⁻¹ of a symmetric Hessian
+    is symmetric; check the off-diagonal entries (and symmetrise a finite-difference Hessian as (H + Hᵀ) / 2
+    before inverting it).'
     """
     fit = _laplace_log_beta()
     hessian = bioassay.hessian_log_beta(fit.mode, load_bioassay())
@@ -372,7 +408,7 @@ def beta_q975(answer) -> CheckResult:
         return np.exp(log_beta.ppf(p))
 
     old = _laplace_alpha_beta()
-    tolerance = float(_mc_tolerance(quantile, 0.975, MC_DRAWS))
+    tolerance = float(mc_tolerance(quantile, 0.975, MC_DRAWS))
     return check_close(
         answer,
         float(quantile(0.975)),
@@ -605,7 +641,7 @@ def sigma_interval_exact(answer) -> CheckResult:
         name="sigma_interval_exact",
         names=("lower end", "upper end"),
         rtol=0.0,
-        atol=_mc_tolerance(_sigma_exact_quantile, probs, MC_DRAWS),
+        atol=mc_tolerance(_sigma_exact_quantile, probs, MC_DRAWS),
         mistakes=[
             (
                 _sigma_laplace_quantile(probs),
@@ -635,7 +671,7 @@ def sigma_interval_laplace(answer) -> CheckResult:
     False
     """
     probs = np.array([0.025, 0.975])
-    y, fit = _windshield()
+    _, fit = _windshield()
     sigma_hat = np.exp(fit.mode[1])
     z = stats.norm.ppf(probs)
     return check_close(
@@ -644,7 +680,7 @@ def sigma_interval_laplace(answer) -> CheckResult:
         name="sigma_interval_laplace",
         names=("lower end", "upper end"),
         rtol=0.0,
-        atol=_mc_tolerance(_sigma_laplace_quantile, probs, MC_DRAWS),
+        atol=mc_tolerance(_sigma_laplace_quantile, probs, MC_DRAWS),
         mistakes=[
             (_sigma_exact_quantile(probs), "That is the exact interval; this one is from the Laplace fit."),
             (
@@ -669,8 +705,9 @@ def nuts_diagnostics(rhat, ess) -> CheckResult:
 
     Examples
     --------
-    >>> nuts_diagnostics([1.0, 1.0], [900.0, 850.0])
-    ✅ Correct: R-hat (1.000, 1.000) ≤ 1.01 and bulk ESS (900, 850) ≥ 400: the chains agree and there are enough effective draws.
+    >>> nuts_diagnostics([1.0, 1.0], [900.0, 850.0])  # doctest: +NORMALIZE_WHITESPACE
+    ✅ Correct: R-hat (1.000, 1.000) ≤ 1.01 and bulk ESS (900, 850) ≥ 400: the chains agree and there are
+    enough effective draws.
     >>> nuts_diagnostics([1.0, 1.0], [150.0, 120.0]).passed
     False
     """
@@ -722,7 +759,7 @@ def nuts_beta_quantiles(answer, ess=None) -> CheckResult:
     """
     name = "beta_quantiles_nuts"
     probs = np.array(_NUTS_PROBS)
-    grid = _bioassay_grid()
+    grid = reference_grid()
     ess = np.atleast_1d(np.asarray(400.0 if ess is None else ess, dtype=float))
     if ess.shape not in ((1,), (2,)) or not (np.isfinite(ess[-1]) and ess[-1] > 1):
         return wrong(
@@ -745,7 +782,7 @@ def nuts_beta_quantiles(answer, ess=None) -> CheckResult:
         name=name,
         names=("2.5 %", "50 %", "97.5 %"),
         rtol=0.0,
-        atol=_mc_tolerance(lambda p: grid.quantile("beta", p), probs, ess),
+        atol=mc_tolerance(lambda p: grid.quantile("beta", p), probs, ess),
         mistakes=[
             (
                 stats.norm.ppf(probs, laplace_fit.mode[1], laplace_fit.sd[1]),

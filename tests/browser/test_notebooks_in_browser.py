@@ -115,7 +115,8 @@ JS_TAG_NOTEBOOK = """
 JS_INSPECT = """
 ([charts, errorTexts]) => {
   const notebook = document.querySelector('[data-test-notebook] .jp-Notebook');
-  const cells = Array.from(notebook.querySelectorAll('.jp-Cell')).filter(c => c.closest('.jp-Notebook') === notebook);
+  const cells = Array.from(notebook.querySelectorAll('.jp-Cell'))
+    .filter(c => c.closest('.jp-Notebook') === notebook);
   const inspected = cells.map(cell => {
     const outputs = Array.from(cell.querySelectorAll('.jp-OutputArea > .jp-OutputArea-child')).map(child => {
       const el = child.querySelector(':scope > .jp-OutputArea-output');

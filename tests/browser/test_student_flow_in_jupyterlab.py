@@ -69,7 +69,8 @@ PYTEST_TIMEOUT_S = 600
 # Console errors Lab itself logs in this flow. Its debugger asks a new kernel for its state;
 # restarting that kernel while the answer is pending cancels the request, which it logs.
 HARMLESS_CONSOLE_ERRORS = (
-    "Could not restore the debugger state: Canceled future for debug_request message before replies were done",
+    "Could not restore the debugger state: "
+    "Canceled future for debug_request message before replies were done",
 )
 
 # Installed in the page before "Run All": records, per code cell, the execution count the
@@ -80,7 +81,9 @@ JS_WATCH_RUN = """
   const cells = widget.content.widgets.filter(cell => cell.model.type === 'code');
   window.__testRun = {counts: cells.map(() => null)};
   cells.forEach((cell, k) => cell.model.stateChanged.connect((model, change) => {
-    if (change.name === 'executionCount' && change.newValue !== null) window.__testRun.counts[k] = change.newValue;
+    if (change.name === 'executionCount' && change.newValue !== null) {
+      window.__testRun.counts[k] = change.newValue;
+    }
   }));
   return cells.length;
 }
@@ -327,7 +330,8 @@ def test_student_flow_in_jupyterlab_keeps_the_tests_passing(lab, chromium, artif
     same = checkpoint.read_bytes() == saved_file.read_bytes()
     report = [
         f"dialogs answered: {dialogs or 'none'}; browser console errors: {session.console_errors or 'none'}",
-        f"checkpoint: {checkpoint.relative_to(lab.root)} ({'same as' if same else 'differs from'} the saved file)",
+        f"checkpoint: {checkpoint.relative_to(lab.root)} "
+        f"({'same as' if same else 'differs from'} the saved file)",
         "the saved notebook against the committed one, besides counts and output contents:",
         *[f"  {line}" for line in changed or ["no difference"]],
         f"timings (s): {timings}",
