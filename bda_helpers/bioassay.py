@@ -26,7 +26,7 @@ from functools import partial
 import numpy as np
 from scipy.special import expit
 
-from ._validation import LOG_FLOAT_MAX
+from ._validation import LOG_FLOAT_MAX, read_only
 from .data import BioassayData
 from .grid import GridPosterior
 from .laplace import LaplaceApproximation, laplace
@@ -56,10 +56,8 @@ __all__ = [
 #: The course's grid for the exact posterior: the ranges of BDA3 §3.7's demos, α ∈ [−4, 8] and
 #: β ∈ [−10, 40], with 240 × 360 points — different lengths, so an axis mix-up fails loudly.
 #: Read-only: they are the defaults of :func:`grid_posterior`, shared by every caller.
-GRID_ALPHA = np.linspace(-4.0, 8.0, 240)
-GRID_BETA = np.linspace(-10.0, 40.0, 360)
-GRID_ALPHA.flags.writeable = False
-GRID_BETA.flags.writeable = False
+GRID_ALPHA = read_only(np.linspace(-4.0, 8.0, 240))
+GRID_BETA = read_only(np.linspace(-10.0, 40.0, 360))
 
 
 class ImproperPosteriorError(ValueError):
@@ -117,8 +115,7 @@ class NormalPrior:
         if np.any(np.linalg.eigvalsh(cov) <= 0):
             raise ValueError(f"prior cov is not positive definite: {cov.tolist()}")
         for name, value in (("mean", mean), ("cov", cov), ("precision", np.linalg.inv(cov))):
-            value.flags.writeable = False
-            object.__setattr__(self, name, value)
+            object.__setattr__(self, name, read_only(value))
 
     def _quadratic(self, theta: np.ndarray) -> np.ndarray:
         """``-½ (theta - mean)ᵀ precision (theta - mean)`` for checked ``theta``, unguarded."""

@@ -33,6 +33,7 @@ import pandas as pd
 import vl_convert
 from PIL import Image
 
+from ._validation import check_finite, check_int, check_not_empty
 from .data import BioassayData
 from .grid import GridPosterior
 from .laplace import LaplaceApproximation
@@ -53,22 +54,6 @@ __all__ = [
 
 _VEGALITE_VERSION = alt.SCHEMA_VERSION.lstrip("v").rsplit(".", 1)[0]  # "5.20" for Altair 5.5
 _CREDIBLE_LEVELS = (0.5, 0.8, 0.95, 0.99)
-
-
-def _check_not_empty(entries: dict, name: str, entry: str) -> None:
-    """Refuse an empty dict of things to draw: there would be no chart to make."""
-    if len(entries) == 0:
-        raise ValueError(f"{name} is empty: give at least one {entry} to draw")
-
-
-def _check_finite(values: np.ndarray, what: str) -> None:
-    """Refuse NaN and inf, which would silently break a line or vanish from a chart."""
-    bad = ~np.isfinite(values)
-    if bad.any():
-        count, example = np.count_nonzero(bad), values[bad][0]
-        raise ValueError(
-            f"{what} must be finite, but {count} of its {values.size} values are not (e.g. {example})"
-        )
 
 
 #: A chart whose SVG would be larger than this many bytes gets a PNG static view instead.
@@ -466,13 +451,13 @@ def draws_chart(draws: dict[str, np.ndarray], *, title: str = "", opacity: float
     >>> spec["params"][0]["name"]   # an explicit name keeps the spec the same on every run
     'zoom_draws'
     """
-    _check_not_empty(draws, "draws", "source of draws")
+    check_not_empty(draws, "draws", "source of draws")
     frames = []
     for name, d in draws.items():
         d = np.asarray(d, dtype=float)
         if d.ndim != 2 or d.shape[1] != 2 or d.shape[0] == 0:
             raise ValueError(f"draws {name!r} must have shape (n, 2) with n >= 1, got shape {d.shape}")
-        _check_finite(d, f"draws {name!r}")
+        check_finite(d, f"draws {name!r}")
         frames.append(
             pd.DataFrame(
                 {"alpha": round_significant(d[:, 0]), "beta": round_significant(d[:, 1]), "source": name}
@@ -530,14 +515,14 @@ def lines_chart(
     x = np.asarray(x, dtype=float)
     if x.ndim != 1:
         raise ValueError(f"x must be 1-D, got shape {x.shape}")
-    _check_finite(x, "x")
-    _check_not_empty(curves, "curves", "curve")
+    check_finite(x, "x")
+    check_not_empty(curves, "curves", "curve")
     frames = []
     for name, y in curves.items():
         y = np.asarray(y, dtype=float)
         if y.shape != x.shape:
             raise ValueError(f"curve {name!r} has shape {y.shape}, but x has shape {x.shape}")
-        _check_finite(y, f"curve {name!r}")
+        check_finite(y, f"curve {name!r}")
         frames.append(pd.DataFrame({"x": round_significant(x), "y": round_significant(y), "curve": name}))
     for axis, values, log in (("x", x, log_x), ("y", np.concatenate([f["y"] for f in frames]), log_y)):
         if log and not (values > 0).all():
@@ -589,7 +574,7 @@ def histogram_chart(
     edges = np.asarray(edges, dtype=float)
     if edges.ndim != 1 or edges.size < 2 or not (np.diff(edges) > 0).all():
         raise ValueError("edges must be a 1-D increasing array of at least two values")
-    _check_not_empty(values, "values", "sample")
+    check_not_empty(values, "values", "sample")
     frames, outside = [], []
     for name, sample in values.items():
         sample = np.asarray(sample, dtype=float)
@@ -630,9 +615,7 @@ def histogram_chart(
 
 def _check_ellipse_points(n_points) -> int:
     """``n_points`` as an int if it is an integer of at least 4 (a closed ellipse needs 3 + 1)."""
-    if isinstance(n_points, bool) or not isinstance(n_points, numbers.Integral) or n_points < 4:
-        raise ValueError(f"n_points must be an integer of at least 4, got {n_points!r}")
-    return int(n_points)
+    return check_int(n_points, "n_points", minimum=4)
 
 
 def _ellipse_frame(mean: np.ndarray, cholesky: np.ndarray, level: float, n_points: int) -> pd.DataFrame:
@@ -957,7 +940,7 @@ def gaussian_ellipses_chart(
     >>> spec["encoding"]["stroke"]["scale"]["domain"]
     ['wide', 'narrow']
     """
-    _check_not_empty(gaussians, "gaussians", "(mean, cov) pair")
+    check_not_empty(gaussians, "gaussians", "(mean, cov) pair")
     if isinstance(level, bool) or not isinstance(level, numbers.Real):
         raise TypeError(f"level must be a number, got {type(level).__name__}")
     if not 0 < level < 1:

@@ -19,6 +19,7 @@ import numpy as np
 from scipy.special import logsumexp
 
 from ._piecewise import segment_cdf, segment_quantile
+from ._validation import read_only
 from .random import check_draw_count, check_generator
 
 __all__ = ["EdgeMass", "GridPosterior"]
@@ -83,8 +84,7 @@ def _check_axis(values, name: str) -> np.ndarray:
         raise ValueError(f"the {name} grid must be strictly increasing")
     if not np.allclose(spacing, spacing[0], rtol=1e-6, atol=0.0):
         raise ValueError(f"the {name} grid must be evenly spaced (use np.linspace)")
-    values.flags.writeable = False
-    return values
+    return read_only(values)
 
 
 def _check_names(names) -> tuple[str, str]:
@@ -175,9 +175,8 @@ class GridPosterior:
             raise ValueError("mass must be finite and non-negative")
         if not np.isclose(mass.sum(), 1.0, rtol=0, atol=1e-9):
             raise ValueError(f"mass must sum to 1, got {mass.sum()}")
-        mass.flags.writeable = False
-        step = np.array([axes[0][1] - axes[0][0], axes[1][1] - axes[1][0]])
-        step.flags.writeable = False
+        mass = read_only(mass)
+        step = read_only([axes[0][1] - axes[0][0], axes[1][1] - axes[1][0]])
         for name, value in (("axes", axes), ("mass", mass), ("names", names), ("step", step)):
             object.__setattr__(self, name, value)
 

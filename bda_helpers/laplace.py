@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ._format import brief
+from ._validation import read_only
 from .derivatives import fd_hessian
 from .newton import newton
 from .random import check_draw_count, check_generator
@@ -61,8 +62,7 @@ class LaplaceApproximation:
                 f"cov is not positive definite (eigenvalues {brief(np.linalg.eigvalsh(cov))})"
             ) from None
         for name, value in (("mode", mode), ("cov", cov), ("cholesky", cholesky)):
-            value.flags.writeable = False
-            object.__setattr__(self, name, value)
+            object.__setattr__(self, name, read_only(value))
         object.__setattr__(self, "log_density_at_mode", float(self.log_density_at_mode))
 
     @classmethod

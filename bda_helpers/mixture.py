@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import special
 
+from ._validation import read_only
 from .laplace import LaplaceApproximation
 from .random import check_draw_count, check_generator
 
@@ -96,10 +97,8 @@ class LaplaceMixture:
                     )
         log_z = np.array([component.log_evidence for component in components])
         log_evidence = float(special.logsumexp(log_z))
-        log_weights = log_z - log_evidence
-        weights = np.exp(log_weights)
-        log_weights.flags.writeable = False
-        weights.flags.writeable = False
+        log_weights = read_only(log_z - log_evidence)
+        weights = read_only(np.exp(log_weights))
         object.__setattr__(self, "components", components)
         object.__setattr__(self, "weights", weights)
         object.__setattr__(self, "log_evidence", log_evidence)

@@ -24,6 +24,7 @@ from typing import NoReturn
 import numpy as np
 
 from ._format import brief
+from ._validation import check_int
 
 __all__ = ["ConvergenceError", "NewtonResult", "NewtonTrace", "newton"]
 
@@ -156,8 +157,7 @@ def _check_arguments(theta0, tol, max_iter) -> np.ndarray:
         raise ValueError(f"theta0 must be finite, got {brief(theta)}")
     if not (np.isfinite(tol) and tol > 0):
         raise ValueError(f"tol must be a positive number, got {tol}")
-    if isinstance(max_iter, bool) or not isinstance(max_iter, (int, np.integer)) or max_iter < 1:
-        raise ValueError(f"max_iter must be a positive integer, got {max_iter!r}")
+    check_int(max_iter, "max_iter", minimum=1)
     return theta
 
 

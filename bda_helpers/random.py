@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
+
+from ._validation import check_int
 
 __all__ = ["check_draw_count", "check_generator"]
 
@@ -19,11 +19,9 @@ def check_draw_count(n) -> int:
     >>> check_draw_count(0)
     Traceback (most recent call last):
     ...
-    ValueError: the number of draws must be a positive integer, got 0
+    ValueError: the number of draws must be at least 1, got 0
     """
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n <= 0:
-        raise ValueError(f"the number of draws must be a positive integer, got {n!r}")
-    return int(n)
+    return check_int(n, "the number of draws", minimum=1)
 
 
 def check_generator(rng) -> np.random.Generator:

@@ -94,8 +94,8 @@ CASES = [
     (
         "normal sample n_draws float",
         lambda: normal_model.sample_exact(Y, 10.0, np.random.default_rng(0)),
-        ValueError,
-        r"the number of draws must be a positive integer, got 10\.0",
+        TypeError,
+        r"the number of draws must be an integer, got float 10\.0",
     ),
     # --- bioassay in (alpha, log beta) ----------------------------------------------------------
     (
@@ -241,31 +241,31 @@ CASES = [
         "lines_chart no curves",
         lambda: charts.lines_chart(X, {}),
         ValueError,
-        r"curves is empty: give at least one curve to draw",
+        r"curves is empty: give at least one curve",
     ),
     (
         "lines_chart NaN curve",
         lambda: charts.lines_chart(X, {"ok": X, "gap": np.where(X > 0.5, np.nan, X)}),
         ValueError,
-        r"curve 'gap' must be finite, but 2 of its 5 values are not \(e\.g\. nan\)",
+        r"curve 'gap' must be finite, got nan at index \(3,\)",
     ),
     (
         "lines_chart inf x",
         lambda: charts.lines_chart([0.0, np.inf], {"a": [1.0, 2.0]}),
         ValueError,
-        r"x must be finite, but 1 of its 2 values are not \(e\.g\. inf\)",
+        r"x must be finite, got inf at index \(1,\)",
     ),
     (
         "histogram_chart no samples",
         lambda: charts.histogram_chart({}, X),
         ValueError,
-        r"values is empty: give at least one sample to draw",
+        r"values is empty: give at least one sample",
     ),
     (
         "draws_chart no sources",
         lambda: charts.draws_chart({}),
         ValueError,
-        r"draws is empty: give at least one source of draws to draw",
+        r"draws is empty: give at least one source of draws",
     ),
     (
         "draws_chart 1-D draws",
@@ -324,8 +324,8 @@ CASES = [
     (
         "laplace_ellipses_chart n_points float",
         lambda: charts.laplace_ellipses_chart(APPROX, n_points=10.0),
-        ValueError,
-        r"n_points must be an integer of at least 4, got 10\.0",
+        TypeError,
+        r"n_points must be an integer, got float 10\.0",
     ),
     # --- trace_table ------------------------------------------------------------------------------
     (

@@ -109,8 +109,8 @@ def test_layered_over_the_region_chart_deterministic_and_renderable():
         (GAUSSIANS, {"level": 0}, ValueError, "strictly between 0 and 1, got 0"),
         (GAUSSIANS, {"level": "95%"}, TypeError, "level must be a number, got str"),
         (GAUSSIANS, {"level": True}, TypeError, "level must be a number, got bool"),
-        (GAUSSIANS, {"n_points": 3}, ValueError, "n_points must be an integer of at least 4, got 3"),
-        (GAUSSIANS, {"n_points": 50.0}, ValueError, "n_points must be an integer of at least 4, got 50.0"),
+        (GAUSSIANS, {"n_points": 3}, ValueError, "n_points must be at least 4, got 3"),
+        (GAUSSIANS, {"n_points": 50.0}, TypeError, "n_points must be an integer, got float 50.0"),
     ],
 )
 def test_refuses_bad_input(gaussians, options, error, message):

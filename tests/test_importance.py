@@ -277,9 +277,19 @@ def test_bad_rng_for_resample(wide_sample):
         wide_sample.resample(10, np.random.RandomState(1))
 
 
-@pytest.mark.parametrize("n_draws", [0, -5, 2.5, 100.0, True, "100"])
-def test_bad_draw_count(n_draws):
-    with pytest.raises(ValueError, match="the number of draws must be a positive integer"):
+@pytest.mark.parametrize(
+    ("n_draws", "error", "message"),
+    [
+        (0, ValueError, "must be at least 1"),
+        (-5, ValueError, "must be at least 1"),
+        (2.5, TypeError, "must be an integer"),
+        (100.0, TypeError, "must be an integer"),
+        (True, TypeError, "must be an integer"),
+        ("100", TypeError, "must be an integer"),
+    ],
+)
+def test_bad_draw_count(n_draws, error, message):
+    with pytest.raises(error, match=f"the number of draws {message}"):
         importance_sample(std_normal, normal_proposal(1.5), n_draws, np.random.default_rng(1))
 
 
@@ -350,15 +360,21 @@ def test_resample_more_than_the_draws_without_replacement(wide_sample, n):
         wide_sample.resample(n, np.random.default_rng(1))
 
 
-@pytest.mark.parametrize("n", [0, 1.5])
-def test_resample_bad_count(wide_sample, n):
-    with pytest.raises(ValueError, match="the number of draws must be a positive integer"):
+@pytest.mark.parametrize(("n", "error"), [(0, ValueError), (1.5, TypeError)])
+def test_resample_bad_count(wide_sample, n, error):
+    with pytest.raises(error, match="the number of draws must be"):
         wide_sample.resample(n, np.random.default_rng(1))
 
 
-@pytest.mark.parametrize("j", [1, -1, 0.0, True, "0"])
+@pytest.mark.parametrize("j", [1, -1])
 def test_quantile_column_out_of_range(wide_sample, j):
     with pytest.raises(ValueError, match="j must be a column index from 0 to 0"):
+        wide_sample.quantile(j, 0.5)
+
+
+@pytest.mark.parametrize("j", [0.0, True, "0"])
+def test_quantile_column_must_be_an_integer(wide_sample, j):
+    with pytest.raises(TypeError, match="j must be an integer"):
         wide_sample.quantile(j, 0.5)
 
 

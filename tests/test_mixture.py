@@ -178,7 +178,7 @@ BAD = [
         "no draws",
         lambda: laplace_mixture([peak(0.0, 1.0, 1.0)]).sample(0, np.random.default_rng(0)),
         ValueError,
-        "positive integer",
+        "the number of draws must be at least 1",
     ),
 ]
 

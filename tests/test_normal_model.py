@@ -162,7 +162,7 @@ def test_exact_sampler_is_reproducible_with_a_seeded_generator():
         ),
         (lambda: normal_model.hessian([0.0], Y), ValueError, r"shape \(2,\)"),
         (lambda: normal_model.gradient([np.inf, 0.0], Y), ValueError, "must be finite"),
-        (lambda: normal_model.sample_exact(Y, 0, np.random.default_rng(0)), ValueError, "positive integer"),
+        (lambda: normal_model.sample_exact(Y, 0, np.random.default_rng(0)), ValueError, "must be at least 1"),
         (lambda: normal_model.sample_exact(Y, 5, 42), TypeError, "numpy.random.Generator"),
     ],
 )

@@ -21,7 +21,6 @@ sample-size-dependent threshold ``min(1 − 1/log10(S), 0.7)`` (see
 
 from __future__ import annotations
 
-import numbers
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,7 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import special
 
-from .._validation import check_finite
+from .._validation import check_finite, check_int, read_only
 from ..laplace import LaplaceApproximation
 from ..random import check_draw_count, check_generator
 from ..summaries import weighted_quantiles
@@ -140,8 +139,7 @@ class ImportanceSample:
             ("log_weights", log_weights),
             ("smoothed_log_weights", smoothed),
         ):
-            value.flags.writeable = False
-            object.__setattr__(self, name, value)
+            object.__setattr__(self, name, read_only(value))
         object.__setattr__(self, "pareto_k", k)
 
     @property
@@ -227,7 +225,7 @@ class ImportanceSample:
             Shaped like ``probs``; see :func:`~bda_helpers.weighted_quantiles`.
         """
         d = self.draws.shape[1]
-        if isinstance(j, bool) or not isinstance(j, numbers.Integral) or not 0 <= j < d:
+        if not 0 <= check_int(j, "j") < d:
             raise ValueError(f"j must be a column index from 0 to {d - 1}, got {j!r}")
         return weighted_quantiles(self.draws[:, j], self.weights, probs)
 
