@@ -410,6 +410,41 @@ def package_versions() -> dict:
     return {name: version(name) for name in ("pymc", "pytensor", "pymc-extras")}
 
 
+def print_report(
+    exact, import_s: float, rows: list, result: dict, grid: list, scaling: dict, scaling_source: str
+):
+    """Print the peers table, the goals, the grid rows and the scaling summary."""
+    print()
+    print("## Peers: the bioassay Laplace fit (flat prior)")
+    print(
+        f"Reference: mode {exact.mode.round(6).tolist()} (scipy.optimize.root, tol 1e-13), "
+        f"cov = inv(-Hessian) = {exact.cov.round(5).tolist()}; (alpha, beta) order."
+    )
+    print(
+        f"Importing PyMC and pymc-extras took {import_s:.2f} s (not in the table). Times per call; "
+        f"baseline = the median time of {BASELINE}. First call: the first in this process "
+        "(for pymc-extras, PyTensor compiles or loads from its on-disk cache)."
+    )
+    print()
+    print(peer_table(rows))
+    print()
+    print(goals_text(result))
+    print()
+    print("## Grid (from run.py)")
+    print()
+    print(grid_table(grid))
+    print()
+    print(grid_summary(grid))
+    print()
+    print(
+        f"## Scaling with d (laplace_cost.py, {scaling_source}, "
+        "1-minute load average "
+        f"{scaling['load_average_1min']['start']}–{scaling['load_average_1min']['end']})"
+    )
+    print()
+    print(laplace_cost.summary(scaling))
+
+
 def main(argv: list[str]) -> int:
     """Measure the peers and the grid, print them with the scaling summary, write peers.json; return 0."""
     args = parse_args(argv)
@@ -442,37 +477,9 @@ def main(argv: list[str]) -> int:
     if args.rerun_scaling:
         laplace_cost.main(["--out", str(args.out), *(["--quick"] if args.quick else [])])
     scaling = json.loads(scaling_path.read_text())
-
-    print()
-    print("## Peers: the bioassay Laplace fit (flat prior)")
-    print(
-        f"Reference: mode {exact.mode.round(6).tolist()} (scipy.optimize.root, tol 1e-13), "
-        f"cov = inv(-Hessian) = {exact.cov.round(5).tolist()}; (alpha, beta) order."
-    )
-    print(
-        f"Importing PyMC and pymc-extras took {import_s:.2f} s (not in the table). Times per call; "
-        f"baseline = the median time of {BASELINE}. First call: the first in this process "
-        "(for pymc-extras, PyTensor compiles or loads from its on-disk cache)."
-    )
-    print()
-    print(peer_table(rows))
-    print()
-    print(goals_text(result))
-    print()
-    print("## Grid (from run.py)")
-    print()
-    print(grid_table(grid))
-    print()
-    print(grid_summary(grid))
-    print()
     source = "re-run now" if args.rerun_scaling else "committed results"
-    print(
-        f"## Scaling with d (laplace_cost.py, {source}: {scaling_path.name}, "
-        "1-minute load average "
-        f"{scaling['load_average_1min']['start']}–{scaling['load_average_1min']['end']})"
-    )
-    print()
-    print(laplace_cost.summary(scaling))
+
+    print_report(exact, import_s, rows, result, grid, scaling, f"{source}: {scaling_path.name}")
     total = time.perf_counter() - started
     load_end = os.getloadavg()[0]
     print()

@@ -334,3 +334,19 @@ def test_the_committed_benchmark_results_draw_and_the_model_module_reads_no_file
     rows = next(iter(spec["datasets"].values()))
     assert {row["d"] for row in rows} == {row["d"] for row in results["rows"]}
     assert not {"COST_RESULTS", "load_cost_results", "cost_chart"} & set(dir(logistic))
+
+
+def test_log_posterior_and_gradient_broadcast_over_stacked_points():
+    """Points stacked along leading axes give, point by point, what one point at a time gives
+    (computed here from the formula directly, not by the functions under test)."""
+    data = simulate_logistic(40, 3, np.random.default_rng(5))
+    points = np.random.default_rng(6).normal(size=(2, 4, 3))
+    eta = np.einsum("abd,nd->abn", points, data.X)
+    expected = (eta * data.y).sum(-1) - np.logaddexp(0, eta).sum(-1)
+    expected += -0.5 * (points**2).sum(-1) - 3 * 0.5 * np.log(2 * np.pi)
+    assert np.allclose(log_posterior(points, data), expected, rtol=1e-13, atol=1e-12)
+    residual = data.y - 1 / (1 + np.exp(-eta))
+    assert np.allclose(gradient(points, data), residual @ data.X - points, rtol=1e-13, atol=1e-12)
+    assert log_posterior(points[0, 0], data).shape == ()
+    with pytest.raises(ValueError, match="one point"):
+        hessian(points, data)

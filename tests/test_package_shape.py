@@ -8,7 +8,8 @@ Read from the source with :mod:`ast`, so the rules hold for every module, includ
 - models know no charts and read no files (only ``bda_helpers.data`` reads the bundled data sets);
 - no module imports another module's private names (``_name``), except from private modules
   (``bda_helpers._validation``), which exist to be shared;
-- no function is longer than 80 lines of code, docstring excluded;
+- no function of the package, the course's commands or the benchmarks is longer than 80 lines of
+  code, docstring excluded (blank lines and comments count);
 - the notebooks call the model functions directly, with no adapter that only re-packs arguments.
 """
 
@@ -186,10 +187,19 @@ def test_the_length_count_leaves_out_the_docstring():
     assert long_functions(ast.parse(source), limit=4) == []
 
 
+SCRIPTS = [ROOT / "tasks.py", *sorted((ROOT / "benchmarks").glob("*.py"))]
+
+
 @pytest.mark.parametrize("name", sorted(MODULES))
 def test_no_function_is_longer_than_80_lines_of_code(name):
     too_long = long_functions(parse(name))
     assert not too_long, f"{name}: (function, line, lines of code) over {MAX_CODE_LINES}: {too_long}"
+
+
+@pytest.mark.parametrize("path", SCRIPTS, ids=lambda p: p.name)
+def test_no_function_of_the_course_commands_or_benchmarks_is_longer_than_80_lines(path):
+    too_long = long_functions(ast.parse(path.read_text(encoding="utf-8")))
+    assert not too_long, f"{path.name}: (function, line, lines of code) over {MAX_CODE_LINES}: {too_long}"
 
 
 # --- Notebooks: the model functions are called as they are, with no argument-reordering adapters --------

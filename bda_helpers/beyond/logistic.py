@@ -124,8 +124,11 @@ def _check_model(coef, data, prior_sd) -> tuple[np.ndarray, float]:
     """Validate the arguments every model function takes; return coef as floats and prior_sd."""
     _check_data(data)
     coef = check_finite(coef, "coef")
-    if coef.shape != (data.d,):
-        raise ValueError(f"coef must have shape ({data.d},), one entry per column of X, got {coef.shape}")
+    if coef.ndim == 0 or coef.shape[-1] != data.d:
+        raise ValueError(
+            f"coef must have shape ({data.d},) or (..., {data.d}), one entry per column of X, "
+            f"got {coef.shape}"
+        )
     return coef, _check_prior_sd(prior_sd)
 
 
@@ -176,38 +179,44 @@ def simulate_logistic(n: int, d: int, rng: np.random.Generator, *, prior_sd: flo
     return LogisticData(X=X, y=y, coef_true=coef_true)
 
 
-def log_likelihood(coef, data: LogisticData) -> float:
+def log_likelihood(coef, data: LogisticData) -> np.ndarray:
     """Bernoulli log-likelihood ``sum_i y_i eta_i - log(1 + e^eta_i)``, ``eta = X coef``.
 
-    ``log(1 + e^eta)`` is ``np.logaddexp(0, eta)``, which does not overflow, so the result
-    is finite for any finite ``coef``.
+    ``coef`` holds the coefficients on its last axis, like every model function of the course:
+    shape ``(d,)`` for one point (a 0-d result), or ``(..., d)`` for points stacked along
+    leading axes (a result of shape ``coef.shape[:-1]``). ``log(1 + e^eta)`` is
+    ``np.logaddexp(0, eta)``, which does not overflow, so the result is finite for any finite
+    ``coef``.
 
     Examples
     --------
     >>> data = LogisticData(X=[[1.0], [-1.0]], y=[1, 0])
-    >>> round(log_likelihood([0.0], data), 4)      # 2 log(1/2)
+    >>> round(float(log_likelihood([0.0], data)), 4)      # 2 log(1/2)
     -1.3863
-    >>> round(log_likelihood([1e6], data), 4)      # extreme logits: both outcomes certain
+    >>> round(float(log_likelihood([1e6], data)), 4)      # extreme logits: both outcomes certain
     0.0
+    >>> log_likelihood([[0.0], [1e6], [0.0]], data).shape  # three points at once
+    (3,)
     """
     coef, _ = _check_model(coef, data, 1.0)
-    eta = data.X @ coef
-    return float(data.y @ eta - np.sum(np.logaddexp(0.0, eta)))
+    eta = coef @ data.X.T  # (..., n)
+    return eta @ data.y - np.logaddexp(0.0, eta).sum(axis=-1)
 
 
-def log_posterior(coef, data: LogisticData, prior_sd: float = 1.0) -> float:
+def log_posterior(coef, data: LogisticData, prior_sd: float = 1.0) -> np.ndarray:
     """Log-likelihood plus the normalised log prior density of N(0, prior_sd² I).
 
     Parameters
     ----------
-    coef : array_like, shape (d,)
+    coef : array_like, shape (d,) or (..., d)
+        One point, or points stacked along leading axes.
     data : LogisticData
     prior_sd : float, default 1.0
         Prior standard deviation of each coefficient (positive).
 
     Returns
     -------
-    float
+    numpy.ndarray, shape ``coef.shape[:-1]``
         ``log p(y | coef) + log p(coef)``: unnormalised in ``coef``, normalised so that it
         integrates to the marginal likelihood ``p(y)``.
 
@@ -216,22 +225,26 @@ def log_posterior(coef, data: LogisticData, prior_sd: float = 1.0) -> float:
     TypeError
         If ``data`` is not a LogisticData or ``prior_sd`` is not a number.
     ValueError
-        If ``coef`` is not finite with shape ``(d,)`` or ``prior_sd`` is not positive.
+        If ``coef`` is not finite with shape ``(d,)`` or ``(..., d)``, or ``prior_sd`` is not
+        positive.
         :func:`log_likelihood`, :func:`gradient` and :func:`hessian` check the same.
 
     Examples
     --------
     >>> data = LogisticData(X=[[1.0], [-1.0]], y=[1, 0])
-    >>> round(log_posterior([0.0], data, prior_sd=1.0), 4)   # 2 log(1/2) - log(2 pi) / 2
+    >>> round(float(log_posterior([0.0], data, prior_sd=1.0)), 4)   # 2 log(1/2) - log(2 pi) / 2
     -2.3052
     """
     coef, prior_sd = _check_model(coef, data, prior_sd)
-    log_prior = -0.5 * np.sum((coef / prior_sd) ** 2) - data.d * (np.log(prior_sd) + 0.5 * np.log(2 * np.pi))
-    return log_likelihood(coef, data) + float(log_prior)
+    normalising = data.d * (np.log(prior_sd) + 0.5 * np.log(2 * np.pi))
+    log_prior = -0.5 * np.sum((coef / prior_sd) ** 2, axis=-1) - normalising
+    return log_likelihood(coef, data) + log_prior
 
 
 def gradient(coef, data: LogisticData, prior_sd: float = 1.0) -> np.ndarray:
     """Gradient of :func:`log_posterior`: ``Xᵀ (y - p) - coef / prior_sd²``, ``p = logit⁻¹(X coef)``.
+
+    Of the shape of ``coef``: one point ``(d,)`` or points stacked along leading axes ``(..., d)``.
 
     Examples
     --------
@@ -240,7 +253,7 @@ def gradient(coef, data: LogisticData, prior_sd: float = 1.0) -> np.ndarray:
     [0.0]
     """
     coef, prior_sd = _check_model(coef, data, prior_sd)
-    return data.X.T @ (data.y - expit(data.X @ coef)) - coef / prior_sd**2
+    return (data.y - expit(coef @ data.X.T)) @ data.X - coef / prior_sd**2
 
 
 def hessian(coef, data: LogisticData, prior_sd: float = 1.0) -> np.ndarray:
@@ -249,7 +262,8 @@ def hessian(coef, data: LogisticData, prior_sd: float = 1.0) -> np.ndarray:
     ``Xᵀ W X`` is computed as ``Aᵀ A`` with ``A = X * sqrt(w)[:, None]``, which numpy
     hands to a symmetric rank-k BLAS update: half the work of a general product, and an
     exactly symmetric result. ``p (1 - p)`` is ``expit(eta) * expit(-eta)``, accurate for
-    large ``|eta|``. Cost O(n d²), memory one extra copy of ``X``.
+    large ``|eta|``. Cost O(n d²), memory one extra copy of ``X``. One point ``coef`` of
+    shape ``(d,)`` at a time: a d × d matrix per point is what Newton needs.
 
     Examples
     --------
@@ -258,6 +272,8 @@ def hessian(coef, data: LogisticData, prior_sd: float = 1.0) -> np.ndarray:
     [[-1.25, -0.0], [-0.0, -2.0]]
     """
     coef, prior_sd = _check_model(coef, data, prior_sd)
+    if coef.ndim != 1:
+        raise ValueError(f"hessian takes one point coef of shape ({data.d},), got {coef.shape}")
     eta = data.X @ coef
     a = data.X * np.sqrt(expit(eta) * expit(-eta))[:, None]
     precision = a.T @ a
