@@ -102,6 +102,40 @@ def check_finite(values, what: str) -> np.ndarray:
     return array
 
 
+def check_points(theta, names: str, what: str = "theta", *, batch: bool = True) -> np.ndarray:
+    """Points of a two-parameter model as a finite float array: one point of shape (2,) or,
+    with ``batch``, points stacked along leading axes, shape (..., 2).
+
+    ``names`` names the two parameters in the messages; a batch's messages name its shape, or
+    the first point that is not finite.
+
+    Examples
+    --------
+    >>> check_points([[0.0, 1.0], [np.nan, 2.0]], "alpha, beta")
+    Traceback (most recent call last):
+    ...
+    ValueError: theta must be finite, got [nan, 2.0] at index (1,)
+    >>> check_points([[0.0, 1.0]], "mu, log_sigma", batch=False)
+    Traceback (most recent call last):
+    ...
+    ValueError: theta must be (mu, log_sigma) with shape (2,), got shape (1, 2)
+    """
+    theta = np.asarray(theta, dtype=float)
+    if theta.ndim <= 1 or not batch:
+        if theta.shape != (2,):
+            raise ValueError(f"{what} must be ({names}) with shape (2,), got shape {theta.shape}")
+        if not np.isfinite(theta).all():
+            raise ValueError(f"{what} must be finite, got {theta.tolist()}")
+        return theta
+    if theta.shape[-1] != 2:
+        raise ValueError(f"{what} must be points ({names}) with shape (..., 2), got shape {theta.shape}")
+    bad = ~np.isfinite(theta).all(axis=-1)
+    if bad.any():
+        index = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise ValueError(f"{what} must be finite, got {theta[index].tolist()} at index {index}")
+    return theta
+
+
 def check_not_empty(entries: dict, name: str, entry: str) -> None:
     """Refuse an empty mapping ``entries``, saying what one entry should be.
 

@@ -26,7 +26,7 @@ from functools import partial
 import numpy as np
 from scipy.special import expit
 
-from ._validation import LOG_FLOAT_MAX, read_only
+from ._validation import LOG_FLOAT_MAX, check_points, read_only
 from .data import BioassayData
 from .grid import GridPosterior
 from .laplace import LaplaceApproximation, laplace
@@ -144,7 +144,7 @@ class NormalPrior:
         >>> prior.log_density([[0.0, 10.0], [2.0, 10.0]]).tolist()   # -(2**2) / (2 * 4)
         [-0.0, -0.5]
         """
-        theta = _check_theta_batch(theta)
+        theta = check_points(theta, "alpha, beta")
         with np.errstate(over="ignore", invalid="ignore"):
             value = self._quadratic(theta)
         finite = np.isfinite(value)
@@ -163,28 +163,6 @@ def _check_model(data, prior) -> None:
         )
     if prior is not None and not isinstance(prior, NormalPrior):
         raise TypeError(f"prior must be a NormalPrior or None, got {type(prior).__name__}")
-
-
-def _check_theta_batch(theta, names: str = "alpha, beta", what: str = "theta") -> np.ndarray:
-    """Points ``(..., 2)`` as a float array, finite; refuse anything else naming what is wrong.
-
-    One point must have shape (2,); a batch's messages name its shape, or the first point
-    that is not finite.
-    """
-    theta = np.asarray(theta, dtype=float)
-    if theta.ndim <= 1:
-        if theta.shape != (2,):
-            raise ValueError(f"{what} must be ({names}) with shape (2,), got shape {theta.shape}")
-        if not np.isfinite(theta).all():
-            raise ValueError(f"{what} must be finite, got {theta.tolist()}")
-        return theta
-    if theta.shape[-1] != 2:
-        raise ValueError(f"{what} must be points ({names}) with shape (..., 2), got shape {theta.shape}")
-    bad = ~np.isfinite(theta).all(axis=-1)
-    if bad.any():
-        index = tuple(int(i) for i in np.argwhere(bad)[0])
-        raise ValueError(f"{what} must be finite, got {theta[index].tolist()} at index {index}")
-    return theta
 
 
 def _log_likelihood_values(theta: np.ndarray, data: BioassayData) -> np.ndarray:
@@ -257,7 +235,7 @@ def log_likelihood(theta, data: BioassayData) -> np.ndarray:
     True
     """
     _check_model(data, None)
-    theta = _check_theta_batch(theta)
+    theta = check_points(theta, "alpha, beta")
     return _refuse_overflow(_log_likelihood_values(theta, data), theta, "log-likelihood")
 
 
@@ -300,7 +278,7 @@ def log_posterior(theta, data: BioassayData, prior: NormalPrior | None = None) -
     -13.8629
     """
     _check_model(data, prior)
-    theta = _check_theta_batch(theta)
+    theta = check_points(theta, "alpha, beta")
     return _refuse_overflow(_log_posterior_values(theta, data, prior), theta, "log posterior")
 
 
@@ -331,7 +309,7 @@ def gradient(theta, data: BioassayData, prior: NormalPrior | None = None) -> np.
     [[-1.0, 4.4], [-0.0, 0.0]]
     """
     _check_model(data, prior)
-    theta = _check_theta_batch(theta)
+    theta = check_points(theta, "alpha, beta")
     alpha, beta = theta[..., 0, None], theta[..., 1, None]
     residual = data.y - data.n * expit(alpha + beta * data.x)  # (..., groups)
     grad = np.empty_like(theta)  # filled in place: np.stack would cost a third of a one-point call
@@ -370,7 +348,7 @@ def hessian(theta, data: BioassayData, prior: NormalPrior | None = None) -> np.n
     (3, 2, 2)
     """
     _check_model(data, prior)
-    theta = _check_theta_batch(theta)
+    theta = check_points(theta, "alpha, beta")
     if theta.ndim == 1:  # one point: the 2 x 2 product is the fastest form (Newton calls it often)
         p = expit(theta[0] + theta[1] * data.x)
         design = np.column_stack([np.ones_like(data.x), data.x])
@@ -655,7 +633,7 @@ _LOG_BETA_LIMITS = {
 
 def _check_phi(phi, what: str) -> np.ndarray:
     """Points ``phi = (alpha, log_beta)``, shape (..., 2), finite and with a usable log beta."""
-    phi = _check_theta_batch(phi, names="alpha, log_beta", what="phi")
+    phi = check_points(phi, "alpha, log_beta", "phi")
     limit, reason = _LOG_BETA_LIMITS[what]
     too_large = phi[..., 1] > limit
     if np.any(too_large):

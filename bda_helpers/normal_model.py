@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from ._validation import LOG_FLOAT_MAX
+from ._validation import LOG_FLOAT_MAX, check_points
 from .random import check_draw_count, check_generator
 
 __all__ = [
@@ -81,29 +81,6 @@ def _checked_finite(values, theta: np.ndarray, y: np.ndarray, what: str, value_d
     raise ValueError(f"the {what} overflows at mu={m}, log_sigma={t}: {_overflow_reason(m, t, y)}")
 
 
-def _check_theta(theta) -> np.ndarray:
-    theta = np.asarray(theta, dtype=float)
-    if theta.shape != (2,):
-        raise ValueError(f"theta must be (mu, log_sigma) with shape (2,), got shape {theta.shape}")
-    if not np.isfinite(theta).all():
-        raise ValueError(f"theta must be finite, got {theta.tolist()}")
-    return theta
-
-
-def _check_theta_batch(theta) -> np.ndarray:
-    """Points ``(mu, log_sigma)`` stacked along leading axes, shape (..., 2), all finite."""
-    theta = np.asarray(theta, dtype=float)
-    if theta.ndim <= 1:
-        return _check_theta(theta)
-    if theta.shape[-1] != 2:
-        raise ValueError(f"theta must be points (mu, log_sigma) with shape (..., 2), got shape {theta.shape}")
-    bad = ~np.isfinite(theta).all(axis=-1)
-    if bad.any():
-        index = tuple(int(i) for i in np.argwhere(bad)[0])
-        raise ValueError(f"theta must be finite, got {theta[index].tolist()} at index {index}")
-    return theta
-
-
 def log_posterior(theta, y) -> np.ndarray:
     """Unnormalised log posterior density at ``theta = (mu, log sigma)``.
 
@@ -137,7 +114,7 @@ def log_posterior(theta, y) -> np.ndarray:
     (2, 3)
     """
     y = _check_y(y)
-    theta = _check_theta_batch(theta)
+    theta = check_points(theta, "mu, log_sigma")
     mu, log_sigma = theta[..., 0], theta[..., 1]
     ybar = y.mean()
     spread = np.sum((y - ybar) ** 2)
@@ -161,7 +138,7 @@ def gradient(theta, y) -> np.ndarray:
     >>> gradient([2.0, np.log(np.sqrt(2 / 3))], y).round(12).tolist()   # the mode
     [0.0, 0.0]
     """
-    theta = _check_theta(theta)
+    theta = check_points(theta, "mu, log_sigma", batch=False)
     mu, log_sigma = theta
     y = _check_y(y)
     n = y.size
@@ -187,7 +164,7 @@ def hessian(theta, y) -> np.ndarray:
     >>> hessian([2.0, 0.0], y).tolist()
     [[-3.0, 0.0], [0.0, -4.0]]
     """
-    theta = _check_theta(theta)
+    theta = check_points(theta, "mu, log_sigma", batch=False)
     mu, log_sigma = theta
     y = _check_y(y)
     n = y.size

@@ -163,3 +163,27 @@ def _assert_no_leak(result, *secrets, answer=None, phrases=()):
 def assert_no_leak():
     """``assert_no_leak(result, *secrets, answer=None, phrases=())``: see :func:`_assert_no_leak`."""
     return _assert_no_leak
+
+
+def _lp_separable(x, n, y) -> bool:
+    """Separation by linear programming: is there (a, b) ≠ 0 with a + b x_i >= 0 wherever a
+    group has a death and a + b x_i <= 0 wherever it has a survivor? Maximise and minimise
+    a and b over that cone cut to the unit box; a non-zero optimum means separable."""
+    rows = []
+    for x_i, n_i, y_i in zip(x, n, y):
+        if y_i > 0:
+            rows.append([-1.0, -x_i])  # -(a + b x_i) <= 0
+        if y_i < n_i:
+            rows.append([1.0, x_i])  # a + b x_i <= 0
+    for objective in ([1, 0], [-1, 0], [0, 1], [0, -1]):
+        result = optimize.linprog(objective, A_ub=rows, b_ub=np.zeros(len(rows)), bounds=[(-1, 1), (-1, 1)])
+        assert result.status == 0
+        if result.fun < -1e-9:
+            return True
+    return False
+
+
+@pytest.fixture(scope="session")
+def lp_separable():
+    """An independent separability test by linear programming (scipy.optimize.linprog)."""
+    return _lp_separable

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from scipy import optimize, stats
+from scipy import stats
 
 from bda_helpers import BioassayData, GridPosterior, bioassay, ld50, weighted_quantiles
 from bda_helpers.beyond.asymptotics import (
@@ -37,24 +37,6 @@ def cell_quantiles(centres, cell_mass, q):
     edges = np.concatenate([[centres[0] - step / 2], centres + step / 2])
     cdf = np.concatenate([[0.0], np.cumsum(cell_mass)])
     return np.interp(q, cdf / cdf[-1], edges)
-
-
-def lp_separable(x, n, y):
-    """Separation by linear programming: is there (a, b) ≠ 0 with a + b x_i >= 0 wherever a
-    group has a death and a + b x_i <= 0 wherever it has a survivor? Maximise and minimise
-    a and b over that cone cut to the unit box; a non-zero optimum means separable."""
-    rows = []
-    for x_i, n_i, y_i in zip(x, n, y):
-        if y_i > 0:
-            rows.append([-1.0, -x_i])  # -(a + b x_i) <= 0
-        if y_i < n_i:
-            rows.append([1.0, x_i])  # a + b x_i <= 0
-    for objective in ([1, 0], [-1, 0], [0, 1], [0, -1]):
-        result = optimize.linprog(objective, A_ub=rows, b_ub=np.zeros(len(rows)), bounds=[(-1, 1), (-1, 1)])
-        assert result.status == 0
-        if result.fun < -1e-9:
-            return True
-    return False
 
 
 @pytest.fixture(scope="module")
@@ -308,7 +290,7 @@ def test_grid_log_posteriors_refuses_bad_counts(data, y, message):
         grid_log_posteriors(y, data, None, [0.0, 1.0], [0.0, 1.0])
 
 
-def test_coverage_study_n5_grid_holds_every_replication(coverage5, ref):
+def test_coverage_study_n5_grid_holds_every_replication(coverage5, ref, lp_separable):
     study = coverage5
     assert study.y.shape == (400, 4) and study.n_reps == 400 and study.y.dtype.kind == "i"
     for name in ("y", "intervals", "coverage", "alpha", "beta"):

@@ -439,25 +439,7 @@ def test_bad_points_are_refused_by_the_density(data, theta, message):
 # --- separation and improper posteriors ---------------------------------------------------
 
 
-def lp_separable(x, n, y):
-    """Separation by linear programming: is there (a, b) ≠ 0 with a + b x_i >= 0 wherever a
-    group has a death and a + b x_i <= 0 wherever it has a survivor? Maximise and minimise
-    a and b over that cone cut to the unit box; a non-zero optimum means separable."""
-    rows = []
-    for x_i, n_i, y_i in zip(x, n, y):
-        if y_i > 0:
-            rows.append([-1.0, -x_i])  # -(a + b x_i) <= 0
-        if y_i < n_i:
-            rows.append([1.0, x_i])  # a + b x_i <= 0
-    for objective in ([1, 0], [-1, 0], [0, 1], [0, -1]):
-        result = optimize.linprog(objective, A_ub=rows, b_ub=np.zeros(len(rows)), bounds=[(-1, 1), (-1, 1)])
-        assert result.status == 0
-        if result.fun < -1e-9:
-            return True
-    return False
-
-
-def test_is_separable_agrees_with_linear_programming(ref):
+def test_is_separable_agrees_with_linear_programming(ref, lp_separable):
     checked = 0
     for y in np.stack(np.meshgrid(*[[0, 2, 5]] * 4, indexing="ij"), axis=-1).reshape(-1, 4):
         data = BioassayData(x=ref.X, n=ref.N, y=y)
@@ -481,7 +463,7 @@ def test_is_separable_agrees_with_linear_programming(ref):
         is_separable([0, 1, 3, 5])
 
 
-def test_check_proper_refuses_exactly_the_separable_data_under_the_flat_prior(ref):
+def test_check_proper_refuses_exactly_the_separable_data_under_the_flat_prior(ref, lp_separable):
     prior = NormalPrior(mean=[0.0, 10.0], cov=[[4.0, 0.0], [0.0, 100.0]])
     refused = 0
     for y in np.stack(np.meshgrid(*[[0, 2, 5]] * 4, indexing="ij"), axis=-1).reshape(-1, 4):
