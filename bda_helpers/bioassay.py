@@ -61,10 +61,10 @@ GRID_BETA = read_only(np.linspace(-10.0, 40.0, 360))
 
 
 class ImproperPosteriorError(ValueError):
-    """The posterior asked for is improper: it has no finite mode and cannot be normalised.
+    """The posterior asked for is improper: it cannot be normalised, and has no unique finite mode.
 
-    Raised by :func:`check_proper` (and so by :func:`laplace_fit` and :func:`grid_posterior`)
-    for separated data, or data at a single dose, under the flat prior.
+    Raised by :func:`check_proper` (and so by :func:`laplace_fit`, :func:`laplace_fit_log_beta`
+    and :func:`grid_posterior`) for separated data, or data at a single dose, under the flat prior.
     """
 
 
@@ -222,8 +222,9 @@ def log_likelihood(theta, data: BioassayData) -> np.ndarray:
     ------
     ValueError
         If ``theta`` is not finite or has the wrong shape, or the value overflows at some
-        point (e.g. ``alpha = beta = 1e308``, where a logit is infinite); the message names
-        the first such point.
+        point (e.g. ``alpha = beta = 1e308``, where a logit ``alpha + beta * x_i``, or its
+        product with ``n_i``, is beyond the largest float); the message names the first such
+        point.
 
     Examples
     --------
@@ -263,8 +264,9 @@ def log_posterior(theta, data: BioassayData, prior: NormalPrior | None = None) -
     ------
     ValueError
         If ``theta`` is not finite or has the wrong shape, or the value overflows at some
-        point (e.g. ``alpha = beta = 1e308``, where a logit ``alpha + beta * x_i`` is
-        infinite); the message names the first such point. It never returns NaN or inf.
+        point (e.g. ``alpha = beta = 1e308``, where a logit ``alpha + beta * x_i``, or its
+        product with ``n_i``, is beyond the largest float); the message names the first such
+        point. It never returns NaN or inf.
 
     Examples
     --------
@@ -416,12 +418,16 @@ def model_functions(data: BioassayData, prior: NormalPrior | None = None) -> Mod
 # --- Is the posterior proper? ---------------------------------------------------------------
 
 
-def _separating_cut(data: BioassayData) -> tuple[float, bool] | None:
-    """A dose ``c`` that separates the data, and whether deaths lie above it; ``None`` if none does."""
-    for alive, dead, deaths_above in (
-        (data.y == 0, data.y == data.n, True),
-        (data.y == data.n, data.y == 0, False),
-    ):
+def _separating_cut(data: BioassayData, beta_positive: bool = False) -> tuple[float, bool] | None:
+    """A dose ``c`` that separates the data, and whether deaths lie above it; ``None`` if none does.
+
+    With ``beta_positive``, only a separation the likelihood can follow with beta > 0 counts:
+    deaths above the cut (or all at one dose, or all alike, which any direction follows).
+    """
+    directions = [(data.y == 0, data.y == data.n, True)]
+    if not beta_positive:
+        directions.append((data.y == data.n, data.y == 0, False))
+    for alive, dead, deaths_above in directions:
         for cut in np.unique(data.x):
             if alive[data.x < cut].all() and dead[data.x > cut].all():
                 return float(cut), deaths_above
@@ -450,16 +456,17 @@ def is_separable(data: BioassayData) -> bool:
     return _separating_cut(data) is not None
 
 
-def _separation_reason(data: BioassayData) -> str | None:
+def _separation_reason(data: BioassayData, beta_positive: bool = False) -> str | None:
     """Why the flat-prior posterior of ``data`` is improper, in words; ``None`` if it is proper."""
-    found = _separating_cut(data)
+    found = _separating_cut(data, beta_positive)
     if found is None:
         return None
     cut, deaths_above = found
     if np.unique(data.x).size == 1:
         return (
             f"all the dose groups are at one dose x={cut:g}, so the slope beta is not identified: "
-            "the likelihood is constant along a line of (alpha, beta) and has no finite mode"
+            "the likelihood is constant along lines of (alpha, beta), so it has no unique mode and no "
+            "finite integral"
         )
     if np.all(data.y == 0) or np.all(data.y == data.n):
         none_died = bool(np.all(data.y == 0))
@@ -481,7 +488,9 @@ def _separation_reason(data: BioassayData) -> str | None:
     )
 
 
-def check_proper(data: BioassayData, prior: NormalPrior | None = None) -> None:
+def check_proper(
+    data: BioassayData, prior: NormalPrior | None = None, *, beta_positive: bool = False
+) -> None:
     """Refuse a posterior that is improper: the flat prior with separated data or a single dose.
 
     With a :class:`NormalPrior` the posterior is always proper (the likelihood is bounded by
@@ -489,10 +498,17 @@ def check_proper(data: BioassayData, prior: NormalPrior | None = None) -> None:
     are not separated (:func:`is_separable`): then the log-likelihood is strictly concave and
     tends to −∞ in every direction, so it has one finite mode and a finite integral.
 
+    The (alpha, log beta) posterior covers only beta > 0. There a separation with deaths only
+    *below* a dose (a curve that falls with the dose, beta → −∞) does not make it improper:
+    with ``beta_positive=True`` only the separations the likelihood can follow with beta > 0
+    are refused (deaths above a dose, all groups alike, or a single dose).
+
     Parameters
     ----------
     data : BioassayData
     prior : NormalPrior, optional
+    beta_positive : bool, default False
+        Check the posterior restricted to beta > 0, as :func:`laplace_fit_log_beta` needs.
 
     Raises
     ------
@@ -520,7 +536,7 @@ def check_proper(data: BioassayData, prior: NormalPrior | None = None) -> None:
     _check_model(data, prior)
     if prior is not None:
         return
-    reason = _separation_reason(data)
+    reason = _separation_reason(data, beta_positive)
     if reason is not None:
         raise ImproperPosteriorError(
             f"the flat-prior posterior is improper: {reason}; give a proper prior (prior=NormalPrior(...))"
@@ -565,9 +581,10 @@ def laplace_fit_log_beta(data: BioassayData, prior: NormalPrior | None = None) -
         If ``data`` is not a :class:`~bda_helpers.BioassayData` or ``prior`` is not a
         :class:`NormalPrior` (or ``None``).
     ImproperPosteriorError
-        (a ``ValueError``) If ``prior`` is None and the data are separable
-        (:func:`check_proper`): the posterior then has no mode, in
-        (α, log β) as in (α, β).
+        (a ``ValueError``) If ``prior`` is None and the data are separated in a way a curve with
+        beta > 0 can follow (:func:`check_proper` with ``beta_positive=True``): the posterior
+        then has no mode. Data with deaths only at low doses have a proper posterior in
+        (α, log β), though not in (α, β).
     ConvergenceError
         If Newton's method finds no mode.
 
@@ -578,7 +595,7 @@ def laplace_fit_log_beta(data: BioassayData, prior: NormalPrior | None = None) -
     >>> fit.mode.round(3).tolist(), fit.sd.round(3).tolist()
     ([1.271, 2.375], [1.074, 0.515])
     """
-    check_proper(data, prior)
+    check_proper(data, prior, beta_positive=True)
     model = model_functions_log_beta(data, prior)
     return laplace(model.gradient, [0.0, 0.0], hessian=model.hessian, log_density=model.log_density)
 

@@ -1,24 +1,43 @@
 """Finite-difference Hessians: from an analytic gradient, or from the log density alone.
 
-Central differences have truncation error ∝ h² and round-off error ∝ ε/h (from the
-gradient) or ε/h² (from the density), so the best step is near ε^(1/3) resp. ε^(1/4)
-times the scale of each coordinate; those are the defaults.
+A central difference has two errors. Truncation: about (h / L)² relative, where ``L`` is
+the length over which the differenced function changes (set by its third derivatives
+against its first; for the second difference of a log density, by the fourth against the
+second). Round-off: about ε L / h relative for a difference of the gradient and ε L² / h²
+for a second difference of the log density (ε = 2.2e-16, machine epsilon), when the
+function's values carry rounding errors of about ε times its change over ``L`` (as they do
+when they are of that size). So the best step is near ε^(1/3) resp. ε^(1/4) times ``L``.
+The function's ``L`` is not known here; it is assumed to be ``max(1, |theta_j|)`` for
+coordinate ``j``, and the default steps are ε^(1/3) resp. ε^(1/4) times that.
 
-The scale of coordinate ``j`` is taken to be ``max(1, |theta_j|)``, as in the default
-steps, and a step ``h`` is refused where no central difference can be meaningful:
+A step given explicitly is checked against the same assumed scale, as a guard against
+steps that are absurd for it (1e10, 1e300, 1e-20):
 
-* ``h < ε · max(1, |theta_j|)`` (ε = 2.2e-16, machine epsilon) is too small: the points
-  ``theta_j ± h`` differ from ``theta_j`` by at most a few units in the last place (or not
-  at all: ``theta_j + h == theta_j``), so the relative round-off error ε · scale / h of a
-  difference quotient is 1 or more: the result is all rounding error (typically exact
-  zeros);
-* ``h > max(1, |theta_j|)`` is too large: the relative truncation error grows like
-  (h / scale)², so beyond the coordinate's own scale the quotient is the average slope over
-  a range wider than the point, not a derivative at it (a step of 1e10 turns a curvature
-  of -1 into -1e-10).
+* ``h < ε · max(1, |theta_j|)`` is refused as too small. For ``|theta_j| >= 1`` the points
+  ``theta_j ± h`` then lie within two units in the last place of ``theta_j`` (or on
+  it), so the step actually taken is mostly rounding. For ``|theta_j| < 1`` they may be
+  exact (``0 ± 1e-20`` is), but a function that changes on the scale
+  ``max(1, |theta_j|)``, with rounding errors as above, changes over ``2 h`` by no more
+  than the rounding error of its values, so the quotient is all rounding error (a
+  function computed more precisely, like ``-t`` or ``tanh t`` near 0, could still give a
+  good quotient; the guard refuses the step all the same).
+* ``h > max(1, |theta_j|)`` is refused as too large: for a function that changes on that
+  scale, ``theta_j ± h`` lie farther apart than the scale, and the quotient is an average
+  slope over that range, not a derivative at ``theta_j`` (a step of 1e10 turns the
+  curvature -1 of ``-log cosh`` at 0 into -1e-10).
 
-Between the two, the error curve's round-off side is left to show (for second differences
-of the log density the rounding dominates from ``h`` below about ``sqrt(ε) · scale``).
+The guards cannot know the function's actual scale. One that changes much faster than
+``max(1, |theta_j|)`` needs smaller steps than the defaults, and an accepted step is no
+promise of an accurate answer; one that changes much more slowly would allow larger steps
+than the upper bound admits (a central difference of a linear gradient is exact for any
+``h``), and is best given coordinates rescaled to order 1.
+
+Between the bounds the error is left for :func:`fd_step_sweep` to show. For a central
+difference of a gradient, rounding outweighs truncation below about ε^(1/3) ·
+``max(1, |theta_j|)`` and swamps the estimate only near the lower bound ε ·
+``max(1, |theta_j|)``. For the second differences of the log density it outweighs
+truncation below about ε^(1/4) · ``max(1, |theta_j|)``, and swamps the estimate already
+from about sqrt(ε) · ``max(1, |theta_j|)`` down, at steps the lower bound still accepts.
 """
 
 from __future__ import annotations
@@ -36,21 +55,23 @@ _EPS = np.finfo(float).eps
 
 
 def _check_step_size(theta: np.ndarray, h: np.ndarray) -> None:
-    """Refuse a step too small or too large for its coordinate (see the module docstring)."""
+    """Refuse a step too small or too large for the scale ``max(1, |theta_j|)`` that the finite
+    differences assume for coordinate ``j`` (see the module docstring)."""
     scale = np.maximum(1.0, np.abs(theta))
     for j in range(theta.size):
+        assumed = f"the scale max(1, |theta[{j}]|) = {scale[j]:g} these finite differences assume"
         if theta[j] + h[j] == theta[j] or theta[j] - h[j] == theta[j]:
             reason = f"theta[{j}] ± h rounds to theta[{j}] itself in floating point"
         elif h[j] < _EPS * scale[j]:
             reason = (
-                f"it is below eps * max(1, |theta[{j}]|) = {_EPS * scale[j]:.3g}, so the difference "
-                f"quotient would be all rounding error"
+                f"it is below eps * max(1, |theta[{j}]|) = {_EPS * scale[j]:.3g}: for a function that "
+                f"changes on {assumed}, the quotient would be all rounding error"
             )
         elif h[j] > scale[j]:
             raise ValueError(
-                f"step {h[j]:g} is too large for theta[{j}] = {theta[j]:g}: it exceeds the coordinate's "
-                f"scale max(1, |theta[{j}]|) = {scale[j]:g}, so theta[{j}] ± h is not near theta[{j}] "
-                f"and the difference quotient is no derivative there"
+                f"step {h[j]:g} is too large for theta[{j}] = {theta[j]:g}: it is larger than {assumed}; "
+                f"for a function that changes on that scale, theta[{j}] ± h is not near theta[{j}] and the "
+                f"quotient would be no derivative there (rescale theta if the function changes more slowly)"
             )
         else:
             continue
@@ -118,9 +139,10 @@ def fd_hessian(gradient: Callable[[np.ndarray], np.ndarray], theta, step=None) -
         Where to evaluate the Hessian.
     step : float or array_like of shape (d,), optional
         The steps ``h``; default ``eps**(1/3) * max(1, |theta_j|)``. A step must lie
-        between ``eps * max(1, |theta_j|)`` and ``max(1, |theta_j|)``: outside, a
-        difference quotient is all rounding error or no derivative at all (see the module
-        docstring).
+        between ``eps * max(1, |theta_j|)`` and ``max(1, |theta_j|)``: outside, for a
+        gradient that changes on the scale ``max(1, |theta_j|)`` assumed here, a
+        difference quotient would be all rounding error or no derivative at all (see the
+        module docstring; rescale ``theta`` if the gradient's scale is very different).
 
     Returns
     -------
@@ -172,7 +194,9 @@ def fd_hessian_from_log_density(log_density: Callable[[np.ndarray], float], thet
     step : float or array_like of shape (d,), optional
         The steps ``h``; default ``eps**(1/4) * max(1, |theta_j|)``. A step must lie
         between ``eps * max(1, |theta_j|)`` and ``max(1, |theta_j|)``, as for
-        :func:`fd_hessian`; here rounding dominates already from about
+        :func:`fd_hessian`. Within those bounds, for a log density that changes on the
+        assumed scale ``max(1, |theta_j|)``, rounding outweighs truncation below about the
+        default step and leaves only rounding error from about
         ``sqrt(eps) * max(1, |theta_j|)`` down.
 
     Returns

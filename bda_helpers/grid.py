@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 import numpy as np
-from scipy.special import logsumexp
 
 from ._piecewise import segment_cdf, segment_quantile
 from ._validation import read_only
@@ -26,9 +25,9 @@ __all__ = ["EdgeMass", "GridPosterior"]
 
 _DEFAULT_NAMES = ("theta[0]", "theta[1]")
 
-#: The smallest floating-point spacing (ulp) tolerated at a log density's largest value: the
-#: normalised masses are off by about that much, relatively. Values beyond about 4.5e9 in
-#: magnitude have a coarser spacing.
+#: The largest floating-point spacing (ulp) tolerated at a log density's largest value: the
+#: log density is rounded to that spacing, so the masses exp(value - max) are off by about that
+#: much, relatively. Values of 2**33 ≈ 8.6e9 or more in magnitude have a coarser spacing.
 _LOG_RESOLUTION = 1e-6
 
 
@@ -116,12 +115,13 @@ def _normalise(values: np.ndarray) -> np.ndarray:
     if np.spacing(abs(top)) > _LOG_RESOLUTION:
         raise ValueError(
             f"the log density reaches {top:.4g} on the grid, too large in magnitude for floating point: "
-            f"values that big are resolved only to ±{np.spacing(abs(top)):.2g}, so their differences (the "
-            "posterior's shape) are lost; subtract a constant inside the log density, or check it for an "
-            "overflow"
+            f"values that big are resolved only to ±{np.spacing(abs(top)):.2g}, so the masses, exp of "
+            "their differences, would be off by about that much relatively; subtract a constant inside "
+            "the log density, or check it for an overflow"
         )
-    with np.errstate(over="ignore"):  # a value near -1.8e308 minus the normaliser is -inf: mass 0
-        return np.exp(values - logsumexp(values))
+    with np.errstate(over="ignore"):  # a value near -1.8e308 minus the maximum is -inf: mass 0
+        weights = np.exp(values - top)
+    return weights / weights.sum()  # the largest weight is 1, so the sum is at least 1
 
 
 @dataclass(frozen=True)

@@ -4,15 +4,22 @@ Each iteration evaluates the gradient ``g`` and the Hessian ``H``, solves ``A d 
 with ``A = -H`` for the Newton step ``d``, stops if the point is a mode, and otherwise
 takes the step. Two guards sit beside the step. Where ``A`` is not positive definite (a
 non-concave region) it is shifted, ``A + mu I``, until it is, which turns the step into an
-ascent direction. When the log density is supplied, the step is then halved until the log
-density rises by at least a small fraction of the rise the step predicts (Armijo's
-sufficient-increase condition), so the method neither overshoots nor creeps along by steps
-that barely help.
+ascent direction. When the log density is supplied, the step is then halved until it
+passes Armijo's sufficient-increase condition: the log density must rise by at least
+``1e-4`` of the rise ``g @ step`` the gradient predicts for the step, less a rounding
+allowance of ``1e-12 * max(1, |f|)`` (so an accepted step may lower the log density by up
+to that allowance). The condition refuses a step only if it gains less than 0.01 % of its
+predicted rise: it stops steps that overshoot so far that the log density falls or barely
+moves, but it accepts a step that gains little more than that (an overshoot to about the
+same height on the far side of the mode, say), and it never refuses a step for being
+short. What keeps the steps long is that the halving starts from the full Newton step and
+stops at the first step that passes.
 
 Convergence needs a gradient norm below ``tol``, a negative definite Hessian and a Newton
-step that has shrunk, so a saddle point, a minimum or a ridge running off to infinity is
-reported as a failure, never returned as a mode. A Hessian that is not symmetric is
-refused: it is the Hessian of no function, so it is a mistake in the code that computes it.
+step that has shrunk, so a saddle point, a minimum, or a ridge running off to infinity
+(where the Hessian may underflow to zero) is reported as a failure, never returned as a
+mode. A Hessian that is not symmetric is refused: it is the Hessian of no function, so it
+is a mistake in the code that computes it.
 """
 
 from __future__ import annotations
@@ -29,26 +36,34 @@ from ._validation import check_int
 __all__ = ["ConvergenceError", "NewtonResult", "NewtonTrace", "newton"]
 
 #: Armijo's constant: a step must raise the log density by at least this fraction of the rise
-#: ``scale * g @ d`` that the gradient predicts for it. Small, so that a good Newton step
-#: (which achieves about half of ``g @ d`` near the mode) always passes.
+#: ``scale * g @ d`` that the gradient predicts for it (less the :data:`ROUNDING` allowance).
+#: Small, so that a good Newton step (which achieves about half of ``g @ d`` near the mode)
+#: always passes; it refuses overshooting steps, not short ones.
 SUFFICIENT_INCREASE = 1e-4
 
-#: Rounding allowance of the log density, relative to its size: near the mode the rise of a
-#: step (~ ``g @ d / 2``) falls below the rounding error of the log density itself, and
-#: without this allowance rounding would reject good steps and stall Newton there.
+#: Rounding allowance of the log density, relative to ``max(1, |f|)``: near the mode the rise
+#: of a step (~ ``g @ d / 2``) falls below the rounding error of the log density itself, and
+#: without this allowance rounding would reject good steps and stall Newton there. So an
+#: accepted step may lower the log density by up to ``ROUNDING * max(1, |f|)``.
 ROUNDING = 1e-12
 
 #: Backtracking gives up when the step has been halved below this fraction of a Newton step.
 SMALLEST_SCALE = 1e-12
 
-#: Largest asymmetry ``|H[i, j] - H[j, i]|`` accepted, relative to the largest ``|H|`` entry.
-#: Rounding leaves a few eps times the size of the terms summed (1e-8 is 4.5e7 eps, room for
-#: long sums with cancellation); a mistake (a wrong sign, a missing or transposed term) leaves
-#: an asymmetry of the order of the entries themselves. A finite-difference Hessian should come
-#: from ``fd_hessian``, which symmetrises it: the raw Jacobian of a gradient is asymmetric by
-#: its finite-difference error, about 1e-11 of the entries on the bioassay model but 1e-9 and
-#: more where the Hessian is small.
-SYMMETRY_TOLERANCE = 1e-8
+#: Largest asymmetry ``|H[i, j] - H[j, i]|`` accepted, relative to the scale of that pair of
+#: entries, ``max(sqrt(|H[i, i] H[j, j]|), |H[i, j]|, |H[j, i]|)``. Each pair is measured
+#: against its own scale, not against the largest entry of ``H``, so that a large entry
+#: elsewhere cannot hide a mistake: in ``[[-1e9, 1], [-1, -1]]`` the wrong sign is 2e-9 of
+#: the largest entry but 6e-5 of its pair's scale ``sqrt(1e9)``. Rounding leaves a few eps
+#: times the size of the terms summed; a mistake (a wrong sign, a missing or transposed term)
+#: leaves an asymmetry of the order of the entries themselves. The tolerance also admits the
+#: raw finite-difference Jacobian of a gradient (``fd_jacobian``; ``fd_hessian`` symmetrises
+#: it), asymmetric by its finite-difference error: on the bioassay model about 1e-10 of the
+#: pair's scale near the mode, 4e-8 at (-5, 40) and up to 3e-7 far in the tails, e.g. at
+#: (10, 0), where the curvature is small against the rounding of the gradient.
+SYMMETRY_TOLERANCE = 1e-6
+
+_EPS = np.finfo(float).eps
 
 
 class ConvergenceError(RuntimeError):
@@ -176,15 +191,22 @@ def _log_density_value(log_density: Callable | None, theta: np.ndarray) -> float
 def _check_symmetric(hess: np.ndarray, iteration: int, theta: np.ndarray) -> None:
     """Refuse a Hessian whose asymmetry is more than rounding (see :data:`SYMMETRY_TOLERANCE`)."""
     asymmetry = np.abs(hess - hess.T)
-    if asymmetry.max() <= SYMMETRY_TOLERANCE * np.abs(hess).max():
+    # The scale of pair (i, j): sqrt(|H_ii H_jj|) bounds |H_ij| in a definite matrix (Cauchy-Schwarz),
+    # and |H_ij|, |H_ji| themselves take over where it does not (a saddle, a zero diagonal).
+    diagonal = np.sqrt(np.abs(np.diag(hess)))
+    pair_scale = np.maximum(np.outer(diagonal, diagonal), np.maximum(np.abs(hess), np.abs(hess.T)))
+    # + tiny: below the smallest normal float, subnormal rounding leaves no relative precision.
+    excess = asymmetry - (SYMMETRY_TOLERANCE * pair_scale + np.finfo(float).tiny)
+    if excess.max() <= 0.0:
         return
-    i, j = np.unravel_index(np.argmax(asymmetry), asymmetry.shape)
+    i, j = np.unravel_index(np.argmax(excess), excess.shape)
     i, j = min(i, j), max(i, j)
     upper, lower = float(hess[i, j]) + 0.0, float(hess[j, i]) + 0.0  # + 0.0: no "-0.0" in the message
     raise ValueError(
         f"hessian is not symmetric at iteration {iteration}, theta={brief(theta)}: "
-        f"H[{i}, {j}]={upper!r} but H[{j}, {i}]={lower!r} (a Hessian is symmetric; "
-        f"differences up to {SYMMETRY_TOLERANCE:g} of its largest entry pass as rounding)"
+        f"H[{i}, {j}]={upper!r} but H[{j}, {i}]={lower!r} (a Hessian is symmetric; differences up to "
+        f"{SYMMETRY_TOLERANCE:g} of max(sqrt(|H[{i}, {i}] H[{j}, {j}]|), |H[{i}, {j}]|, |H[{j}, {i}]|) "
+        f"= {float(pair_scale[i, j]):.3g} pass as rounding)"
     )
 
 
@@ -234,6 +256,56 @@ def _ascent_direction(grad: np.ndarray, hess: np.ndarray) -> tuple[np.ndarray, b
     raise np.linalg.LinAlgError("no shift made the negative Hessian positive definite with a finite step")
 
 
+def _not_a_mode_message(theta: np.ndarray, hess: np.ndarray) -> str:
+    """Why a point where the gradient vanishes but ``-H`` is not positive definite is no mode."""
+    eigenvalues = np.linalg.eigvalsh(hess)
+    largest = np.max(np.abs(eigenvalues))
+    start = f"Newton stopped where the gradient vanishes, theta={brief(theta)}, but the Hessian there is"
+    if np.min(np.abs(eigenvalues)) > hess.shape[0] * _EPS * largest:
+        return (
+            f"{start} not negative definite (eigenvalues {brief(eigenvalues)}): a saddle or a minimum, "
+            "not a mode"
+        )
+    # Singular to rounding (numpy's matrix_rank tolerance), or zero: flat in some direction.
+    what = "zero" if largest == 0.0 else "numerically singular"
+    return (
+        f"{start} {what}, not negative definite (eigenvalues {brief(eigenvalues)}): a saddle, a minimum "
+        f"or a flat ridge, or a log density that keeps rising towards infinity (e.g. separated data, "
+        f"whose Hessian underflows far out); not a mode"
+    )
+
+
+def _iteration_limit_message(trace: NewtonTrace, tol: float, direction_norm: float, guarded: bool) -> str:
+    """Why Newton stopped after ``max_iter`` steps, and what its last steps suggest.
+
+    The last ``m <= 10`` steps taken are read: steps that shrank to less than half suggest
+    more iterations may converge; at least 5 steps that did not shrink, each taking ``theta``
+    farther from 0, and together mostly outwards, suggest a log density with no finite
+    maximum. Anything else is reported as it is, without a diagnosis.
+    """
+    k = trace.theta.shape[0] - 1
+    theta, m = trace.theta[-1], min(10, k)
+    message = (
+        f"Newton did not converge in max_iter={k} iterations: at theta={brief(theta)} the gradient "
+        f"norm is {trace.grad_norm[-1]:.3g} (tol={tol:g}) and the next step has length {direction_norm:.3g}"
+    )
+    steps, norms = trace.step_norm[-m:], np.linalg.norm(trace.theta[-m - 1 :], axis=1)
+    if steps[-1] < 0.5 * steps[0]:
+        shrank = f"the last {m} steps shrank from {steps[0]:.3g} to {steps[-1]:.3g}"
+        return f"{message}; {shrank}, so a larger max_iter may reach a mode"
+    if m < 5:
+        return f"{message}; too few steps ({m}) to tell where the iterates are heading"
+    if np.all(np.diff(norms) > 0) and norms[-1] - norms[0] >= 0.5 * steps.sum():
+        unguarded = "" if guarded else ", or steps that overshoot because no log_density guards them"
+        return (
+            f"{message}; over the last {m} steps |theta| grew from {norms[0]:.3g} to {norms[-1]:.3g} by "
+            f"steps that did not shrink: iterates that keep moving away suggest a log density with no "
+            f"finite maximum (e.g. separable logistic data){unguarded}"
+        )
+    guard = "" if guarded else " (pass log_density to guard the steps)"
+    return f"{message}; the last {m} steps did not shrink, but they do not keep moving away either{guard}"
+
+
 def _backtrack(log_density, theta, value, grad, direction) -> tuple[float, float] | None:
     """Halve the step until it raises the log density enough: the scale and the new value.
 
@@ -274,16 +346,18 @@ def newton(
     hessian : callable
         ``hessian(theta) -> array of shape (d, d)``, its Hessian (analytic, or e.g.
         ``lambda t: fd_hessian(gradient, t)``, which is symmetrised). It must be symmetric:
-        an entry may differ from its mirror image by rounding only, at most ``1e-8`` times
-        the largest entry.
+        ``H[i, j]`` may differ from ``H[j, i]`` by rounding only, at most ``1e-6`` times
+        ``max(sqrt(|H[i, i] H[j, j]|), |H[i, j]|, |H[j, i]|)``.
     theta0 : array_like, shape (d,)
         Starting point.
     log_density : callable, optional
         ``log_density(theta) -> float`` (or a 0-d array). When given, it is recorded in the
         trace and every step is halved until the log density rises by at least ``1e-4``
-        of the rise the gradient predicts for the step (Armijo backtracking, allowing for
-        rounding error of 1e-12 relative near the mode), which keeps the method from
-        overshooting on non-concave targets and from creeping by steps that barely help.
+        of the rise the gradient predicts for the step, less a rounding allowance of
+        ``1e-12 * max(1, |f|)`` (Armijo backtracking). That refuses steps that overshoot
+        so far that they gain less than 0.01 % of their predicted rise; it never refuses
+        a short step, and an accepted step may lower the log density by up to the
+        allowance. Starting each halving from the full Newton step keeps the steps long.
     tol : float, default 1e-10
         Stop when the Euclidean norm of the gradient is at most ``tol``, the Hessian is
         negative definite and the next Newton step is shorter than
@@ -305,9 +379,13 @@ def newton(
         entries).
     ConvergenceError
         If a gradient or Hessian is not finite, no step increases the log density, the
-        point where the gradient vanishes is not a maximum (a saddle or a minimum), or the
-        iteration limit is reached (as on separable logistic data, whose log density rises
-        forever along a ridge).
+        Hessian where the gradient vanishes is not negative definite (a saddle or a
+        minimum; or, where it is numerically singular or zero, also a flat ridge or a log
+        density that keeps rising towards infinity, as on separated logistic data, whose
+        Hessian underflows far out), or the iteration limit is reached. That last message
+        also says what the last steps suggest: steps that shrank, that more iterations may
+        converge; at least 5 steps that did not shrink and keep moving away, a log density
+        with no finite maximum (as on separable logistic data).
 
     Examples
     --------
@@ -339,20 +417,12 @@ def newton(
         grad_norm, direction_norm = np.linalg.norm(grad), np.linalg.norm(direction)
         if grad_norm <= tol:  # stop on the tolerance, at a maximum only
             if shifted:
-                record.fail(
-                    f"Newton stopped where the gradient vanishes, theta={brief(theta)}, but "
-                    f"the Hessian there is not negative definite (eigenvalues "
-                    f"{brief(np.linalg.eigvalsh(hess))}): a saddle or a minimum, not a mode"
-                )
+                record.fail(_not_a_mode_message(theta, hess))
             if direction_norm <= np.sqrt(tol) * (1.0 + np.linalg.norm(theta)):
                 return NewtonResult(mode=theta, hessian=hess, n_iter=k, trace=record.trace())
         if k == max_iter:
             record.fail(
-                f"Newton did not converge in max_iter={max_iter} iterations: at "
-                f"theta={brief(theta)} the gradient norm is {grad_norm:.3g} (tol={tol:g}) "
-                f"and the next step has length {direction_norm:.3g}; steps that "
-                f"do not shrink suggest a log density with no finite maximum (e.g. "
-                f"separable logistic data)"
+                _iteration_limit_message(record.trace(), tol, direction_norm, log_density is not None)
             )
         scale = 1.0
         if log_density is not None:  # guard: backtrack until the step raises f enough (Armijo)

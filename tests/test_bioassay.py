@@ -500,7 +500,10 @@ def test_check_proper_names_the_separation(ref, x, n, y, message):
     with pytest.raises(ImproperPosteriorError, match=message) as error:
         bioassay.check_proper(data)
     assert isinstance(error.value, ValueError)
-    assert "has no finite mode" in str(error.value) and "prior=NormalPrior(...)" in str(error.value)
+    message = str(error.value)
+    one_dose = np.unique(data.x).size == 1
+    assert ("no unique mode" if one_dose else "has no finite mode") in message
+    assert "prior=NormalPrior(...)" in message
     assert bioassay.check_proper(data, NormalPrior(mean=[0.0, 0.0], cov=np.eye(2))) is None
 
 
@@ -556,3 +559,29 @@ def test_separated_data_have_no_finite_mode(ref):
     y = np.array([0, 0, 5, 5])
     steeper = [ref.log_likelihood(0.175 * t, t, y=y) for t in (1.0, 10.0, 100.0, 1000.0)]
     assert np.all(np.diff(steeper) > 0) and steeper[-1] > -1e-12
+
+
+def test_the_log_beta_fit_accepts_a_falling_curve_that_the_flat_prior_cannot(ref):
+    """Deaths only at the low doses separate the data with beta -> -inf: improper in (alpha, beta),
+    but on beta > 0 the log posterior falls in every direction, so the (alpha, log beta) fit exists.
+    Its mode is checked against scipy's root of the reference score in (alpha, log beta)."""
+    falling = BioassayData(x=ref.X, n=ref.N, y=[5, 5, 0, 0])
+    with pytest.raises(ImproperPosteriorError, match="only deaths below"):
+        bioassay.laplace_fit(falling)
+    fit = bioassay.laplace_fit_log_beta(falling)
+
+    def score(phi):
+        alpha, beta = phi[0], np.exp(phi[1])
+        residual = falling.y - falling.n * special.expit(alpha + beta * falling.x)
+        return [residual.sum(), beta * (residual @ falling.x) + 1.0]
+
+    root = optimize.root(score, fit.mode, tol=1e-13)
+    assert root.success and np.allclose(fit.mode, root.x, atol=1e-6)
+    rising = BioassayData(x=ref.X, n=ref.N, y=[0, 0, 5, 5])
+    for improper in (
+        rising,
+        BioassayData(x=ref.X, n=ref.N, y=[0, 0, 0, 0]),
+        BioassayData(x=[0.2, 0.2], n=[5, 5], y=[1, 3]),
+    ):
+        with pytest.raises(ImproperPosteriorError):
+            bioassay.laplace_fit_log_beta(improper)

@@ -212,7 +212,8 @@ BAD_STEPS = [
         "huge",
         [0.0],
         1e10,
-        r"step 1e\+10 is too large for theta\[0\] = 0: it exceeds .*max\(1, \|theta\[0\]\|\) = 1",
+        r"step 1e\+10 is too large for theta\[0\] = 0: it is larger than the scale "
+        r"max\(1, \|theta\[0\]\|\) = 1 these finite differences assume",
     ),
     ("astronomical", [0.0], 1e300, r"step 1e\+300 is too large for theta\[0\]"),
     (
@@ -225,7 +226,8 @@ BAD_STEPS = [
         "all rounding",
         [0.0],
         1e-20,
-        r"step 1e-20 is too small for theta\[0\] = 0: it is below eps .* all rounding",
+        r"step 1e-20 is too small for theta\[0\] = 0: it is below eps .*for a function that changes on "
+        r"the scale max\(1, \|theta\[0\]\|\) = 1 these finite differences assume, .* all rounding",
     ),
     ("large theta", [1e6], 1e-11, r"step 1e-11 is too small for theta\[0\] = 1e\+06: theta\[0\] ± h rounds"),
     ("beyond a large theta", [-1e6], 2e6, r"too large for theta\[0\] = -1e\+06: .* = 1e\+06"),
@@ -273,3 +275,47 @@ def test_the_notebook_sweeps_still_run_over_every_step(data, posterior_mode):
     assert (
         from_density.errors[-1] > 1.0
     )  # at 1e-10 second differences are all rounding, as the notebook shows
+
+
+# --- the bounds are guards for an assumed scale, not facts about every function --------------------
+
+
+def test_the_step_bounds_refuse_steps_that_would_suit_a_linear_gradient():
+    # g(t) = -t: at theta = 0 the points 0 +- 1e-20 are exact, and a central difference of a
+    # linear function is exact for any step, small or large (written out here) ...
+    assert 0.0 + 1e-20 != 0.0
+    assert (-1e-20 - 1e-20) / (2 * 1e-20) == -1.0
+    assert (-10.0 - 10.0) / (2 * 10.0) == -1.0
+    # ... yet both steps are refused: the message names the scale the guard assumes.
+    for step, words in [(1e-20, "too small"), (10.0, "too large")]:
+        with pytest.raises(
+            ValueError,
+            match=rf"step {step:g} is {words} for theta\[0\] = 0: .*the scale max\(1, \|theta\[0\]\|\) = 1 "
+            r"these finite differences assume",
+        ):
+            fd_hessian(lambda t: -t, [0.0], step=step)
+
+
+def test_below_the_lower_bound_a_function_of_the_assumed_scale_gives_all_rounding():
+    # -log cosh t is computed from terms of size log 2 ~ 1: at theta = 0 the points +-1e-20 are
+    # exact, but its values there round to the value at 0, so the second difference is 0, not -1.
+    values = [log_cosh_density([t]) for t in (1e-20, 0.0, -1e-20)]
+    assert values[0] == values[1] == values[2]
+
+
+@pytest.mark.parametrize("theta", [0.5, 1.0, 3.0])
+def test_at_sqrt_eps_steps_second_differences_are_noise_but_gradient_differences_are_not(theta):
+    # The module's claim: for -log cosh (scale ~1), second differences of the log density are
+    # swamped by rounding from about sqrt(eps) * max(1, |theta|) down (measured: relative error
+    # 0.27, 1.4 and 1.0), while central differences of the gradient are still accurate there
+    # (measured: at most 7e-8); at the default steps both are (measured: at most 1.5e-7, 4.4e-11).
+    exact = -1.0 / np.cosh(theta) ** 2
+    h = np.sqrt(EPS) * max(1.0, abs(theta))
+
+    def relative_error(value):
+        return abs(value[0, 0] - exact) / abs(exact)
+
+    assert relative_error(fd_hessian_from_log_density(log_cosh_density, [theta], step=h)) > 0.1
+    assert relative_error(fd_hessian(log_cosh_gradient, [theta], step=h)) < 1e-6
+    assert relative_error(fd_hessian_from_log_density(log_cosh_density, [theta])) < 1e-6
+    assert relative_error(fd_hessian(log_cosh_gradient, [theta])) < 1e-9

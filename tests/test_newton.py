@@ -196,7 +196,8 @@ def test_separable_logistic_data_hit_the_iteration_limit(max_iter, with_log_dens
         ConvergenceError, match=rf"did not converge in max_iter={max_iter} iterations"
     ) as info:
         newton(model.gradient, model.hessian, [0.0, 0.0], log_density=log_density, max_iter=max_iter)
-    assert "no finite maximum" in str(info.value)
+    assert "keep moving away suggest a log density with no finite maximum" in str(info.value)
+    assert ("no log_density guards them" in str(info.value)) != with_log_density
     assert isinstance(info.value, RuntimeError)
     trace = info.value.trace
     assert trace.theta.shape == (max_iter + 1, 2)
@@ -206,6 +207,58 @@ def test_separable_logistic_data_hit_the_iteration_limit(max_iter, with_log_dens
     assert np.all(trace.step_norm[-5:] > 0.5)
     if with_log_density:
         assert np.all(np.diff(trace.log_density) > 0)
+
+
+@pytest.mark.parametrize("with_log_density", [False, True])
+def test_separated_data_stop_where_the_hessian_underflows_and_say_so(with_log_density):
+    # Deaths at the two higher doses only: the likelihood rises towards 1 as the curve steepens.
+    # Newton follows it out to about (52, 298), where the gradient and the Hessian have both
+    # underflowed to ~1e-16: a point that is neither a saddle nor a minimum.
+    data = BioassayData(x=[-0.86, -0.30, -0.05, 0.73], n=[5, 5, 5, 5], y=[0, 0, 5, 5])
+    model = bioassay.model_functions(data)
+    log_density = model.log_density if with_log_density else None
+    with pytest.raises(ConvergenceError, match="the Hessian there is numerically singular") as info:
+        newton(model.gradient, model.hessian, [0.0, 0.0], log_density=log_density)
+    message = str(info.value)
+    assert "a log density that keeps rising towards infinity (e.g. separated data" in message
+    assert message.endswith("not a mode") and "a saddle or a minimum, not a mode" not in message
+    last = info.value.trace.theta[-1]
+    assert last[1] > 100  # far out along the ridge
+    assert np.abs(model.hessian(last)).max() < 1e-12
+
+
+def test_a_zero_hessian_where_the_gradient_vanishes_is_named():
+    # A constant log density: gradient and Hessian exactly zero everywhere.
+    with pytest.raises(ConvergenceError, match=r"the Hessian there is zero, not negative definite"):
+        newton(lambda t: np.zeros(2), lambda t: np.zeros((2, 2)), [1.0, 2.0])
+
+
+def test_steps_that_shrink_are_not_taken_for_a_log_density_without_a_maximum():
+    # f = -t^4: the Newton map is t -> 2 t / 3, so after 10 steps from 1 the iterate is (2/3)^10
+    # and the steps have shrunk by (2/3)^9; more iterations would converge (linearly).
+    with pytest.raises(ConvergenceError, match="did not converge in max_iter=10") as info:
+        newton(lambda t: -4 * t**3, lambda t: np.atleast_2d(-12 * t[0] ** 2), [1.0], max_iter=10)
+    message = str(info.value)
+    assert info.value.trace.theta[-1, 0] == pytest.approx((2 / 3) ** 10, rel=1e-12)
+    assert "shrank" in message and "a larger max_iter may reach a mode" in message
+    assert "no finite maximum" not in message
+
+
+def test_steps_that_swing_without_moving_away_are_not_taken_for_a_log_density_without_a_maximum():
+    # Without the log density the full steps on the Armijo target below swing from side to side
+    # at |t| ~ 1000 (its mode is at 0): the steps do not shrink, but the iterates do not recede.
+    with pytest.raises(ConvergenceError, match="did not converge in max_iter=100") as info:
+        newton(armijo_grad, armijo_hess, [1000.0])
+    message = str(info.value)
+    assert "do not keep moving away" in message and "pass log_density to guard the steps" in message
+    assert "no finite maximum" not in message
+
+
+def test_a_few_steps_towards_a_proper_mode_are_not_taken_for_a_log_density_without_a_maximum(ref):
+    # From (0, 0) the bioassay iterates move steadily outwards for 4 steps before converging.
+    with pytest.raises(ConvergenceError, match="did not converge in max_iter=3") as info:
+        newton(ref.gradient, ref.hessian, [0.0, 0.0], max_iter=3)
+    assert "too few steps (3)" in str(info.value) and "no finite maximum" not in str(info.value)
 
 
 def test_non_finite_gradient_at_the_start():
@@ -283,6 +336,34 @@ def test_sufficient_increase_turns_steps_that_barely_climb_into_convergence():
         newton(armijo_grad, armijo_hess, [1000.0])
 
 
+def test_sufficient_increase_accepts_a_full_step_that_gains_little():
+    # From t = 50 the full Newton step lands at -50^3 / (2 + 50^2) = -49.96, on the far side of the
+    # mode and gaining only 4.0e-4 of the rise it predicts (written out here): above 1e-4, so it
+    # is taken whole. Armijo's condition asks for no more than that fraction, so the iterates
+    # swing from side to side and 3 iterations end as far from the mode as they began.
+    t, landed = 50.0, -(50.0**3) / (2 + 50.0**2)
+    ratio = (armijo_logf([landed]) - armijo_logf([t])) / (armijo_grad(np.array([t]))[0] * (landed - t))
+    assert 3e-4 < ratio < 5e-4
+    with pytest.raises(ConvergenceError, match="did not converge in max_iter=3") as info:
+        newton(armijo_grad, armijo_hess, [t], log_density=armijo_logf, max_iter=3)
+    trace = info.value.trace
+    assert trace.step_scale[1] == 1.0 and trace.theta[1, 0] == pytest.approx(landed, rel=1e-12)
+    assert np.all(np.abs(trace.theta[:, 0]) > 49.0)
+
+
+def test_an_accepted_step_may_lower_the_log_density_by_the_rounding_allowance():
+    # A quadratic with mode 1, started 1e-7 away, whose log density (like a rounded one) is 5e-13
+    # lower at the mode than at the start: within the allowance 1e-12 * max(1, |f|), so the full
+    # step is taken and the mode returned.
+    def log_density(t):
+        return 0.0 if t[0] > 1.0 + 5e-8 else -5e-13
+
+    result = newton(lambda t: -(t - 1.0), lambda t: np.array([[-1.0]]), [1.0 + 1e-7], log_density=log_density)
+    assert result.trace.step_scale[1] == 1.0
+    assert result.trace.log_density[1] < result.trace.log_density[0]
+    assert result.mode[0] == pytest.approx(1.0, abs=1e-15)
+
+
 # --- the log density may return a 0-d array ------------------------------------------------------
 
 
@@ -323,11 +404,13 @@ def test_hessian_that_turns_non_symmetric_after_a_step_is_refused_at_that_iterat
     assert "H[0, 2]=0.0 but H[2, 0]=0.5" in str(info.value)
 
 
-@pytest.mark.parametrize(("relative", "refused"), [(1e-12, False), (5e-9, False), (2e-8, True)])
+@pytest.mark.parametrize(("relative", "refused"), [(1e-12, False), (5e-7, False), (2e-6, True)])
 def test_round_off_asymmetry_passes_and_more_is_refused(relative, refused):
-    # Asymmetry relative to the largest entry (here 4): up to 1e-8 is rounding, beyond it a mistake.
+    # Asymmetry relative to the pair's scale max(sqrt(|H00 H11|), |H01|, |H10|) = sqrt(8) here:
+    # up to 1e-6 is rounding, beyond it a mistake.
     precision = np.array([[4.0, 1.0], [1.0, 2.0]])
-    skew = 4.0 * relative * np.array([[0.0, 0.5], [-0.5, 0.0]])  # H[0, 1] - H[1, 0] = 4 relative
+    scale = np.sqrt(4.0 * 2.0)
+    skew = scale * relative * np.array([[0.0, 0.5], [-0.5, 0.0]])  # H[0, 1] - H[1, 0] = scale * relative
     mu = np.array([0.5, -1.5])
 
     def run():
@@ -338,6 +421,39 @@ def test_round_off_asymmetry_passes_and_more_is_refused(relative, refused):
             run()
     else:
         assert np.allclose(run().mode, mu, rtol=0, atol=1e-10)
+
+
+def test_a_sign_error_beside_a_large_entry_is_refused():
+    # H[1, 0] has the wrong sign. Against the largest entry the asymmetry is 2 / 1e9 = 2e-9, which
+    # a tolerance of 1e-8 of the largest entry let pass; against its own pair's scale
+    # max(sqrt(1e9 * 1), 1, 1) = 3.2e4 it is 6e-5.
+    hess = np.array([[-1e9, 1.0], [-1.0, -1.0]])
+    assert abs(hess[0, 1] - hess[1, 0]) <= 1e-8 * np.abs(hess).max()
+    with pytest.raises(ValueError, match=r"not symmetric at iteration 0") as info:
+        newton(lambda t: hess @ t, lambda t: hess, [1.0, 1.0])
+    assert "H[0, 1]=1.0 but H[1, 0]=-1.0" in str(info.value)
+    assert "= 3.16e+04 pass as rounding" in str(info.value)
+
+
+def pair_asymmetry(hess):
+    """|H01 - H10| / max(sqrt(|H00 H11|), |H01|, |H10|), written out for a 2 x 2 matrix."""
+    scale = max(np.sqrt(abs(hess[0, 0] * hess[1, 1])), abs(hess[0, 1]), abs(hess[1, 0]))
+    return abs(hess[0, 1] - hess[1, 0]) / scale
+
+
+def test_a_raw_finite_difference_hessian_of_the_bioassay_passes_from_far_out(ref):
+    # At (-5, 40) the curvature is small (entries ~1e-5 to 5e-3, nearly singular), and the raw
+    # fd_jacobian is asymmetric by 2.2e-9 of its largest entry, 4.4e-8 of the pair's scale.
+    def raw_hessian(t):
+        return fd_jacobian(ref.gradient, t)
+
+    def log_density(t):
+        return float(ref.log_likelihood(t[0], t[1]))
+
+    assert 1e-9 < pair_asymmetry(raw_hessian(np.array([-5.0, 40.0]))) < 1e-7
+    assert pair_asymmetry(raw_hessian(ref.mode())) < 1e-9
+    result = newton(ref.gradient, raw_hessian, [-5.0, 40.0], log_density=log_density)
+    assert np.allclose(result.mode, ref.mode(), rtol=0, atol=1e-9)
 
 
 def test_an_unsymmetrised_finite_difference_hessian_is_accepted(ref):

@@ -425,7 +425,9 @@ def test_an_improper_target_is_refused(target, family, seed):
     (3e4, 4e4)), or a trial q's draws overflowed; both must end in ImproperTargetError, whose ELBOs
     rise at every step of the move that shows it."""
     log_density, gradient, start = IMPROPER[target]
-    with pytest.raises(ImproperTargetError, match=r"keeps rising.*the target looks improper") as caught:
+    with pytest.raises(
+        ImproperTargetError, match=r"keeps rising.*no maximum of the ELBO was found.*target is improper"
+    ) as caught:
         gaussian_vi(log_density, gradient, start, family=family, rng=np.random.default_rng(seed))
     elbos = np.array(caught.value.elbos)
     assert elbos.shape == (4,) and np.all(np.diff(elbos) > 1e-3)
@@ -440,6 +442,33 @@ def test_the_no_deaths_target_looks_like_a_converged_fit_without_the_check(monke
     fit = gaussian_vi(log_density, gradient, start, rng=np.random.default_rng(0))
     assert "CONVERGENCE" in fit.message and fit.max_gradient < 1e-3
     assert fit.mean[0] < -1e4 and np.all(fit.sd > 1e3)
+
+
+def test_the_improper_target_message_says_what_the_rises_show_and_what_they_do_not():
+    log_density, gradient, start = IMPROPER["no deaths"]
+    with pytest.raises(ImproperTargetError) as caught:
+        gaussian_vi(log_density, gradient, start, rng=np.random.default_rng(0))
+    message = str(caught.value)
+    assert "not the ELBO's maximum along this move (at most a local one)" in message
+    assert "Most often the target is improper" in message
+    assert "the optimiser stopped short of a maximum, and another start may reach one" in message
+
+
+def test_a_slowly_rising_improper_target_goes_undetected_as_documented():
+    """The known gap in the check (module notes): p ∝ 1 / (1 + |θ|) is improper (∫ p diverges
+    like 2 log R), but its ELBO tends to a finite supremum as q widens: with the mean at 0,
+    E[-log(1 + σ|z|)] + log σ + (1 + log 2π) / 2 → -E[log |z|] + (1 + log 2π) / 2 = 2.0541
+    (E log |z| = -(γ + log 2) / 2 for z ~ N(0, 1)). L-BFGS-B stops at an sd near 1e10, where
+    three doublings raise the ELBO by far less than 1e-3, and the fit is returned."""
+    supremum = (np.euler_gamma + np.log(2.0)) / 2 + 0.5 * (1 + np.log(2 * np.pi))
+    fit = gaussian_vi(
+        lambda theta: -np.log1p(np.abs(theta[:, 0])),
+        lambda theta: -np.sign(theta) / (1 + np.abs(theta)),
+        [0.0],
+        rng=np.random.default_rng(0),
+    )
+    assert fit.sd[0] > 1e8
+    assert fit.elbo == pytest.approx(supremum, abs=0.1)  # the base draws' own E log |z| differs
 
 
 def test_a_heavy_tailed_proper_target_is_not_mistaken_for_an_improper_one():

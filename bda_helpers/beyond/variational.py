@@ -37,16 +37,27 @@ A returned fit has passed three checks where the optimiser stopped:
   wrong gradient cannot pass off a point that is no optimum as one;
 * the ELBO does not keep rising as q moves on (else :class:`ImproperTargetError`): with its
   scale doubled, its spread along one column of ``L`` doubled, its mean's distance from the
-  start doubled, or its scale and that distance both, once, twice and three times. When
-  ``∫ p`` is infinite, e.g. for separated data under a flat prior, the ELBO may have no
-  maximum: q can keep widening or drifting along a direction in which ``p`` does not fall.
-  L-BFGS-B then stops far out, where the sample ELBO's gradient is small although the ELBO
-  rises again further on, or where q's draws overflow (then the same check runs at the best
-  q it reached).
+  start doubled, or its scale and that distance both, once, twice and three times. A rise
+  at all three steps of one move shows only that the stopping point is not the ELBO's
+  maximum along that move (at most a local one), so no maximum was found. Most often the
+  target is improper: when ``∫ p`` is infinite, e.g. for separated data under a flat prior,
+  the ELBO may have no maximum, as q can keep widening or drifting along a direction in
+  which ``p`` does not fall; L-BFGS-B then stops far out, where the sample ELBO's gradient
+  is small although the ELBO rises again further on, or where q's draws overflow (then the
+  same check runs at the best q it reached). But the rise does not prove the target
+  improper: for a proper one it means that the optimiser stopped short of a maximum (at a
+  local optimum, say).
 
-The checks see only what the ELBO sees: a mean-field q cannot stretch along a flat direction
-that is not an axis (``p`` depending on ``theta[0] - theta[1]`` alone, say), so its ELBO can
-have a maximum though the target is improper.
+The checks see only what the ELBO sees, and some improper targets pass them:
+
+* a mean-field q cannot stretch along a flat direction that is not an axis (``p``
+  depending on ``theta[0] - theta[1]`` alone, say), so its ELBO can have a maximum though
+  the target is improper;
+* an ELBO that approaches a finite supremum as q widens or moves off, rising ever more
+  slowly, is caught only while three doublings each raise it by more than 1e-3 nats. For
+  ``p ∝ 1 / (1 + |theta|)`` in one dimension (improper: ``∫ p`` diverges like a logarithm)
+  the ELBO tends to about 2.05 as the sd grows; L-BFGS-B stops at an sd of about 1e10,
+  where the rises are far below 1e-3, and that fit is returned.
 
 Examples
 --------
@@ -80,7 +91,7 @@ or flattens, so q drifts away and widens; the fit is refused.
 >>> gaussian_vi(no_deaths, no_deaths_gradient, [0.0, 0.0], rng=np.random.default_rng(0))  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
-bda_helpers.beyond.variational.ImproperTargetError: the ELBO keeps rising ... the target looks improper: ...
+bda_helpers.beyond.variational.ImproperTargetError: the ELBO keeps rising ... was found. Most often ...
 """
 
 from __future__ import annotations
@@ -155,11 +166,16 @@ class GradientMismatchError(ValueError):
 
 
 class ImproperTargetError(ValueError):
-    """The ELBO keeps rising as q moves on from where the optimiser stopped: it seems to have
-    no maximum, and the target looks improper (``∫ p`` is not finite).
+    """No maximum of the ELBO found along a simple move of q; most often an improper target.
 
-    A ``ValueError``, like other bad input: the fault lies in the target, and no other
-    start, iteration limit or number of base draws would give a fit.
+    From where the optimiser stopped, the ELBO rose at each of three successive doublings of
+    one move of q (see the module notes), so that point is not the ELBO's maximum along the
+    move, at most a local one. The usual cause is an improper target (``∫ p`` infinite),
+    whose ELBO may have no maximum at all; but the optimiser may also have stopped short of
+    a maximum of a proper target (at a local optimum, say), and then another start may give
+    a fit. Not every improper target is caught (module notes).
+
+    A ``ValueError``, like other bad input, because its usual cause lies in the target.
 
     Attributes
     ----------
@@ -482,10 +498,11 @@ def _check_bounded(
 ) -> None:
     """Raise :class:`ImproperTargetError` if the ELBO keeps rising as q moves on from ``params``.
 
-    At a maximum the first step of every move (:func:`_moves`) lowers the ELBO; the error needs
-    all three steps of one move to raise it, each by more than ``_RISE_TOL``. A step where
-    ``log p`` is not finite, or the draws overflow, ends that move. Costs ``d + 3`` ELBO
-    evaluations at a maximum.
+    At the ELBO's maximum every step of every move (:func:`_moves`) lowers it; the error needs
+    all three steps of one move to raise it, each by more than ``_RISE_TOL``, which shows that
+    ``params`` is not the maximum along that move (at most a local one). An ELBO that rises by
+    less goes unnoticed. A step where ``log p`` is not finite, or the draws overflow, ends that
+    move. Costs ``d + 3`` ELBO evaluations at a maximum.
     """
     mean, chol = objective.unpack(params)
     for what, steps in _moves(mean, chol, objective.unpack(start)[0]).items():
@@ -503,9 +520,11 @@ def _check_bounded(
             raise ImproperTargetError(
                 f"the ELBO keeps rising as q moves on from {where} (mean {_numbers(mean)}, "
                 f"sd {_numbers(np.sqrt(np.diag(chol @ chol.T)))}): from {elbos[0]:.6g} to "
-                f"{_numbers(elbos[1:])[1:-1]} with {what} once, twice and three times. So the ELBO "
-                "seems to have no maximum, and the target looks improper: its integral ∫ p is not "
-                "finite (as for separated data under a flat prior; a proper prior mends that)",
+                f"{_numbers(elbos[1:])[1:-1]} with {what} once, twice and three times. So that point is "
+                "not the ELBO's maximum along this move (at most a local one), and no maximum of the "
+                "ELBO was found. Most often the target is improper, its integral ∫ p infinite (as for "
+                "separated data under a flat prior; a proper prior mends that); for a proper target, "
+                "the optimiser stopped short of a maximum, and another start may reach one",
                 mean,
                 chol @ chol.T,
                 elbos,
@@ -589,7 +608,8 @@ def gaussian_vi(
         If ``rng`` is not a Generator, or ``n_base_draws`` or ``max_iter`` not an integer.
     GradientMismatchError, VIConvergenceError, ImproperTargetError
         If a check of the fit fails: ``gradient`` disagrees with ``log_density``, L-BFGS-B
-        did not converge, or the ELBO keeps rising as q moves on (an improper target).
+        did not converge, or the ELBO keeps rising along a move of q from where it stopped
+        (no maximum found; most often an improper target, see the module notes).
 
     Examples
     --------

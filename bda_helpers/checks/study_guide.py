@@ -352,8 +352,10 @@ def mode_log_beta(answer) -> CheckResult:
             (_laplace_alpha_beta().mode, "That is the mode in (α, β); the exercise works in (α, log β)."),
             ([fit.mode[0], np.exp(fit.mode[1])], "The second entry should be log β at the mode, not β."),
         ],
-        hint="Maximise log p(α, e^φ | y) + φ over (α, φ), e.g. with laplace() on the functions of "
-        "bioassay.model_functions_log_beta(data).",
+        hint="Maximise log p(α, e^φ | y) + φ over (α, φ), e.g. with model = "
+        "bioassay.model_functions_log_beta(data) and laplace(model.gradient, [0.0, 0.0], "
+        "hessian=model.hessian, log_density=model.log_density): from (0, 0) the Hessian is not negative "
+        "definite, and the log density lets Newton guard its steps.",
     )
 
 
