@@ -190,6 +190,8 @@ def _log_density_value(log_density: Callable | None, theta: np.ndarray) -> float
 
 def _check_symmetric(hess: np.ndarray, iteration: int, theta: np.ndarray) -> None:
     """Refuse a Hessian whose asymmetry is more than rounding (see :data:`SYMMETRY_TOLERANCE`)."""
+    if np.array_equal(hess, hess.T):  # analytic and symmetrised finite-difference Hessians: no work
+        return
     asymmetry = np.abs(hess - hess.T)
     # The scale of pair (i, j): sqrt(|H_ii H_jj|) bounds |H_ij| in a definite matrix (Cauchy-Schwarz),
     # and |H_ij|, |H_ji| themselves take over where it does not (a saddle, a zero diagonal).
