@@ -237,18 +237,18 @@ def _ascent_direction(grad: np.ndarray, hess: np.ndarray) -> tuple[np.ndarray, b
     and whether it was shifted; raises ``LinAlgError`` if no shift worked.
     """
     neg_hess = -hess
-    # The shift is in units of curvature; with a (near) zero Hessian, fall back on the
-    # gradient's size so the first shifted step has a length of order 1e3, not 1e300.
-    scale = max(np.max(np.abs(neg_hess)), np.linalg.norm(grad), 1e-12)
     shift = 0.0
     with np.errstate(over="ignore", invalid="ignore"):  # a shift or step too large for floats is refused
         for _ in range(60):
-            shifted = neg_hess + shift * np.eye(grad.size)
+            shifted = neg_hess if shift == 0.0 else neg_hess + shift * np.eye(grad.size)
             if not np.isfinite(shifted).all():
                 break
             try:
                 np.linalg.cholesky(shifted)  # succeeds exactly when `shifted` is positive definite
             except np.linalg.LinAlgError:
+                # The shift is in units of curvature; with a (near) zero Hessian, fall back on the
+                # gradient's size so the first shifted step has a length of order 1e3, not 1e300.
+                scale = max(np.max(np.abs(neg_hess)), np.linalg.norm(grad), 1e-12)
                 shift = max(2.0 * shift, 1e-3 * scale)
                 continue
             direction = np.linalg.solve(shifted, grad)
