@@ -341,9 +341,9 @@ def test_laplace_fit_is_the_reference_mode_and_inverse_information(data, ref):
 
 def test_grid_posterior_is_the_course_grid_normalised(data, ref):
     grid = bioassay.grid_posterior(data)
-    assert grid.mass.shape == (240, 360) and grid.names == ("alpha", "beta")
+    assert grid.mass.shape == (500, 1500) and grid.names == ("alpha", "beta")
     alpha, beta = grid.axis("alpha"), grid.axis("beta")
-    assert (alpha[0], alpha[-1], beta[0], beta[-1]) == (-4.0, 8.0, -10.0, 40.0)
+    assert (alpha[0], alpha[-1], beta[0], beta[-1]) == (-5.0, 12.0, -10.0, 100.0)
     log_mass = ref.log_likelihood(alpha[:, None], beta[None, :])
     expected = np.exp(log_mass - log_mass.max())
     assert grid.mass == pytest.approx(expected / expected.sum(), rel=1e-9, abs=1e-300)

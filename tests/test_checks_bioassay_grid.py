@@ -62,8 +62,8 @@ def test_truncated_grid_right_answers_pass_and_full_grid_values_are_named(grids,
 
 
 def test_the_checks_use_the_course_grid():
-    assert check._grid().axis("alpha").tolist() == np.linspace(-4.0, 8.0, 240).tolist()
-    assert check._grid().axis("beta").tolist() == np.linspace(-10.0, 40.0, 360).tolist()
+    assert check._grid().axis("alpha").tolist() == np.linspace(-5.0, 12.0, 500).tolist()
+    assert check._grid().axis("beta").tolist() == np.linspace(-10.0, 100.0, 1500).tolist()
     assert check.TRUNCATED_BETA == (-10.0, 20.0)
 
 
