@@ -70,6 +70,28 @@ def ensure_environment() -> None:
     STAMP.write_text(wanted + "\n")
 
 
+#: JupyterLab settings the course's environment starts from (a student can still change them in
+#: Settings): no "Would you like to get notified about official Jupyter news?" prompt and no
+#: update check on first open — the course works offline and pins its versions.
+LAB_OVERRIDES = {
+    "@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": False},
+}
+
+
+def quiet_jupyterlab() -> None:
+    """Write :data:`LAB_OVERRIDES` into the ``overrides.json`` of the JupyterLab installed in
+    ``.venv`` (its application settings folder), keeping any other setting already there."""
+    path = VENV / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
+    current = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    wanted = {
+        **current,
+        **{plugin: {**current.get(plugin, {}), **values} for plugin, values in LAB_OVERRIDES.items()},
+    }
+    if wanted != current:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(wanted, indent=2) + "\n", encoding="utf-8")
+
+
 def pip_install(requirements: str) -> None:
     """Install a requirements file into ``.venv`` (quick when everything is already there)."""
     pip = [str(PYTHON), "-m", "pip", "install", "--disable-pip-version-check", "--quiet"]
@@ -423,6 +445,7 @@ def main(argv: list[str]) -> int:
         return 2
     command, extra = argv[0], argv[1:]
     ensure_environment()
+    quiet_jupyterlab()
     if command == "lab":
         # Bound to localhost, token authentication on (Jupyter prints the URL with the token),
         # serving the repository and opening on the notebooks folder.

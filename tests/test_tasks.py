@@ -258,3 +258,26 @@ def test_the_tests_run_after_a_clean_lint(monkeypatch):
     calls = record_runs(monkeypatch)
     assert tasks.main(["test", "tests/test_grid.py"]) == 0
     assert calls == [*tasks.lint_commands([]), tasks.test_command(["tests/test_grid.py"])]
+
+
+def test_quiet_jupyterlab_turns_off_the_news_prompt_and_keeps_other_settings(tmp_path, monkeypatch):
+    monkeypatch.setattr(tasks, "VENV", tmp_path)
+    overrides = tmp_path / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
+    overrides.parent.mkdir(parents=True)
+    theme = {"@jupyterlab/apputils-extension:themes": {"theme": "JupyterLab Dark"}}
+    overrides.write_text(json.dumps(theme))
+    tasks.quiet_jupyterlab()
+    written = json.loads(overrides.read_text())
+    notification = written["@jupyterlab/apputils-extension:notification"]
+    assert notification == {"fetchNews": "false", "checkForUpdates": False}
+    assert written["@jupyterlab/apputils-extension:themes"] == theme["@jupyterlab/apputils-extension:themes"]
+    stamp = overrides.stat().st_mtime_ns
+    tasks.quiet_jupyterlab()  # already quiet: the file is left alone
+    assert overrides.stat().st_mtime_ns == stamp
+
+
+def test_quiet_jupyterlab_creates_the_settings_folder(tmp_path, monkeypatch):
+    monkeypatch.setattr(tasks, "VENV", tmp_path)
+    tasks.quiet_jupyterlab()
+    written = json.loads((tmp_path / "share" / "jupyter" / "lab" / "settings" / "overrides.json").read_text())
+    assert written["@jupyterlab/apputils-extension:notification"]["fetchNews"] == "false"

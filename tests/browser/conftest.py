@@ -57,10 +57,8 @@ LAB_SETTINGS = {
     },
     # The notebooks are only read: Lab marks them dirty when a kernel starts and would save them.
     "@jupyterlab/docmanager-extension/plugin.jupyterlab-settings": {"autosave": False},
-    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {
-        "fetchNews": "false",
-        "checkForUpdates": False,
-    },
+    # Nothing about news or updates: the course's environment sets that itself (tasks.py writes
+    # JupyterLab's overrides.json), and the tests check that a student's first open is quiet.
 }
 
 

@@ -8,7 +8,11 @@ would (untrusted, nothing executed: the committed outputs are shown) and checks 
   ``.vega-embed`` with a drawn ``svg.marks`` or ``canvas.marks``;
 * no output shows an error or stderr text, or a known renderer failure such as
   "renderer has not been properly enabled" or "Javascript Error";
-* no dialog is open, the page logged no error, and nothing tried to reach the network.
+* every slider a chart binds to an Altair parameter (``alt.binding_range``) is on the page,
+  and moving it redraws the chart in the browser, with no kernel running;
+* no dialog is open, no notification asks about Jupyter news (the course's environment
+  turns that prompt off, see ``tasks.py``), the page logged no error, and nothing tried to
+  reach the network.
 
 It saves, in ``browser-artifacts/`` (git-ignored), a screenshot of the whole notebook
 (``NN_topic.png``, or ``NN_topic.partKK.png`` pieces when it is very tall) and one per chart
@@ -66,11 +70,14 @@ class NotebookFile:
     charts : tuple of (int, int)
         (cell index, output index) of every chart output: one carrying a Vega or Vega-Lite
         mimetype, or HTML that calls vegaEmbed (which cannot draw offline, so it fails).
+    sliders : tuple of int
+        For each chart, how many of its parameters are bound to a range input (a slider).
     """
 
     n_cells: int
     outputs: tuple[int, ...]
     charts: tuple[tuple[int, int], ...]
+    sliders: tuple[int, ...] = ()
 
 
 def _is_chart(data: dict) -> bool:
@@ -79,9 +86,25 @@ def _is_chart(data: dict) -> bool:
     return any(key.startswith(VEGA_PREFIXES) for key in data) or "vegaEmbed" in html
 
 
+def count_sliders(node) -> int:
+    """Parameters bound to a range input anywhere in a Vega-Lite spec (layers and concatenations
+    included)."""
+    if isinstance(node, list):
+        return sum(count_sliders(item) for item in node)
+    if not isinstance(node, dict):
+        return 0
+    own = sum(
+        isinstance(param, dict)
+        and isinstance(param.get("bind"), dict)
+        and param["bind"].get("input") == "range"
+        for param in node.get("params", []) or []
+    )
+    return own + sum(count_sliders(value) for key, value in node.items() if key not in ("params", "datasets"))
+
+
 def read_notebook(path: Path) -> NotebookFile:
     cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
-    outputs, charts = [], []
+    outputs, charts, sliders = [], [], []
     for index, cell in enumerate(cells):
         if cell["cell_type"] != "code":
             continue
@@ -93,10 +116,13 @@ def read_notebook(path: Path) -> NotebookFile:
                 continue
             shown.append(output)
         outputs.append(len(shown))
-        charts += [
-            (index, number) for number, output in enumerate(shown) if _is_chart(output.get("data", {}))
-        ]
-    return NotebookFile(len(cells), tuple(outputs), tuple(charts))
+        for number, output in enumerate(shown):
+            data = output.get("data", {})
+            if _is_chart(data):
+                charts.append((index, number))
+                specs = [value for key, value in data.items() if key.startswith(VEGA_PREFIXES)]
+                sliders.append(count_sliders(specs))
+    return NotebookFile(len(cells), tuple(outputs), tuple(charts), tuple(sliders))
 
 
 # Run in the page. The notebook panel Lab opened is tagged data-test-notebook; each chart
@@ -158,6 +184,51 @@ JS_SCROLLER = """
   return {scrollHeight: scroller.scrollHeight, clientHeight: scroller.clientHeight};
 }
 """
+
+
+# Run in the page: the marks of chart K (a canvas's pixels or an SVG's markup), to tell
+# whether the chart redrew.
+JS_MARKS = """
+(k) => {
+  const embed = document.querySelector(`[data-test-chart="${k}"] .vega-embed`);
+  const marks = embed.querySelector('svg.marks, canvas.marks');
+  return marks.tagName === 'CANVAS' ? marks.toDataURL() : marks.outerHTML;
+}
+"""
+
+# Run in the page: move slider `index` of chart K to the other end of its range, as a
+# student's drag would (the input event is what Vega listens to); return its old and new value.
+JS_MOVE_SLIDER = """
+([k, index]) => {
+  const inputs = document.querySelectorAll(`[data-test-chart="${k}"] .vega-bindings input[type=range]`);
+  const input = inputs[index];
+  const before = input.value;
+  input.value = Number(input.value) === Number(input.min) ? input.max : input.min;
+  input.dispatchEvent(new Event('input', {bubbles: true}));
+  input.dispatchEvent(new Event('change', {bubbles: true}));
+  return [before, input.value];
+}
+"""
+
+
+def slider_problems(page, expected: NotebookFile) -> list[str]:
+    """Move every slider of every chart; each must be on the page and redraw its chart."""
+    problems = []
+    for k, ((cell, _), wanted) in enumerate(zip(expected.charts, expected.sliders, strict=True), 1):
+        selector = f'[data-test-chart="{k}"] .vega-bindings input[type=range]'
+        found = page.locator(selector).count()
+        if found != wanted:
+            problems.append(f"chart {k} (cell {cell}) shows {found} sliders, its spec binds {wanted}")
+            continue
+        for index in range(found):
+            before = page.evaluate(JS_MARKS, k)
+            old, new = page.evaluate(JS_MOVE_SLIDER, [k, index])
+            page.wait_for_timeout(500)
+            if page.evaluate(JS_MARKS, k) == before:
+                problems.append(
+                    f"chart {k} (cell {cell}): moving slider {index + 1} from {old} to {new} changed nothing"
+                )
+    return problems
 
 
 def charts_pending(dom: list[dict], charts) -> int:
@@ -299,10 +370,14 @@ def test_notebook_renders_in_jupyterlab(notebook, lab, chromium, artifacts):
     with watched_page(chromium, lab, artifacts, stem) as watched:
         dom = open_notebook(watched.page, lab, notebook, expected)
         dialogs = watched.page.locator(".jp-Dialog").all_inner_texts()
+        news = watched.page.get_by_text("official Jupyter news").count()
         save_screenshots(watched.page, stem, expected.charts, artifacts)
+        sliders = slider_problems(watched.page, expected)
 
     problems = problems_in(dom, expected)
     problems += [f"a dialog is open: {text[:120]!r}" for text in dialogs]
+    problems += ["a notification asks about Jupyter news (tasks.py's overrides.json is missing)"] * bool(news)
+    problems += sliders
     problems += watched.problems()
     if problems:
         heading = f"{notebook} in JupyterLab (screenshots: {artifacts.name}/{stem}*.png):"
