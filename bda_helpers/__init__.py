@@ -6,7 +6,7 @@ Importing the package has no side effects.
 """
 
 from . import bioassay, normal_model
-from .data import BioassayData, load_bioassay, load_windshieldy
+from .data import BioassayData, load_bioassay, load_eight_schools, load_windshieldy
 from .derivatives import StepSweep, fd_hessian, fd_hessian_from_log_density, fd_jacobian, fd_step_sweep
 from .evidence import quadrature_log_evidence
 from .grid import EdgeMass, GridPosterior
@@ -33,6 +33,7 @@ __all__ = [
     "BioassayData",
     "load_bioassay",
     "load_windshieldy",
+    "load_eight_schools",
     "StepSweep",
     "fd_hessian",
     "fd_hessian_from_log_density",

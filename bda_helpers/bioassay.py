@@ -47,6 +47,8 @@ __all__ = [
     "laplace_fit",
     "laplace_fit_log_beta",
     "grid_posterior",
+    "DoseResponseBands",
+    "dose_response_bands",
     "log_posterior_log_beta",
     "gradient_log_beta",
     "hessian_log_beta",
@@ -631,6 +633,131 @@ def grid_posterior(
     return GridPosterior.from_log_density(
         model_functions(data, prior).log_density, (alpha, beta), names=("alpha", "beta")
     )
+
+
+@dataclass(frozen=True)
+class DoseResponseBands:
+    """Pointwise posterior quantiles of the dose–response curve p(x) = logit⁻¹(alpha + beta x).
+
+    Made by :func:`dose_response_bands`. Read vertically, a band says how probable each death
+    probability is at a fixed dose; read horizontally at a death probability ``p`` (for draws
+    with beta > 0), its ends are quantiles of the dose at which ``p`` of the animals die.
+
+    Attributes
+    ----------
+    x : numpy.ndarray, shape (m,)
+        The log doses.
+    levels : tuple of float
+        The central probability of each band, e.g. ``(0.5, 0.95)``.
+    median : numpy.ndarray, shape (m,)
+        The posterior median of p(x) at each dose.
+    lower, upper : numpy.ndarray, shape (len(levels), m)
+        Row ``k`` holds the ``(1 - levels[k]) / 2`` and ``(1 + levels[k]) / 2`` quantiles of p(x).
+
+    Examples
+    --------
+    >>> bands = DoseResponseBands(x=[0.0], levels=(0.5,), median=[0.5], lower=[[0.4]], upper=[[0.6]])
+    >>> bands.band(0.5)
+    (array([0.4]), array([0.6]))
+    """
+
+    x: np.ndarray
+    levels: tuple[float, ...]
+    median: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+
+    def __post_init__(self) -> None:
+        x = read_only(self.x)
+        levels = tuple(float(level) for level in self.levels)
+        shape = (len(levels), x.size)
+        if x.ndim != 1 or np.shape(self.median) != x.shape:
+            raise ValueError(
+                f"x and median must be 1-D of one length, got shapes {x.shape} and {np.shape(self.median)}"
+            )
+        if np.shape(self.lower) != shape or np.shape(self.upper) != shape:
+            raise ValueError(f"lower and upper must have shape {shape} (levels, doses)")
+        object.__setattr__(self, "x", x)
+        object.__setattr__(self, "levels", levels)
+        for name in ("median", "lower", "upper"):
+            object.__setattr__(self, name, read_only(getattr(self, name)))
+
+    def band(self, level: float) -> tuple[np.ndarray, np.ndarray]:
+        """The (lower, upper) ends of the band of central probability ``level``, one value per dose."""
+        if level not in self.levels:
+            raise ValueError(f"no band of level {level}; the levels are {list(self.levels)}")
+        index = self.levels.index(level)
+        return self.lower[index], self.upper[index]
+
+
+def dose_response_bands(theta, x, *, weights=None, levels=(0.5, 0.95)) -> DoseResponseBands:
+    """Posterior median and central bands of the death probability p(x) = logit⁻¹(alpha + beta x).
+
+    Dose by dose, the quantiles are taken of the log-odds alpha + beta x and mapped through
+    logit⁻¹: an increasing map, so they are the quantiles of p(x) itself. Without ``weights``
+    the points count equally, as draws do (numpy's default sample quantile, as
+    :func:`~bda_helpers.quantiles`); with ``weights``, e.g. a grid's cell masses, they are the
+    quantiles of that discrete distribution (:func:`~bda_helpers.weighted_quantiles`).
+
+    Parameters
+    ----------
+    theta : array_like, shape (..., 2)
+        Points (alpha, beta), at least two: draws, shape (S, 2), or grid cells, shape (m, k, 2).
+    x : array_like, shape (n_doses,)
+        Finite log doses.
+    weights : array_like, shape ``theta.shape[:-1]``, optional
+        Non-negative probabilities of the points, not all 0 (normalised here).
+    levels : sequence of float, default (0.5, 0.95)
+        Central probabilities of the bands, each strictly between 0 and 1.
+
+    Returns
+    -------
+    DoseResponseBands
+
+    Raises
+    ------
+    ValueError
+        If ``theta`` is not finite points of shape (..., 2) (at least two), ``x`` is not a
+        non-empty 1-D finite array, ``weights`` has the wrong shape, a negative or
+        non-finite entry or sums to 0, or a level is not strictly between 0 and 1.
+
+    Examples
+    --------
+    Three curves with log-odds 1, 2 and 3 at x = 1: the median is the middle one, logit⁻¹(2).
+
+    >>> bands = dose_response_bands([[0.0, 1.0], [0.0, 2.0], [0.0, 3.0]], [0.0, 1.0], levels=(0.5,))
+    >>> bands.median.round(4).tolist(), bands.band(0.5)[1].round(4).tolist()
+    ([0.5, 0.8808], [0.5, 0.9241])
+    """
+    from .summaries import weighted_quantiles  # generic numerics; imported here to keep this section whole
+
+    theta = check_points(theta, "alpha, beta")
+    if theta.ndim < 2 or theta[..., 0].size < 2:
+        raise ValueError(f"theta must hold at least two points (alpha, beta), got shape {theta.shape}")
+    x = np.asarray(x, dtype=float)
+    if x.ndim != 1 or x.size == 0 or not np.isfinite(x).all():
+        raise ValueError(f"x must be a non-empty 1-D array of finite log doses, got shape {x.shape}")
+    levels = tuple(float(level) for level in np.atleast_1d(levels))
+    if not levels or not all(0.0 < level < 1.0 for level in levels):
+        raise ValueError(f"levels must lie strictly between 0 and 1, got {list(levels)}")
+    alpha, beta = theta[..., 0].ravel(), theta[..., 1].ravel()
+    if weights is not None:
+        weights = np.asarray(weights, dtype=float)
+        if weights.shape != theta.shape[:-1]:
+            raise ValueError(
+                f"weights must have shape {theta.shape[:-1]} (one per point), got {weights.shape}"
+            )
+        weights = weights.ravel()  # weighted_quantiles refuses negative, non-finite or all-zero weights
+    probs = [(1 - level) / 2 for level in levels] + [0.5] + [(1 + level) / 2 for level in levels]
+    columns = []
+    for dose in x:
+        log_odds = alpha + beta * dose
+        columns.append(
+            np.quantile(log_odds, probs) if weights is None else weighted_quantiles(log_odds, weights, probs)
+        )
+    p = expit(np.column_stack(columns))  # (2 len(levels) + 1, n_doses)
+    k = len(levels)
+    return DoseResponseBands(x=x, levels=levels, median=p[k], lower=p[:k], upper=p[k + 1 :])
 
 
 # --- The same model in (alpha, log beta) --------------------------------------------------

@@ -42,6 +42,7 @@ __all__ = [
     "use_course_renderer",
     "round_significant",
     "dose_response_chart",
+    "dose_response_bands_chart",
     "posterior_region_chart",
     "draws_chart",
     "lines_chart",
@@ -49,6 +50,8 @@ __all__ = [
     "laplace_ellipses_chart",
     "draws_with_points_chart",
     "step_error_chart",
+    "step_slider_chart",
+    "slider_title",
     "gaussian_ellipses_chart",
 ]
 
@@ -355,6 +358,101 @@ def dose_response_chart(data: BioassayData, *, alpha=None, beta=None) -> alt.Cha
         .encode(x="log dose:Q", y="proportion dead:Q", detail="curve:N")
     )
     return (lines + points).properties(width=360, height=240)
+
+
+def _band_rows(bands: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The bands (wider first) and the medians of :func:`dose_response_bands_chart` as rounded rows."""
+    from .bioassay import DoseResponseBands  # a model's result type; imported here to keep this section whole
+
+    check_not_empty(bands, "bands", "source's DoseResponseBands (bioassay.dose_response_bands)")
+    areas, medians = [], []
+    for name, result in bands.items():
+        if not isinstance(result, DoseResponseBands):
+            raise TypeError(
+                f"bands[{name!r}] must be a DoseResponseBands (from bioassay.dose_response_bands), "
+                f"got {type(result).__name__}"
+            )
+        x = round_significant(result.x)
+        for level in sorted(result.levels, reverse=True):
+            lower, upper = result.band(level)
+            areas.append(
+                pd.DataFrame(
+                    {
+                        "log dose": x,
+                        "lower": round_significant(lower),
+                        "upper": round_significant(upper),
+                        "source": name,
+                        "band": f"{level:.0%}",
+                    }
+                )
+            )
+        medians.append(
+            pd.DataFrame({"log dose": x, "median": round_significant(result.median), "source": name})
+        )
+    return pd.concat(areas, ignore_index=True), pd.concat(medians, ignore_index=True)
+
+
+def dose_response_bands_chart(data: BioassayData, bands: dict, *, title: str = "") -> alt.LayerChart:
+    """Posterior bands of the dose–response curve from one or more sources, with the data on top.
+
+    Each source gets one colour: its central bands as shaded areas (the wider the band, the
+    lighter), its median as a line. The observed proportions y/n are the black points of
+    :func:`dose_response_chart`, drawn last.
+
+    Parameters
+    ----------
+    data : BioassayData
+    bands : dict of str to DoseResponseBands
+        One entry per source, e.g. ``{"Laplace": ..., "exact (grid)": ...}`` from
+        :func:`bda_helpers.bioassay.dose_response_bands`; listed in the legend in this order.
+    title : str, optional
+
+    Raises
+    ------
+    ValueError
+        If ``bands`` is empty.
+    TypeError
+        If an entry of ``bands`` is not a ``DoseResponseBands``.
+
+    Examples
+    --------
+    >>> from bda_helpers import bioassay, load_bioassay
+    >>> theta = np.random.default_rng(0).normal([0.8, 7.7], [1.0, 4.9], size=(200, 2))
+    >>> bands = bioassay.dose_response_bands(theta, np.linspace(-1, 1, 21))
+    >>> spec = dose_response_bands_chart(load_bioassay(), {"normal": bands}).to_dict()
+    >>> [layer["mark"]["type"] for layer in spec["layer"]]
+    ['area', 'line', 'circle']
+    """
+    areas, medians = _band_rows(bands)
+    sources, levels = list(bands), sorted(set(areas["band"]), key=lambda label: -float(label[:-1]))
+    colour = alt.Color("source:N", title="posterior", sort=sources, scale=alt.Scale(domain=sources))
+    doses = [float(areas["log dose"].min()), float(areas["log dose"].max())]
+    x = alt.X("log dose:Q", title="log dose x  (log g/ml)", scale=alt.Scale(domain=doses, nice=False))
+    shaded = (
+        alt.Chart(areas)
+        .mark_area()
+        .encode(
+            x=x,
+            # the points' title: one axis title for curves and data (a curve is the expected proportion)
+            y=alt.Y("lower:Q", title="proportion of animals that died", scale=alt.Scale(domain=[0, 1])),
+            y2="upper:Q",
+            color=colour,
+            opacity=alt.Opacity(
+                "band:N",
+                title="central band",
+                sort=levels,
+                scale=alt.Scale(domain=levels, range=list(np.linspace(0.15, 0.4, len(levels)).round(2))),
+            ),
+            detail="source:N",
+        )
+    )
+    lines = (
+        alt.Chart(medians)
+        .mark_line()
+        .encode(x=x, y="median:Q", color=colour, tooltip=["source:N", "log dose:Q", "median:Q"])
+    )
+    points = dose_response_chart(data).encode(x=x)  # the same dose axis, not widened to "nice" values
+    return alt.layer(shaded, lines, points, title=title).properties(width=360, height=240)
 
 
 #: Axis titles for the parameter names the course uses; any other name is its own title.
@@ -895,6 +993,266 @@ def step_error_chart(
     return alt.layer(measured_lines, reference_lines, rules, labels, title=title).properties(
         width=420, height=300
     )
+
+
+#: At most this many slider positions in :func:`step_slider_chart`: every position's row
+#: travels in the chart's spec.
+_MAX_SLIDER_POSITIONS = 101
+
+
+def _finite_number(value, name: str) -> float:
+    """``value`` as a float, refused unless it is a finite real number (not a boolean)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, got {value!r}")
+    return float(value)
+
+
+def _slider_positions(log10_steps) -> np.ndarray:
+    """The slider's values of ``log10 h``, ``min`` to ``max`` by ``step``, refused unless they are
+    finite numbers with ``min < max`` and ``step > 0``, a whole number of steps apart, and at most
+    ``_MAX_SLIDER_POSITIONS`` positions."""
+    if not isinstance(log10_steps, (tuple, list)) or len(log10_steps) != 3:
+        raise TypeError(f"log10_steps must be a tuple (min, max, step), got {log10_steps!r}")
+    if any(isinstance(value, bool) or not isinstance(value, numbers.Real) for value in log10_steps):
+        raise TypeError(f"log10_steps must hold three numbers, got {log10_steps!r}")
+    low, high, step = (float(value) for value in log10_steps)
+    if not (np.isfinite([low, high, step]).all() and low < high and step > 0):
+        raise ValueError(
+            f"log10_steps must be finite (min, max, step) with min < max and step > 0, got {log10_steps}"
+        )
+    count = (high - low) / step
+    if abs(count - round(count)) > 1e-9 * max(1.0, count):
+        raise ValueError(f"log10_steps: max - min must be a whole number of steps, got {log10_steps}")
+    if round(count) + 1 > _MAX_SLIDER_POSITIONS:
+        raise ValueError(
+            f"log10_steps gives {round(count) + 1} slider positions, more than {_MAX_SLIDER_POSITIONS}: "
+            "every position's row travels in the chart's spec; take a larger step"
+        )
+    return np.round(low + step * np.arange(round(count) + 1), 10)
+
+
+def _round_to_spread(values, spread: float) -> np.ndarray:
+    """``values`` rounded to 4 decimal digits of ``spread`` (and -0.0 made 0.0): a value that is
+    zero up to rounding error, like a gradient at a mode, is then exactly 0 on every CPU."""
+    decimals = 4 - math.floor(math.log10(spread))
+    return np.round(np.asarray(values, dtype=float), decimals) + 0.0
+
+
+def _secant_rows(function, centre: float, exact: float, positions: np.ndarray, window: float):
+    """The curve on ``centre ± window``, its tangent's ends, and one row per slider position: the
+    secant's two points and its ends across the window, its slope's relative error and a label.
+    Refuses a step whose error is less than 1000 times the round-off it may carry."""
+
+    def value(point: float) -> float:
+        result = function(float(point))
+        if isinstance(result, bool) or not isinstance(result, numbers.Real) or not np.isfinite(result):
+            raise ValueError(f"function({point!r}) must return a finite number, got {result!r}")
+        return float(result)
+
+    x = centre + window * np.linspace(-1.0, 1.0, 161)
+    y = np.array([value(point) for point in x])
+    spread = float(np.ptp(y)) or 1.0
+    h = 10.0**positions
+    lower, upper = (np.array([value(centre + sign * step) for step in h]) for sign in (-1, 1))
+    slope = (upper - lower) / (2 * h)
+    error = np.abs(slope - exact) / abs(exact)
+    round_off = np.finfo(float).eps * spread / (h * abs(exact))
+    if np.any(too_small := error < 1000 * round_off):
+        k = int(np.argmax(too_small))
+        raise ValueError(
+            f"at h = {h[k]:.3g} the secant's relative error ({error[k]:.1e}) is less than 1000 times the "
+            f"round-off it may carry (eps * spread / (h |exact_slope|) = {round_off[k]:.1e}): its printed "
+            "digits would differ between CPUs; start the slider at a larger step"
+        )
+    middle = (upper + lower) / 2
+    tangent_y = value(centre) + exact * window * np.array([-1.0, 1.0])
+    return (
+        pd.DataFrame({"x": round_significant(x, 6), "y": _round_to_spread(y, spread)}),
+        pd.DataFrame({"x": round_significant(x[[0, -1]], 6), "y": _round_to_spread(tangent_y, spread)}),
+        pd.DataFrame(
+            {
+                "log10_h": positions,
+                "h": round_significant(h, 4),
+                **{
+                    f"x_{end}": round_significant(centre + sign * h, 6)
+                    for end, sign in (("minus", -1), ("plus", 1))
+                },
+                "y_minus": _round_to_spread(lower, spread),
+                "y_plus": _round_to_spread(upper, spread),
+                "x_left": round_significant(centre - window, 6),
+                "x_right": round_significant(centre + window, 6),
+                "y_left": _round_to_spread(middle - slope * window, spread),
+                "y_right": _round_to_spread(middle + slope * window, spread),
+                "error": round_significant(error, 2),
+                "label": [
+                    f"h = {s:.2g}: slope {m:.4g}, relative error {e:.1e}" for s, m, e in zip(h, slope, error)
+                ],
+            }
+        ),
+    )
+
+
+def _decades(values) -> list[float]:
+    """The powers of ten from just below the smallest of ``values`` to just above the largest."""
+    low, high = np.log10(np.min(values)), np.log10(np.max(values))
+    return [10.0**k for k in range(math.floor(low), math.ceil(high) + 1)]
+
+
+def _step_slider_panels(curve, tangent, secants, chosen, x_title: str, y_title: str):
+    """The two panels of :func:`step_slider_chart`: the slice with its tangent and the chosen
+    secant, and the secants' errors with the chosen one marked and labelled."""
+    low, high = float(curve["y"].min()), float(curve["y"].max())
+    x_scale = alt.Scale(domain=[float(curve["x"].min()), float(curve["x"].max())], nice=False)
+    x = alt.X("x:Q", title=x_title, scale=x_scale)
+    y = alt.Y(
+        "y:Q", title=y_title, scale=alt.Scale(domain=[low - 0.05 * (high - low), high + 0.05 * (high - low)])
+    )
+    red = "#d62728"
+    picked = alt.Chart(secants).transform_filter(chosen)
+    slice_panel = alt.layer(
+        alt.Chart(curve).mark_line(color="black").encode(x=x, y=y),
+        alt.Chart(tangent).mark_line(color="gray", strokeDash=[5, 4], clip=True).encode(x=x, y=y),
+        picked.mark_rule(color=red, strokeWidth=2, clip=True).encode(
+            x="x_left:Q", y="y_left:Q", x2="x_right:Q", y2="y_right:Q"
+        ),
+        *[
+            picked.mark_point(color=red, filled=True, size=60).encode(x=f"x_{end}:Q", y=f"y_{end}:Q")
+            for end in ("minus", "plus")
+        ],
+    ).properties(width=320, height=260, title="the secant through centre ± h (dashed: the tangent)")
+    errors = alt.Chart(secants).encode(
+        x=alt.X(
+            "h:Q",
+            title="step h",
+            scale=alt.Scale(type="log"),
+            axis=alt.Axis(format=".0e", values=_decades(secants["h"])),
+        ),
+        y=alt.Y(
+            "error:Q",
+            title="relative error of the slope",
+            scale=alt.Scale(type="log"),
+            axis=alt.Axis(format=".0e", values=_decades(secants["error"])),
+        ),
+    )
+    error_panel = alt.layer(
+        errors.mark_line(color="gray", point=alt.OverlayMarkDef(size=20, color="gray")),
+        errors.transform_filter(chosen).mark_point(color=red, filled=True, size=90),
+        errors.transform_filter(chosen)
+        .mark_rule(color=red, strokeDash=[2, 2])
+        .encode(y=alt.value(0), y2=alt.value(260)),
+        picked.mark_text(align="left", baseline="top", color=red).encode(
+            x=alt.value(4), y=alt.value(4), text="label:N"
+        ),
+    ).properties(width=320, height=260, title="its error against h")
+    return slice_panel, error_panel
+
+
+def step_slider_chart(
+    function,
+    centre: float,
+    exact_slope: float,
+    *,
+    log10_steps: tuple[float, float, float] = (-3.0, 0.5, 0.25),
+    initial: float | None = None,
+    window: float | None = None,
+    title: str = "",
+    x_title: str = "θ",
+    y_title: str = "f(θ)",
+) -> alt.HConcatChart:
+    """A central difference as a secant, with a slider for the step ``h`` that needs no kernel.
+
+    Left: ``function`` near ``centre``, its tangent there (slope ``exact_slope``, dashed) and the
+    secant through ``centre ± h``, whose slope ``(f(centre + h) - f(centre - h)) / 2h`` is the
+    central difference. Right: that slope's relative error against ``h`` (log–log), the chosen
+    step marked and its error written out. The slider, a Vega-Lite parameter named ``log10_h``
+    bound to a range input, sets ``log10 h``: the browser redraws both panels from rows that
+    travel in the spec, one per slider position. A static copy (SVG) shows the ``initial`` step.
+
+    Parameters
+    ----------
+    function : callable
+        ``function(t) -> float`` of one real variable, e.g. one component of a gradient along
+        one coordinate.
+    centre : float
+        Where the derivative is taken.
+    exact_slope : float
+        The derivative there (non-zero): the reference for the errors.
+    log10_steps : (min, max, step), default (-3.0, 0.5, 0.25)
+        The slider's range and increment in ``log10 h``: a whole number of increments and at
+        most 101 positions. Every step must be on the truncation side (see Raises), so that the
+        chart, whose errors are rounded to 2 significant digits, is the same on every CPU.
+    initial : float, optional
+        The slider's first value, one of its positions; default the middle one.
+    window : float, optional
+        Half-width of the plotted interval; default 1.25 times the largest step.
+    title, x_title, y_title : str, optional
+
+    Raises
+    ------
+    TypeError
+        If ``function`` is not callable, or ``log10_steps`` is not three numbers.
+    ValueError
+        If ``centre``, ``exact_slope``, ``initial`` or ``window`` is not a finite number,
+        ``exact_slope`` is zero, ``window`` is not positive, ``initial`` is not a slider position,
+        ``log10_steps`` is not a valid range, ``function`` returns something other than a finite
+        number, or a step is so small that the secant's error is less than 1000 times the
+        round-off it may carry, ``eps * spread / (h |exact_slope|)`` (``spread``: the range of
+        the plotted curve), so that its printed digits could differ between CPUs.
+
+    Examples
+    --------
+    >>> chart = step_slider_chart(np.sin, 0.5, np.cos(0.5), log10_steps=(-2.0, 0.0, 0.5), initial=-1.0)
+    >>> [(p["name"], p["value"], p["bind"]["input"]) for p in chart.to_dict()["params"]]
+    [('log10_h', -1.0, 'range')]
+    >>> step_slider_chart(np.sin, 0.5, np.cos(0.5), log10_steps=(-9.0, 0.0, 1.0))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: at h = 1e-09 the secant's relative error (...) is less than 1000 times the round-off ...
+    """
+    if not callable(function):
+        raise TypeError(f"function must be callable, got {type(function).__name__}")
+    centre, exact = _finite_number(centre, "centre"), _finite_number(exact_slope, "exact_slope")
+    if exact == 0:
+        raise ValueError("exact_slope must be non-zero: the errors are relative to it")
+    positions = _slider_positions(log10_steps)
+    start = positions[len(positions) // 2] if initial is None else _finite_number(initial, "initial")
+    if not np.isclose(positions, start, rtol=0.0, atol=1e-9).any():
+        raise ValueError(f"initial must be one of the slider's positions {positions.tolist()}, got {start}")
+    window = 1.25 * 10.0 ** positions[-1] if window is None else _finite_number(window, "window")
+    if window <= 0:
+        raise ValueError(f"window must be positive, got {window}")
+    curve, tangent, secants = _secant_rows(function, centre, exact, positions, window)
+    increment = float(log10_steps[2])
+    slider = alt.param(
+        name="log10_h",
+        value=float(start),
+        bind=alt.binding_range(
+            min=float(positions[0]), max=float(positions[-1]), step=increment, name="log₁₀ h "
+        ),
+    )
+    chosen = alt.expr.abs(alt.datum.log10_h - slider) < increment / 2
+    slice_panel, error_panel = _step_slider_panels(curve, tangent, secants, chosen, x_title, y_title)
+    heading = slider_title(title, "log₁₀ h", float(start))
+    return alt.hconcat(slice_panel, error_panel, title=heading).add_params(slider)
+
+
+def slider_title(title: str, slider: str, initial: float) -> alt.Title:
+    """A chart title whose subtitle says the chart has a slider and which value a static copy shows.
+
+    A chart with a slider bound to an Altair parameter is interactive only where Vega-Lite runs
+    (JupyterLab); GitHub and nbviewer show the static copy, drawn at the slider's first value.
+
+    Examples
+    --------
+    >>> subtitle = slider_title("Secants", "log₁₀ h", 0.25).to_dict()["subtitle"]
+    >>> subtitle[0].startswith("A slider for log₁₀ h redraws this chart in JupyterLab"), subtitle[1]
+    (True, 'log₁₀ h = 0.25.')
+    """
+    subtitle = [
+        f"A slider for {slider} redraws this chart in JupyterLab (no kernel needed); a static copy shows",
+        f"{slider} = {initial:g}.",
+    ]
+    return alt.Title(title, subtitle=subtitle)
 
 
 def gaussian_ellipses_chart(

@@ -23,7 +23,15 @@ import numpy as np
 
 from ._validation import read_only
 
-__all__ = ["MAX_COUNT", "BioassayData", "data_file", "load_bioassay", "load_windshieldy"]
+__all__ = [
+    "MAX_COUNT",
+    "BioassayData",
+    "SchoolsData",
+    "data_file",
+    "load_bioassay",
+    "load_windshieldy",
+    "load_eight_schools",
+]
 
 #: The package the data files install as (the repository's ``data/`` folder).
 _DATASETS = "bda_helpers.datasets"
@@ -58,10 +66,10 @@ def data_file(name: str) -> Traversable:
     --------
     >>> data_file("bioassay.csv").name
     'bioassay.csv'
-    >>> data_file("bioassay.xlsx")
+    >>> data_file("bioassay.xlsx")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    FileNotFoundError: no data file 'bioassay.xlsx'; the data files are bioassay.csv, windshieldy1.txt
+    FileNotFoundError: no data file 'bioassay.xlsx'; the data files are bioassay.csv, eight_schools.csv, ...
     """
     try:
         folder = resources.files(_DATASETS)
@@ -321,3 +329,159 @@ def load_windshieldy(path: str | os.PathLike | None = None) -> np.ndarray:
     if len(values) < 2:
         raise ValueError(f"{label}: need at least two measurements, found {len(values)}")
     return read_only(values)
+
+
+@dataclass(frozen=True)
+class SchoolsData:
+    """Estimated effects and their standard errors in J groups (the eight schools of BDA3 §5.5).
+
+    Parameters
+    ----------
+    school : sequence of str
+        The groups' names, non-empty and distinct.
+    y : array_like
+        The estimated effect in each group (finite numbers).
+    sigma : array_like
+        The standard error of each estimate (finite and positive), taken as known.
+
+    ``school`` becomes a tuple, ``y`` and ``sigma`` read-only float arrays (copies).
+
+    Raises
+    ------
+    ValueError
+        If there are no groups, the lengths differ, a name is empty or repeated, a ``y`` is not
+        finite, or a ``sigma`` is not finite and positive. The message names the first bad entry.
+    TypeError
+        If a school's name is not a string.
+
+    Examples
+    --------
+    >>> data = SchoolsData(school=["A", "B"], y=[28, 8], sigma=[15, 10])
+    >>> data.y.tolist(), len(data)
+    ([28.0, 8.0], 2)
+    >>> SchoolsData(school=["A", "B"], y=[28, 8], sigma=[15, 0])
+    Traceback (most recent call last):
+    ...
+    ValueError: sigma[1]=0 is not positive: a standard error must be > 0
+    """
+
+    school: tuple[str, ...]
+    y: np.ndarray
+    sigma: np.ndarray
+
+    def __post_init__(self) -> None:
+        school = tuple(self.school) if not isinstance(self.school, str) else (self.school,)
+        y, sigma = _as_vector(self.y, "y"), _as_vector(self.sigma, "sigma")
+        if not (len(school) == y.size == sigma.size):
+            raise ValueError(
+                f"school, y and sigma must have the same length, got {len(school)}, {y.size} and {sigma.size}"
+            )
+        if y.size == 0:
+            raise ValueError("the data are empty: school, y and sigma have no entries")
+        for i in range(y.size):
+            problem = _school_problem(i, school, y, sigma)
+            if problem is not None:
+                raise ValueError(problem)
+        object.__setattr__(self, "school", school)
+        object.__setattr__(self, "y", read_only(y))
+        object.__setattr__(self, "sigma", read_only(sigma))
+
+    def __len__(self) -> int:
+        return self.y.size
+
+
+def _school_problem(i: int, school: tuple, y: np.ndarray, sigma: np.ndarray) -> str | None:
+    """What is wrong with group ``i``, e.g. ``'sigma[1]=0 is not positive: ...'``, or None."""
+    if not isinstance(school[i], str):
+        raise TypeError(f"school[{i}] must be a name (a string), got {type(school[i]).__name__}")
+    if not school[i].strip():
+        return f"school[{i}] is empty: every group needs a name"
+    if school[i] in school[:i]:
+        return f"school[{i}]={school[i]!r} repeats the name of school[{school.index(school[i])}]"
+    if not np.isfinite(y[i]):
+        return f"y[{i}]={_show(y[i])} is not finite"
+    if not np.isfinite(sigma[i]):
+        return f"sigma[{i}]={_show(sigma[i])} is not finite"
+    if sigma[i] <= 0:
+        return f"sigma[{i}]={_show(sigma[i])} is not positive: a standard error must be > 0"
+    return None
+
+
+_SCHOOLS_HEADER = ["school", "y", "sigma"]
+
+
+def _schools_rows(text: str, label: str) -> tuple[list[list], list[int]]:
+    """The rows (school, y, sigma) of a CSV text and the line each comes from."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header, rows, lines = None, [], []
+    try:
+        for row in reader:
+            if not any(field.strip() for field in row):
+                continue  # a blank line, or a row of empty fields
+            if header is None:
+                header = [field.strip() for field in row]
+                if header != _SCHOOLS_HEADER:
+                    raise ValueError(f"{label}: expected the header 'school,y,sigma', found {header}")
+                continue
+            where = f"{label} line {reader.line_num}"
+            if len(row) != 3:
+                raise ValueError(f"{where}: expected 3 fields, found {len(row)}")
+            values = [row[0].strip()]
+            for field in row[1:]:
+                try:
+                    values.append(float(field))
+                except ValueError:
+                    raise ValueError(f"{where}: {field.strip()!r} is not a number") from None
+            rows.append(values)
+            lines.append(reader.line_num)
+    except csv.Error as error:
+        raise ValueError(f"{label} line {reader.line_num}: not valid CSV ({error})") from error
+    if header is None:
+        raise ValueError(f"{label}: expected the header 'school,y,sigma', found nothing (the file is empty)")
+    if not rows:
+        raise ValueError(f"{label}: no data after the header: expected one row school,y,sigma per school")
+    return rows, lines
+
+
+def load_eight_schools(path: str | os.PathLike | None = None) -> SchoolsData:
+    """Read the eight schools data (BDA3 Table 5.2) from a CSV file with columns school, y, sigma.
+
+    Parameters
+    ----------
+    path : str or path-like, optional
+        The CSV file, UTF-8 text; defaults to the bundled ``eight_schools.csv`` (see
+        :func:`data_file`).
+
+    Returns
+    -------
+    SchoolsData
+        The validated groups: each school's estimated coaching effect ``y`` and its standard
+        error ``sigma``.
+
+    Raises
+    ------
+    ValueError
+        If the file is binary or not UTF-8, is empty, its header is not ``school,y,sigma``, it
+        has no data rows, a row has the wrong number of fields or a ``y`` or ``sigma`` that is
+        not a number, or the values fail :class:`SchoolsData`'s checks (an empty or repeated
+        name, a value that is not finite, a ``sigma`` that is not positive). The message names
+        the file and the line.
+    FileNotFoundError
+        If the file does not exist.
+
+    Examples
+    --------
+    >>> data = load_eight_schools()
+    >>> data.school, data.y.tolist(), data.sigma.tolist()  # doctest: +NORMALIZE_WHITESPACE
+    (('A', 'B', 'C', 'D', 'E', 'F', 'G', 'H'), [28.0, 8.0, -3.0, 7.0, -1.0, 1.0, 18.0, 12.0],
+     [15.0, 10.0, 16.0, 11.0, 9.0, 11.0, 10.0, 18.0])
+    """
+    source, label = _open(path, "eight_schools.csv")
+    rows, lines = _schools_rows(_read_text(source, label), label)
+    school = tuple(row[0] for row in rows)
+    y, sigma = (np.array([row[k] for row in rows]) for k in (1, 2))
+    for i, line in enumerate(lines):
+        problem = _school_problem(i, school, y, sigma)
+        if problem is not None:
+            raise ValueError(f"{label} line {line}: {problem}")
+    return SchoolsData(school=school, y=y, sigma=sigma)

@@ -243,8 +243,9 @@ def fd_jacobian(function: Callable[[np.ndarray], np.ndarray], theta, step=None) 
 
     Column ``j`` is ``(f(theta + h_j e_j) - f(theta - h_j e_j)) / (2 h_j)``. Applied to a
     gradient it is the raw finite-difference Hessian, before :func:`fd_hessian` averages
-    it with its transpose; the difference between the two off-diagonal estimates shows
-    the size of the finite-difference error.
+    it with its transpose. The difference between the two off-diagonal estimates is the
+    difference of their errors: a lower bound on the off-diagonal error, which says nothing
+    about the diagonal's (nor about an error the two estimates share).
 
     Parameters
     ----------

@@ -81,7 +81,8 @@ class LaplaceApproximation:
         ------
         ValueError
             If the Hessian is not finite, not symmetric, or not negative definite (then
-            ``mode`` is not a strict local maximum and there is no normal approximation).
+            ``mode`` is a minimum, a saddle, or a maximum too flat for a Gaussian, as −θ⁴ at 0,
+            and there is no normal approximation).
 
         Examples
         --------
@@ -90,7 +91,7 @@ class LaplaceApproximation:
         >>> LaplaceApproximation.from_mode([0.0], [[4.0]])  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
-        ValueError: the Hessian at the mode is not negative definite (eigenvalues [4.0]): the point is not ...
+        ValueError: the Hessian at the mode is not negative definite (eigenvalues [4.0]): the point is a minimum, ...
         """
         hess = np.array(hessian, dtype=float)
         d = np.asarray(mode).size
@@ -106,8 +107,8 @@ class LaplaceApproximation:
         except np.linalg.LinAlgError:
             raise ValueError(
                 f"the Hessian at the mode is not negative definite (eigenvalues "
-                f"{brief(np.linalg.eigvalsh(hess))}): the point is not a strict local "
-                f"maximum, so there is no normal approximation there"
+                f"{brief(np.linalg.eigvalsh(hess))}): the point is a minimum, a saddle, or a "
+                f"maximum too flat for a Gaussian, so there is no normal approximation there"
             ) from None
         cov = np.linalg.inv(neg_hess)
         return cls(mode=mode, cov=0.5 * (cov + cov.T), log_density_at_mode=log_density_at_mode)

@@ -271,9 +271,9 @@ def _not_a_mode_message(theta: np.ndarray, hess: np.ndarray) -> str:
     # Singular to rounding (numpy's matrix_rank tolerance), or zero: flat in some direction.
     what = "zero" if largest == 0.0 else "numerically singular"
     return (
-        f"{start} {what}, not negative definite (eigenvalues {brief(eigenvalues)}): a saddle, a minimum "
-        f"or a flat ridge, or a log density that keeps rising towards infinity (e.g. separated data, "
-        f"whose Hessian underflows far out); not a mode"
+        f"{start} {what}, not negative definite (eigenvalues {brief(eigenvalues)}): a saddle, a minimum, "
+        f"a flat ridge, a maximum too flat to approximate by a Gaussian, or a log density that keeps "
+        f"rising towards infinity (e.g. separated data, whose Hessian underflows far out)"
     )
 
 
@@ -382,8 +382,8 @@ def newton(
     ConvergenceError
         If a gradient or Hessian is not finite, no step increases the log density, the
         Hessian where the gradient vanishes is not negative definite (a saddle or a
-        minimum; or, where it is numerically singular or zero, also a flat ridge or a log
-        density that keeps rising towards infinity, as on separated logistic data, whose
+        minimum; or, where it is numerically singular or zero, also a flat ridge, a maximum
+        too flat for a Gaussian (as −θ⁴ at 0), or a log density that keeps rising towards infinity, as on separated logistic data, whose
         Hessian underflows far out), or the iteration limit is reached. That last message
         also says what the last steps suggest: steps that shrank, that more iterations may
         converge; at least 5 steps that did not shrink and keep moving away, a log density

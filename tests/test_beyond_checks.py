@@ -1,4 +1,4 @@
-"""Notebook 08's self-checks: right answers (computed here independently) pass, placeholders
+"""The self-checks of notebooks 09 and 10: right answers (computed here independently) pass, placeholders
 are "not answered", the typical wrong answers get their specific hint, and no failing
 message shows the expected value."""
 
@@ -6,36 +6,53 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from bda_helpers.beyond import checks as check_08
+from bda_helpers.beyond import checks as check_beyond
 
 
 def test_placeholders_are_not_answered():
-    assert check_08.mean_field_sds(None).passed is None
-    assert check_08.ld50_q975_importance(None).passed is None
-    assert check_08.replications_for_coverage(None).passed is None
+    assert check_beyond.mean_field_sds(None).passed is None
+    assert check_beyond.ld50_q975_importance(None).passed is None
+    assert check_beyond.replications_for_coverage(None).passed is None
 
 
-def test_mean_field_sds(posterior_mode, ref, assert_no_leak):
-    # For a normal target the mean-field optimum has variances 1/Λ_jj: from the reference
-    # observed information (the precision of the Laplace normal), not from the check's code.
-    information = ref.information(posterior_mode.mode)
-    right = 1.0 / np.sqrt(np.diag(information))
-    assert check_08.mean_field_sds(right).passed is True
-    assert check_08.mean_field_sds(list(right.round(4))).passed is True
-    marginal = np.sqrt(np.diag(posterior_mode.cov))
+def test_mean_field_sds(assert_no_leak):
+    # The target: sds (2, 3), correlation 0.95. The best mean-field normal's sds are the
+    # conditional sds σ_j √(1 − ρ²), here from the closed form rather than the check's inverse.
+    sd, rho = np.array([2.0, 3.0]), 0.95
+    assert (tuple(sd), rho) == (check_beyond.MEAN_FIELD_TARGET_SD, check_beyond.MEAN_FIELD_TARGET_RHO)
+    right = sd * np.sqrt(1 - rho**2)
+    assert check_beyond.mean_field_sds(right).passed is True
+    assert check_beyond.mean_field_sds(list(right.round(4))).passed is True
     cases = {
-        tuple(marginal): "marginal sds",
-        tuple(1.0 / np.diag(information)): "those are variances",
-        tuple(np.sqrt(np.diag(information))): "its reciprocal",
-        tuple(1.0 / marginal): "invert the whole matrix first",
-        (0.5, 11.6): "invert the Laplace covariance",
+        tuple(sd): "marginal sds",
+        tuple(sd**2 * (1 - rho**2)): "those are variances",
+        tuple(sd * np.sqrt(1 - rho)): "with ρ squared",
+        tuple(sd * (1 - rho**2)): "scales the variance, not the sd",
+        tuple(right[::-1]): "swapped",
+        tuple(1.0 / right): "its reciprocal",
+        (0.5, 11.6): "invert it",
     }
     for answer, hint in cases.items():
-        result = check_08.mean_field_sds(list(answer))
+        result = check_beyond.mean_field_sds(list(answer))
         assert result.passed is False and hint in result.message, (answer, result.message)
         assert_no_leak(result, right, answer=np.array(answer))
-    assert "shape" in check_08.mean_field_sds([1.0]).message
-    assert check_08.mean_field_sds("0.7").passed is False
+    assert "shape" in check_beyond.mean_field_sds([1.0]).message
+    assert check_beyond.mean_field_sds("0.7").passed is False
+
+
+def test_mean_field_sds_are_what_mean_field_vi_finds():
+    """The check's answer is the optimum gaussian_vi reaches on that normal target."""
+    from bda_helpers.beyond.variational import gaussian_vi
+
+    sd, rho = np.array(check_beyond.MEAN_FIELD_TARGET_SD), check_beyond.MEAN_FIELD_TARGET_RHO
+    precision = np.linalg.inv(np.outer(sd, sd) * np.array([[1.0, rho], [rho, 1.0]]))
+    fit = gaussian_vi(
+        lambda theta: -0.5 * np.einsum("si,ij,sj->s", theta, precision, theta),
+        lambda theta: -theta @ precision,
+        [0.3, -0.2],
+        rng=np.random.default_rng(3),
+    )
+    assert check_beyond.mean_field_sds(fit.sd).passed is True
 
 
 @pytest.fixture(scope="module")
@@ -52,8 +69,8 @@ def ld50_q975(fine_grid):
 
 def test_ld50_q975_importance(ld50_q975, assert_no_leak):
     right, lower = ld50_q975
-    assert check_08.ld50_q975_importance(right).passed is True
-    assert check_08.ld50_q975_importance(float(right) + 0.02).passed is True  # Monte Carlo error allowed
+    assert check_beyond.ld50_q975_importance(right).passed is True
+    assert check_beyond.ld50_q975_importance(float(right) + 0.02).passed is True  # Monte Carlo error allowed
     cases = {
         0.16: "unweighted proposal draws",  # the (α, log β) Laplace normal's own 97.5 % quantile
         -lower: "sign is flipped",
@@ -61,11 +78,11 @@ def test_ld50_q975_importance(ld50_q975, assert_no_leak):
         -0.5: "compute ld50",
     }
     for answer, hint in cases.items():
-        result = check_08.ld50_q975_importance(answer)
+        result = check_beyond.ld50_q975_importance(answer)
         assert result.passed is False and hint in result.message, (answer, result.message)
         assert_no_leak(result, right, answer=answer)
-    assert "one number" in check_08.ld50_q975_importance([0.1, 0.2]).message
-    assert "without quotes" in check_08.ld50_q975_importance("0.1").message
+    assert "one number" in check_beyond.ld50_q975_importance([0.1, 0.2]).message
+    assert "without quotes" in check_beyond.ld50_q975_importance("0.1").message
 
 
 def test_ld50_slip_reference_is_the_unweighted_proposal():
@@ -80,8 +97,8 @@ def test_ld50_slip_reference_is_the_unweighted_proposal():
 def test_replications_for_coverage(assert_no_leak):
     right = 475  # sqrt(0.95 * 0.05 / R) <= 0.01  <=>  R >= 475
     assert np.sqrt(0.95 * 0.05 / right) <= 0.01 < np.sqrt(0.95 * 0.05 / (right - 1))
-    assert check_08.replications_for_coverage(right).passed is True
-    assert check_08.replications_for_coverage(475.0).passed is True
+    assert check_beyond.replications_for_coverage(right).passed is True
+    assert check_beyond.replications_for_coverage(475.0).passed is True
     cases = {
         2500: "p = 0.5",
         1900: "two* standard errors",
@@ -90,8 +107,8 @@ def test_replications_for_coverage(assert_no_leak):
         476: "sqrt(p(1 − p)/R)",
     }
     for answer, hint in cases.items():
-        result = check_08.replications_for_coverage(answer)
+        result = check_beyond.replications_for_coverage(answer)
         assert result.passed is False and hint in result.message, (answer, result.message)
         assert_no_leak(result, right, answer=answer)
     for answer in (4.75, -1, 0, [475, 475]):
-        assert "positive whole number" in check_08.replications_for_coverage(answer).message
+        assert "positive whole number" in check_beyond.replications_for_coverage(answer).message

@@ -25,88 +25,92 @@ def backtracking_newton(ref, theta0, tol=1e-10):
 
 
 @pytest.mark.parametrize(
-    "check", [check_03.first_newton_step, check_03.observed_information, check_03.iterations_from]
+    "check", [check_03.centred_mode, check_03.largest_good_start, check_03.iterations_from]
 )
 def test_placeholder_is_not_answered(check):
     result = check(None)
     assert result.passed is None and "Not answered yet" in repr(result)
 
 
-# --- first_newton_step ---------------------------------------------------------------------
+# --- centred_mode ----------------------------------------------------------------------------
 
 
-def test_first_newton_step_right(ref):
-    theta_1 = np.linalg.solve(ref.information([0.0, 0.0]), ref.gradient([0.0, 0.0]))
-    assert np.allclose(theta_1, [0.1143, 2.6189], atol=1e-4)
-    assert check_03.first_newton_step(theta_1).passed is True
-    assert check_03.first_newton_step(theta_1.tolist()).passed is True
+def centred_reference(ref):
+    """The mode for doses x - mean(x), by the reference root finder on the centred doses."""
+    return ref.mode(x=ref.X - ref.X.mean())
+
+
+def test_centred_mode_right(ref):
+    mode = centred_reference(ref)
+    # The same curve: alpha_c + beta (x - x̄) = alpha + beta x at every dose.
+    flat = ref.mode()
+    assert np.allclose(mode, [flat[0] + flat[1] * ref.X.mean(), flat[1]], atol=1e-9)
+    assert check_03.centred_mode(mode).passed is True
+    assert check_03.centred_mode(mode.round(4).tolist()).passed is True
+
+
+@pytest.mark.parametrize(
+    ("make", "hint"),
+    [
+        (lambda centred, flat, x: flat, "the mode for the original doses"),
+        (lambda centred, flat, x: [flat[0] - flat[1] * x.mean(), flat[1]], "the wrong way"),
+        (lambda centred, flat, x: [centred[0], centred[1] * x.std()], "divide the doses"),
+        (lambda centred, flat, x: [centred[0], centred[1] * x.std(ddof=1)], "divide the doses"),
+        (lambda centred, flat, x: [centred[0] + 0.5, centred[1]], "run newton from (0, 0)"),
+    ],
+)
+def test_centred_mode_typical_mistakes(ref, make, hint, assert_no_leak):
+    centred = centred_reference(ref)
+    given = make(centred, ref.mode(), ref.X)
+    result = check_03.centred_mode(given)
+    assert result.passed is False and hint in result.message
+    assert_no_leak(result, centred, answer=given)
+
+
+@pytest.mark.parametrize("answer", ["-0.08, 7.75", [True, False], [0.1, 2.6, 0.0]])
+def test_centred_mode_refuses_text_booleans_and_wrong_shapes(answer):
+    result = check_03.centred_mode(answer)
+    assert result.passed is False
+    assert "string" in result.message or "boolean" in result.message or "shape" in result.message
+
+
+# --- largest_good_start ----------------------------------------------------------------------
+
+
+EDGE = 1 / np.sqrt(3)  # |theta_1| = 2 theta³ / (1 - theta²) equals theta where 3 theta² = 1
+
+
+def test_largest_good_start_right_by_a_scan():
+    # A student's scan: from which starts on a grid does one plain step raise -log(1 + theta²)?
+    theta = np.linspace(0.001, 0.999, 999)
+    step = theta - (-2 * theta / (1 + theta**2)) / (-2 * (1 - theta**2) / (1 + theta**2) ** 2)
+    good = -np.log1p(step**2) > -np.log1p(theta**2)
+    largest = theta[good].max()
+    assert abs(largest - EDGE) < 1e-3
+    assert check_03.largest_good_start(largest).passed is True
+    assert check_03.largest_good_start(EDGE).passed is True
 
 
 @pytest.mark.parametrize(
     ("answer", "hint"),
     [
-        (lambda s, g, m: -s, "(-H)⁻¹ g"),  # wrong sign: H⁻¹ g added
-        (lambda s, g, m: g, "gradient-ascent step"),
-        (lambda s, g, m: m, "only one step"),
-        (lambda s, g, m: [1.0, 1.0], "np.linalg.solve(H, g)"),
+        (1.0, "stops being concave"),
+        (EDGE**2, "theta_0² rather than"),
+        (2.0, "beyond 1"),
+        (0.8, "overshoots the mode"),
+        (0.3, "still raises the log density"),
+        (-EDGE, "not a positive start"),
+        (0.0, "not a positive start"),
+        ("0.3", "is the string"),
+        ([0.5, 0.6], "shape"),
     ],
 )
-def test_first_newton_step_typical_mistakes(ref, answer, hint, assert_no_leak):
-    step = np.linalg.solve(ref.information([0.0, 0.0]), ref.gradient([0.0, 0.0]))
-    given = answer(step, ref.gradient([0.0, 0.0]), ref.mode())
-    result = check_03.first_newton_step(given)
+def test_largest_good_start_typical_mistakes(answer, hint, assert_no_leak):
+    result = check_03.largest_good_start(answer)
     assert result.passed is False and hint in result.message
-    assert_no_leak(result, step, answer=given)
-
-
-def test_first_newton_step_diagonal_only(ref, assert_no_leak):
-    g = ref.gradient([0.0, 0.0])
-    given = g / np.diag(ref.information([0.0, 0.0]))
-    result = check_03.first_newton_step(given)
-    assert result.passed is False and "diagonal" in result.message
-    assert_no_leak(result, np.linalg.solve(ref.information([0.0, 0.0]), g), answer=given)
-
-
-@pytest.mark.parametrize("answer", ["0.1143, 2.6189", [True, False]])
-def test_first_newton_step_refuses_text_and_booleans(answer):
-    result = check_03.first_newton_step(answer)
-    assert result.passed is False and ("string" in result.message or "boolean" in result.message)
-
-
-def test_first_newton_step_wrong_shape():
-    result = check_03.first_newton_step([0.1, 2.6, 0.0])
-    assert result.passed is False and "shape" in result.message
-
-
-# --- observed_information ---------------------------------------------------------------------
-
-
-def test_observed_information_right(ref):
-    assert check_03.observed_information(ref.information(ref.mode())).passed is True
-
-
-@pytest.mark.parametrize(
-    ("transform", "hint"),
-    [
-        (lambda info: -info, "minus the Hessian"),
-        (lambda info: np.linalg.inv(info), "its inverse is the covariance"),
-        (lambda info: info + np.array([[0.0, 0.1], [0.0, 0.0]]), "not symmetric"),
-        (lambda info: 2 * info, "bioassay.hessian(mode, data)"),
-    ],
-)
-def test_observed_information_typical_mistakes(ref, transform, hint, assert_no_leak):
-    information = ref.information(ref.mode())
-    given = transform(information)
-    result = check_03.observed_information(given)
-    assert result.passed is False and hint in result.message
-    assert_no_leak(result, information, answer=given)
-
-
-def test_observed_information_at_the_start(ref, assert_no_leak):
-    given = ref.information([0.0, 0.0])
-    result = check_03.observed_information(given)
-    assert result.passed is False and "at (0, 0)" in result.message
-    assert_no_leak(result, ref.information(ref.mode()), answer=given)
+    assert_no_leak(
+        result, EDGE, EDGE**2, answer=answer if isinstance(answer, float) else None, phrases=("√3",)
+    )
 
 
 # --- iterations_from -----------------------------------------------------------------------------

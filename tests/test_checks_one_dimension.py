@@ -3,10 +3,13 @@ placeholder is "not answered", and the typical mistakes get their specific hints
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 from scipy import integrate, optimize, special
 
+from bda_helpers import laplace, laplace_mixture
 from bda_helpers.checks import one_dimension as check_01
 
 
@@ -15,8 +18,13 @@ def second_derivative(log_density, theta, h=1e-4):
     return (log_density(theta + h) - 2 * log_density(theta) + log_density(theta - h)) / h**2
 
 
-def bimodal(theta):
-    return -(theta**4) + 2 * theta**2
+BIMODAL_TILTED = {
+    "gradient": lambda theta: -4 * theta**3 + 4 * theta + check_01.TILT,
+    "rest": {
+        "hessian": lambda theta: (-12 * theta**2 + 4).reshape(1, 1),
+        "log_density": lambda theta: -(theta[0] ** 4) + 2 * theta[0] ** 2 + check_01.TILT * theta[0],
+    },
+}
 
 
 def gamma_kernel(theta, shape=check_01.GAMMA_SHAPE, rate=check_01.GAMMA_RATE):
@@ -40,42 +48,144 @@ def gamma_reference(shape=check_01.GAMMA_SHAPE, rate=check_01.GAMMA_RATE):
 # --- exercise 1 ------------------------------------------------------------------------
 
 
-def test_variance_at_other_mode_right_answer_passes():
-    mode = optimize.brentq(lambda t: -4 * t**3 + 4 * t, -2.0, -0.5)
-    variance = -1.0 / second_derivative(bimodal, mode)
-    assert mode == pytest.approx(-1.0)
-    assert check_01.variance_at_other_mode(variance).passed is True
-    assert check_01.variance_at_other_mode(np.float64(0.125)).passed is True
+def tilted(theta, tilt=check_01.TILT):
+    return -(theta**4) + 2 * theta**2 + tilt * theta
 
 
-def test_variance_at_other_mode_not_answered():
-    result = check_01.variance_at_other_mode(None)
-    assert result.passed is None and "variance_at_minus_one" in result.message
+def tilted_reference(tilt=check_01.TILT):
+    """Modes by brentq on the slope either side of the valley, variances by central differences,
+    Laplace masses from them; the true masses either side of the valley by quad."""
+
+    def slope(t):
+        return -4 * t**3 + 4 * t + tilt
+
+    valley = optimize.brentq(slope, -0.5, 0.5, xtol=1e-14)
+    modes = np.array(
+        [optimize.brentq(slope, -2.0, valley - 1e-3), optimize.brentq(slope, valley + 1e-3, 2.0)]
+    )
+    variances = np.array([-1.0 / second_derivative(lambda t: tilted(t, tilt), m) for m in modes])
+    heights = np.exp(tilted(modes, tilt))
+    masses = heights * np.sqrt(2 * np.pi * variances)
+    true = np.array(
+        [
+            integrate.quad(lambda t: np.exp(tilted(t, tilt)), -np.inf, valley)[0],
+            integrate.quad(lambda t: np.exp(tilted(t, tilt)), valley, np.inf)[0],
+        ]
+    )
+    return SimpleNamespace(
+        modes=modes,
+        variances=variances,
+        heights=heights,
+        masses=masses,
+        weights=masses / masses.sum(),
+        true=true / true.sum(),
+        valley=valley,
+    )
+
+
+def test_tilted_mixture_right_answers_pass():
+    ref = tilted_reference()
+    assert ref.modes[0] < ref.valley < 0 < ref.modes[1]
+    assert check_01.tilted_mixture(ref.modes, ref.variances, ref.weights).passed is True
+    # the course's helpers give the same answer
+    fits = [laplace(BIMODAL_TILTED["gradient"], [start], **BIMODAL_TILTED["rest"]) for start in (-1.0, 1.0)]
+    mixture = laplace_mixture(fits)
+    answers = ([f.mode[0] for f in fits], [f.cov[0, 0] for f in fits], mixture.weights)
+    assert check_01.tilted_mixture(*answers).passed is True
+
+
+def test_tilted_mixture_other_tilt():
+    ref = tilted_reference(tilt=-0.3)
+    assert check_01.tilted_mixture(ref.modes, ref.variances, ref.weights, tilt=-0.3).passed is True
+    assert check_01.tilted_mixture(ref.modes, ref.variances, ref.weights).passed is False
+    with pytest.raises(ValueError, match="two peaks only"):
+        check_01.tilted_mixture(None, None, None, tilt=2.0)
+
+
+def test_tilted_mixture_not_answered():
+    result = check_01.tilted_mixture(None, None, None)
+    assert result.passed is None
+    assert all(name in repr(result) for name in ("tilted_modes", "tilted_variances", "tilted_weights"))
+
+
+def _leak_secrets(ref):
+    return (ref.modes, ref.variances, 1 / ref.variances, ref.weights, ref.masses, ref.heights)
 
 
 @pytest.mark.parametrize(
-    ("answer", "hint"),
+    ("make_modes", "hint"),
     [
-        (8.0, "the precision"),
-        (-8.0, "f'' itself"),
-        (-0.125, "a variance is positive"),
-        (np.sqrt(0.125), "standard deviation"),
-        (0.25, "f''(0), the curvature at the minimum"),
-        (-0.25, "f''(0), the curvature at the minimum"),
-        (0.3, "differentiate -θ⁴ + 2θ² twice"),
+        (lambda ref: [-1.0, 1.0], "modes of the untilted"),
+        (lambda ref: ref.modes[::-1], "give the left peak first"),
+        (lambda ref: [ref.valley, ref.modes[1]], "the minimum between the peaks"),
+        (lambda ref: [ref.modes[0], ref.valley], "the minimum between the peaks"),
+        (lambda ref: [-0.5, 0.5], "vanishes and f''(θ) = -12θ² + 4 < 0"),
     ],
 )
-def test_variance_at_other_mode_typical_mistakes(answer, hint, assert_no_leak):
-    result = check_01.variance_at_other_mode(answer)
-    assert result.passed is False
-    assert hint in result.message
-    # Neither the variance nor the curvatures it is one step from (f''(-1) = -8, f''(0) = 4).
-    assert_no_leak(result, 0.125, answer=answer, phrases=("8 is", "= 8", "= -8", "= 4", "1/8"))
+def test_tilted_modes_slips(make_modes, hint, assert_no_leak):
+    ref = tilted_reference()
+    answer = make_modes(ref)
+    result = check_01.tilted_mixture(answer, ref.variances, ref.weights)
+    modes_result = result.results[0]
+    assert modes_result.passed is False and hint in modes_result.message
+    assert result.results[1].passed is True and result.results[2].passed is True
+    assert_no_leak(modes_result, *_leak_secrets(ref), answer=answer)
 
 
-def test_variance_at_other_mode_unusable_answers():
-    assert "shape" in check_01.variance_at_other_mode([0.125, 0.125]).message
-    assert "NaN" in check_01.variance_at_other_mode(np.nan).message
+@pytest.mark.parametrize(
+    ("make_variances", "hint"),
+    [
+        (lambda ref: -ref.variances, "a variance is positive"),
+        (lambda ref: 1 / ref.variances, "the precisions"),
+        (lambda ref: np.sqrt(ref.variances), "standard deviations"),
+        (lambda ref: [0.125, 0.125], "the untilted peaks"),
+        (lambda ref: ref.variances[::-1], "give the left peak first"),
+        (lambda ref: [0.2, 0.2], "take -1/f''(θ̂) at each mode"),
+    ],
+)
+def test_tilted_variances_slips(make_variances, hint, assert_no_leak):
+    ref = tilted_reference()
+    answer = make_variances(ref)
+    result = check_01.tilted_mixture(ref.modes, answer, ref.weights).results[1]
+    assert result.passed is False and hint in result.message
+    assert_no_leak(result, *_leak_secrets(ref), answer=answer)
+
+
+@pytest.mark.parametrize(
+    ("make_weights", "hint"),
+    [
+        (lambda ref: [0.5, 0.5], "equal weights suit mirror-image peaks only"),
+        (lambda ref: ref.heights / ref.heights.sum(), "proportional to the heights"),
+        (
+            lambda ref: ref.heights * 0.125**0.5 / np.sum(ref.heights * 0.125**0.5),
+            "proportional to the heights",
+        ),
+        (
+            lambda ref: ref.heights * ref.variances / np.sum(ref.heights * ref.variances),
+            "square root is missing",
+        ),
+        (
+            lambda ref: ref.heights / np.sqrt(ref.variances) / np.sum(ref.heights / np.sqrt(ref.variances)),
+            "the precision A_k",
+        ),
+        (lambda ref: ref.true, "the true masses on either side of the valley"),
+        (lambda ref: ref.masses, "weights sum to 1"),
+        (lambda ref: ref.weights[::-1], "give the left peak first"),
+        (lambda ref: [0.4, 0.6], "w_k = Z_k / (Z_1 + Z_2)"),
+    ],
+)
+def test_tilted_weights_slips(make_weights, hint, assert_no_leak):
+    ref = tilted_reference()
+    answer = np.asarray(make_weights(ref), dtype=float)
+    result = check_01.tilted_mixture(ref.modes, ref.variances, answer).results[2]
+    assert result.passed is False and hint in result.message
+    assert_no_leak(result, *_leak_secrets(ref), ref.true, answer=answer)
+
+
+def test_tilted_mixture_unusable_answers():
+    ref = tilted_reference()
+    assert "shape" in check_01.tilted_mixture([1.0], ref.variances, ref.weights).results[0].message
+    assert "NaN" in check_01.tilted_mixture(ref.modes, [np.nan, 0.1], ref.weights).results[1].message
 
 
 # --- exercise 2 ------------------------------------------------------------------------
@@ -109,7 +219,8 @@ def test_gamma_laplace_not_answered_names_the_missing_variable():
         (2.5, 1.5, "variance of the Gamma itself"),
         (2.5, 0.8, "the precision"),
         (2.5, np.sqrt(1.25), "standard deviation"),
-        (2.5, 5.0 / 9.0, "at the mean a/b"),
+        (2.5, 9.0 / 5.0, "-1/f'' at the mean a/b"),
+        (2.5, 5.0 / 9.0, "-f'' at the mean a/b: a precision"),
     ],
 )
 def test_gamma_laplace_typical_mistakes(mode, variance, hint, assert_no_leak):

@@ -105,7 +105,8 @@ def test_the_data_files_are_the_repositorys_data_folder_in_the_editable_install(
 @pytest.mark.parametrize("name", ["bioassay.xlsx", "../pyproject.toml", "__init__.py", "README.md"])
 def test_data_file_refuses_names_that_are_no_data_file(name):
     with pytest.raises(
-        FileNotFoundError, match=r"no data file .*the data files are bioassay\.csv, windshieldy1"
+        FileNotFoundError,
+        match=r"no data file .*the data files are bioassay\.csv, eight_schools\.csv, windshieldy1",
     ):
         data_file(name)
 

@@ -386,3 +386,12 @@ def test_quantile_bad_probability(wide_sample):
 def test_laplace_fit_log_beta_refuses_other_data():
     with pytest.raises(TypeError, match="data must be a BioassayData"):
         bioassay.laplace_fit_log_beta({"x": [0.0], "n": [5], "y": [1]})
+
+
+def test_the_diagnosis_reads_k_hat_as_an_estimate():
+    """k̂ is an estimate: below 0.5 the reading is 'consistent with' finite variance, between 0.5
+    and the threshold the variance 'may' be infinite — never a verdict from one set of draws."""
+    good = importance_sample(std_normal, normal_proposal(1.5), 4000, np.random.default_rng(SEED))
+    assert "consistent with raw weights of finite variance" in good.diagnosis
+    usable = importance_sample(std_normal, normal_proposal(0.6), 100_000, np.random.default_rng(SEED))
+    assert "may have infinite variance" in usable.diagnosis

@@ -324,7 +324,7 @@ def test_model_functions_refuse_data_of_another_type():
 
 
 def test_the_committed_benchmark_results_draw_and_the_model_module_reads_no_files():
-    """Notebook 08 reads benchmarks/results/laplace_cost.json itself and draws it with cost_chart;
+    """Notebook 10 reads benchmarks/results/laplace_cost.json itself and draws it with cost_chart;
     the model module neither knows where it is nor reads it."""
     path = Path(__file__).resolve().parents[1] / "benchmarks" / "results" / "laplace_cost.json"
     results = json.loads(path.read_text(encoding="utf-8"))

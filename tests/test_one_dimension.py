@@ -125,3 +125,41 @@ def test_valley_numbers_of_the_mixture():
     draws = mixture.sample(4000, np.random.default_rng(20260401))[:, 0]
     share = np.mean(np.abs(draws) < 0.5)
     assert abs(share - valley_mixture) < 4 * np.sqrt(valley_mixture * (1 - valley_mixture) / 4000)
+
+
+def test_plain_newton_by_hand_from_two():
+    # The iterates the notebook prints: θ ← θ - f'/f'' = θ - (θ³ - θ)/(3θ² - 1), exact fractions first.
+    theta, path = 2.0, [2.0]
+    for _ in range(50):
+        step = -dlog_f(theta) / d2log_f(theta)
+        theta += step
+        path.append(theta)
+        if abs(step) < 1e-12:
+            break
+    assert path[1] == pytest.approx(16 / 11, rel=1e-15)  # 2 - 6/11
+    assert [round(t, 4) for t in path[:6]] == [2.0, 1.4545, 1.151, 1.0253, 1.0009, 1.0]
+    assert all(d2log_f(t) < 0 for t in path)  # plain Newton never meets positive curvature on the way
+    assert theta == pytest.approx(1.0, abs=1e-15)
+    helper = laplace(theta0=[2.0], **BIMODAL)
+    assert abs(helper.mode[0] - theta) < 1e-10 and helper.cov[0, 0] == pytest.approx(0.125, rel=1e-10)
+
+
+def test_heights_at_the_mode():
+    # The notebook's "more than twice as tall": N(1, 1/8) at its mean against f(1)/Z = e/Z.
+    height_laplace = 1 / np.sqrt(2 * np.pi * 0.125)
+    height_true = np.e / Z_BIMODAL
+    assert round(height_laplace, 3) == 1.128 and round(height_true, 3) == 0.507
+    assert height_laplace > 2 * height_true
+
+
+def test_a_strict_maximum_need_not_have_positive_curvature():
+    # The notebook's example: -θ⁴ has a strict maximum at 0 where A = -f''(0) = 0, and the helpers refuse it.
+    theta = np.linspace(-1, 1, 2001)
+    assert np.all(-(theta[theta != 0] ** 4) < 0)
+    with pytest.raises(ConvergenceError, match="not negative definite"):
+        newton(
+            lambda t: -4 * t**3,
+            lambda t: (-12 * t**2).reshape(1, 1),
+            [0.0],
+            log_density=lambda t: -(t[0] ** 4),
+        )

@@ -34,13 +34,19 @@ GENERIC = {
     "bda_helpers.evidence",
     "bda_helpers.random",
     "bda_helpers.mode_finding",
+    "bda_helpers.beyond.evidence_triangle",
     "bda_helpers._validation",
     "bda_helpers._piecewise",
     "bda_helpers._format",
     "bda_helpers.beyond.importance",
     "bda_helpers.beyond.variational",
 }
-MODELS = {"bda_helpers.bioassay", "bda_helpers.normal_model", "bda_helpers.beyond.logistic"}
+MODELS = {
+    "bda_helpers.bioassay",
+    "bda_helpers.normal_model",
+    "bda_helpers.beyond.logistic",
+    "bda_helpers.beyond.eight_schools",
+}
 MODEL_OR_DATA = MODELS | {"bda_helpers.data"}
 CHARTS = {"bda_helpers.charts", "bda_helpers.beyond.charts", "altair", "vl_convert"}
 FILE_READERS = {"open", "read_text", "read_bytes", "loadtxt", "genfromtxt", "read_csv", "load"}
@@ -204,7 +210,7 @@ def test_no_function_of_the_course_commands_or_benchmarks_is_longer_than_80_line
 
 # --- Notebooks: the model functions are called as they are, with no argument-reordering adapters --------
 
-MODEL_NAMES = {"bioassay", "normal_model", "logistic"}
+MODEL_NAMES = {"bioassay", "normal_model", "logistic", "eight_schools"}
 NOTEBOOKS = sorted(ROOT.glob("notebooks/[0-9][0-9]_*.ipynb")) + sorted(
     ROOT.glob("notebooks/solutions/[0-9][0-9]_*.ipynb")
 )

@@ -146,7 +146,11 @@ def test_the_wheel_holds_every_module_subpackage_and_data_file(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
     package = {f"bda_helpers/{name}" for name in _source_files("bda_helpers") if name.endswith(".py")}
     datasets = {f"bda_helpers/datasets/{name}" for name in _source_files("data")}
-    assert {"bda_helpers/datasets/bioassay.csv", "bda_helpers/datasets/windshieldy1.txt"} <= datasets
+    assert {
+        "bda_helpers/datasets/bioassay.csv",
+        "bda_helpers/datasets/eight_schools.csv",
+        "bda_helpers/datasets/windshieldy1.txt",
+    } <= datasets
     assert "bda_helpers/datasets/README.md" in datasets  # the sources and terms travel with the data
     assert not package - names, f"modules missing from the wheel: {sorted(package - names)}"
     assert not datasets - names, f"data files missing from the wheel: {sorted(datasets - names)}"

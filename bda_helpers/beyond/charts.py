@@ -1,5 +1,6 @@
-"""Charts of the beyond-Laplace notebook: the frequency coverage of intervals, and the cost of the
-Laplace fit as the dimension grows.
+"""Charts of the beyond-Laplace notebooks: the exact and Laplace marginals of beta as the data
+are replicated (with a slider), the frequency coverage of intervals, and the cost of the Laplace
+fit as the dimension grows.
 
 They follow :mod:`bda_helpers.charts`: data rounded (:func:`~bda_helpers.charts.round_significant`),
 no automatic names, so the same input gives the same spec on every run.
@@ -12,9 +13,9 @@ import numpy as np
 import pandas as pd
 
 from .._validation import check_finite
-from ..charts import round_significant
+from ..charts import round_significant, slider_title
 
-__all__ = ["coverage_chart", "cost_chart"]
+__all__ = ["coverage_chart", "cost_chart", "k_slider_chart"]
 
 _COVERAGE_COLUMNS = ("design", "quantity", "level", "method", "coverage", "mc_se")
 
@@ -223,3 +224,98 @@ def cost_chart(
         .encode(x="d:Q", y="seconds:Q", text="label:N")
     )
     return alt.layer(lines, references, labels, title=title).properties(width=420, height=300)
+
+
+_CURVE_COLUMNS = ("k", "method", "beta", "density")
+
+
+def _curves_frame(curves: pd.DataFrame) -> pd.DataFrame:
+    """The rows :func:`k_slider_chart` draws, checked and rounded to 4 significant digits."""
+    if not isinstance(curves, pd.DataFrame):
+        raise TypeError(f"curves must be a pandas DataFrame, got {type(curves).__name__}")
+    missing = [column for column in _CURVE_COLUMNS if column not in curves.columns]
+    if missing:
+        raise ValueError(f"curves lacks the columns {missing}")
+    if curves.empty:
+        raise ValueError("curves is empty")
+    k = curves["k"].to_numpy()
+    if not np.issubdtype(k.dtype, np.integer) or (k < 1).any():
+        raise ValueError("curves['k'] must hold positive integers")
+    for column in ("beta", "density"):
+        check_finite(curves[column].to_numpy(dtype=float), f"curves[{column!r}]")
+    return pd.DataFrame(
+        {
+            "k": k.astype(int),
+            "method": curves["method"].astype(str).to_numpy(),
+            "beta": round_significant(curves["beta"].to_numpy(dtype=float)),
+            "density": round_significant(curves["density"].to_numpy(dtype=float)),
+        }
+    )
+
+
+def k_slider_chart(curves: pd.DataFrame, *, title: str = "") -> alt.LayerChart:
+    """The marginal density of beta, exact and Laplace, for one replication count k at a time,
+    chosen with a slider that works in the browser without a kernel.
+
+    Every k's curves travel in the spec; the parameter ``k`` (bound to a range input, from the
+    smallest to the largest k in ``curves``, step 1) filters them. The axes follow the curves
+    of the chosen k. A static copy of the chart shows the smallest k.
+
+    Parameters
+    ----------
+    curves : pandas.DataFrame
+        Columns ``k`` (positive integers, consecutive so that every slider step has curves),
+        ``method``, ``beta`` and ``density``, e.g. from
+        :func:`~bda_helpers.beyond.asymptotics.beta_marginal_curves`.
+    title : str, optional
+
+    Returns
+    -------
+    altair.LayerChart
+
+    Raises
+    ------
+    TypeError
+        If ``curves`` is not a DataFrame.
+    ValueError
+        If a column is missing, it is empty, ``k`` is not positive integers with no gaps, or
+        ``beta`` or ``density`` is not finite.
+
+    Examples
+    --------
+    >>> curves = pd.DataFrame({"k": [1, 1, 2, 2], "method": "exact", "beta": [0.0, 1.0, 0.0, 1.0],
+    ...                        "density": [0.5, 0.5, 0.2, 0.8]})
+    >>> spec = k_slider_chart(curves).to_dict()
+    >>> param = spec["params"][0]
+    >>> param["name"], param["value"], param["bind"]["min"], param["bind"]["max"], param["bind"]["step"]
+    ('k', 1, 1, 2, 1)
+    """
+    frame = _curves_frame(curves)
+    ks = np.unique(frame["k"])
+    if not np.array_equal(ks, np.arange(ks[0], ks[-1] + 1)):
+        raise ValueError(
+            f"curves['k'] must be consecutive integers (one curve per slider step), got {ks.tolist()}"
+        )
+    k = alt.param(
+        name="k",
+        value=int(ks[0]),
+        bind=alt.binding_range(min=int(ks[0]), max=int(ks[-1]), step=1, name="replications k "),
+    )
+    methods = list(dict.fromkeys(frame["method"]))
+    lines = (
+        alt.Chart(frame, name="k_slider_curves")
+        .mark_line()
+        .encode(
+            x=alt.X("beta:Q", title="β", scale=alt.Scale(zero=False)),
+            y=alt.Y("density:Q", title="p(β | k copies of the data)"),
+            color=alt.Color("method:N", title="", sort=methods),
+            strokeDash=alt.StrokeDash("method:N", title="", sort=methods),
+            tooltip=[alt.Tooltip("method:N"), alt.Tooltip("beta:Q"), alt.Tooltip("density:Q")],
+        )
+        .transform_filter(alt.datum.k == k)
+    )
+    return (
+        alt.layer(lines, title=slider_title(title, "k", int(ks[0])))
+        .add_params(k)
+        .properties(width=420, height=260)
+    )

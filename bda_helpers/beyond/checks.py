@@ -1,9 +1,9 @@
-"""Self-checks for notebook 08, when Laplace is not enough.
+"""Self-checks for the exercises of notebooks 09 (importance sampling and marginals) and 10
+(variational inference and large samples).
 
-The checks recompute their references from the bioassay data with :mod:`bda_helpers`
-(nothing is stored), say which typical slip a wrong answer shows — marginal for
-conditional spreads, variances for standard deviations, the Gaussian for the
-Tierney–Kadane marginal — and never print the reference value itself.
+The checks recompute their references themselves (nothing is stored), say which typical slip
+a wrong answer shows — marginal sds for conditional ones, variances for sds, a missing square,
+an unweighted quantile, a flipped sign — and never print the reference value itself.
 
 Examples
 --------
@@ -20,28 +20,34 @@ import numpy as np
 from .. import bioassay, load_bioassay
 from ..checks import CheckResult, as_numbers, check_close, correct, describe_miss, wrong
 from ..checks.study_guide import mc_tolerance, reference_grid
-from ..laplace import LaplaceApproximation
 from ..summaries import weighted_quantiles
 from .importance import importance_sample
 
-__all__ = ["mean_field_sds", "ld50_q975_importance", "replications_for_coverage"]
+__all__ = [
+    "MEAN_FIELD_TARGET_SD",
+    "MEAN_FIELD_TARGET_RHO",
+    "mean_field_sds",
+    "ld50_q975_importance",
+    "replications_for_coverage",
+]
 
-_NAMES = ("α", "β")
+_NAMES = ("θ₁", "θ₂")
+#: The target of notebook 10's mean-field exercise: a bivariate normal with these marginal sds ...
+MEAN_FIELD_TARGET_SD = (2.0, 3.0)
+#: ... and this correlation.
+MEAN_FIELD_TARGET_RHO = 0.95
 # Answers pass within the Monte Carlo error of this effective sample size (the notebook's: ~3,500).
 _MIN_ESS = 2500
 _SEED = 8  # the check's own importance sample, for the answer a slip would give
 
 
-@lru_cache(maxsize=1)
-def _laplace() -> LaplaceApproximation:
-    return bioassay.laplace_fit(load_bioassay())
-
-
 def mean_field_sds(mean_field_sd) -> CheckResult:
-    """Exercise 1: the sds of the best mean-field Gaussian for the Laplace normal N(θ̂, Σ).
+    """Notebook 10's exercise: the sds of the best mean-field normal for a correlated normal.
 
-    Minimising KL(q ‖ p) over independent normals q, for a normal p with precision
-    Λ = Σ⁻¹, gives the means of p and the variances 1/Λ_jj: the *conditional* variances.
+    The target is bivariate normal with marginal sds :data:`MEAN_FIELD_TARGET_SD` and
+    correlation :data:`MEAN_FIELD_TARGET_RHO`. Minimising KL(q ‖ p) over independent normals q,
+    for a normal p with precision Λ = Σ⁻¹, gives variances 1/Λ_jj: the *conditional* variances
+    σ_j² (1 − ρ²), so the sds σ_j √(1 − ρ²).
 
     Examples
     --------
@@ -49,9 +55,10 @@ def mean_field_sds(mean_field_sd) -> CheckResult:
     False
     """
     name = "mean_field_sd"
-    cov = _laplace().cov
-    precision = np.linalg.inv(cov)
-    expected = 1.0 / np.sqrt(np.diag(precision))
+    sd = np.array(MEAN_FIELD_TARGET_SD)
+    rho = MEAN_FIELD_TARGET_RHO
+    cov = np.outer(sd, sd) * np.array([[1.0, rho], [rho, 1.0]])
+    expected = 1.0 / np.sqrt(np.diag(np.linalg.inv(cov)))  # 1/√Λ_jj, the definition, not the shortcut
     result = check_close(
         mean_field_sd,
         expected,
@@ -60,24 +67,27 @@ def mean_field_sds(mean_field_sd) -> CheckResult:
         names=_NAMES,
         mistakes=[
             (
-                np.sqrt(np.diag(cov)),
-                "those are the marginal sds √Σ_jj, which the full (and the diagonal) Laplace "
-                "keep. Mean-field VI matches the precision's diagonal: sd_j = 1/√Λ_jj with Λ = Σ⁻¹.",
+                sd,
+                "those are the marginal sds σ_j, which a full-rank normal keeps. A mean-field q "
+                "matches the conditional spread: sd_j = 1/√Λ_jj with Λ = Σ⁻¹.",
             ),
-            (1.0 / np.diag(precision), "those are variances; take their square roots."),
-            (np.sqrt(np.diag(precision)), "that is √Λ_jj; the sd is its reciprocal, 1/√Λ_jj."),
+            (sd**2 * (1 - rho**2), "those are variances; take their square roots."),
             (
-                1.0 / np.sqrt(np.diag(cov)),
-                "invert the whole matrix first (Λ = np.linalg.inv(Σ)), then take "
-                "its diagonal: 1/Σ_jj is not Λ_jj when α and β are correlated.",
+                sd * np.sqrt(1 - rho),
+                "the conditional variance is σ_j² (1 − ρ²), with ρ squared; you took √(1 − ρ).",
             ),
+            (
+                sd * (1 - rho**2),
+                "(1 − ρ²) scales the variance, not the sd: the sd takes its square root.",
+            ),
+            (sd[::-1] * np.sqrt(1 - rho**2), "the two entries are swapped: give [sd of θ₁, sd of θ₂]."),
+            (1.0 / expected, "that is √Λ_jj; the sd is its reciprocal, 1/√Λ_jj."),
         ],
-        hint="invert the Laplace covariance, Λ = np.linalg.inv(approx.cov), and take 1/√Λ_jj.",
+        hint="write the covariance Σ from the sds and ρ, invert it, and take 1/√Λ_jj.",
     )
     if result.passed:
-        shrink = expected / np.sqrt(np.diag(cov))
         return correct(
-            f"{result.message[:-1]}: {shrink[0]:.0%} and {shrink[1]:.0%} of the marginal sds. "
+            f"{result.message[:-1]}: √(1 − ρ²) = {np.sqrt(1 - rho**2):.2f} of each marginal sd. "
             "The tighter the correlation, the more mean-field VI shrinks."
         )
     return result
@@ -116,7 +126,7 @@ def _ld50_q975_reference() -> tuple[float, float, dict[str, float]]:
 
 
 def ld50_q975_importance(ld50_q975) -> CheckResult:
-    """Exercise 2: LD50's 97.5 % posterior quantile from the (α, log β) importance sample.
+    """Notebook 09's exercise: LD50's 97.5 % posterior quantile from the (α, log β) importance sample.
 
     The reference is exact (a fine grid's cells with β > 0); an answer passes within
     ``MC_Z`` Monte Carlo standard errors of a sample quantile from 2,500 effective draws.
@@ -157,10 +167,11 @@ def ld50_q975_importance(ld50_q975) -> CheckResult:
 
 
 def replications_for_coverage(n_replications) -> CheckResult:
-    """Exercise 3: how many replications make a 95 % interval's coverage estimate ±1 point (one s.e.).
+    """Notebook 10's exercise: how many replications make a 95 % interval's coverage estimate
+    ±1 point (one s.e.).
 
     The standard error of a coverage estimate from R independent replications is
-    ``sqrt(p (1 − p) / R)``; at p = 0.95 it is at most 0.01 from R = 475 on.
+    ``sqrt(p (1 − p) / R)``, evaluated at the nominal p = 0.95.
 
     Examples
     --------

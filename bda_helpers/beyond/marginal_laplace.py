@@ -350,7 +350,7 @@ def bioassay_laplace_marginal(
     >>> from bda_helpers import load_bioassay
     >>> marginal = bioassay_laplace_marginal(load_bioassay(), "beta")
     >>> marginal.quantile([0.025, 0.5, 0.975]).round(1).tolist()
-    [3.4, 10.7, 25.1]
+    [3.4, 10.7, 25.2]
     """
     if name not in _BIOASSAY_NAMES:
         raise ValueError(f"name must be 'alpha' or 'beta', got {name!r}")

@@ -1,9 +1,10 @@
 """Self-checks for notebook 02, the bioassay posterior on a grid.
 
 Each check rebuilds the grid the exercise describes from the data (nothing is stored),
-compares the answer, and recognises the usual slips — an answer from the original fine
-grid, the point counts of α and β swapped, quantiles of random draws instead of the grid's
-exact quantile function — to say which one it was.
+compares the answer, and recognises the usual slips — an answer from the course's own
+500 × 1500 grid, the point counts of α and β swapped, quantiles read at cell centres, and
+a mean or quantiles of random draws instead of the grid's exact ones — to say which one it
+was.
 
 Examples
 --------
@@ -35,6 +36,14 @@ _RTOL = 1e-6  # the answers are exact grid computations: only rounding differs
 _ALPHA_RANGE = (float(bioassay.GRID_ALPHA[0]), float(bioassay.GRID_ALPHA[-1]))
 _BETA_RANGE = (float(bioassay.GRID_BETA[0]), float(bioassay.GRID_BETA[-1]))
 _POINTS = (bioassay.GRID_ALPHA.size, bioassay.GRID_BETA.size)
+#: An answer within this many Monte Carlo standard errors of a sample of :data:`_FEW_DRAWS`
+#: draws (but not right) is taken for a mean or quantiles of random draws.
+_DRAW_SES, _FEW_DRAWS = 4.0, 100
+_DRAWS_HINT = (
+    "that is close but not exact, within the scatter of a mean or quantiles of random draws: if you "
+    "used draws (grid.sample), take the grid's exact values instead (grid.mean(), grid.quantile), which "
+    "have no Monte Carlo error; if you typed a rounded number, assign the computed value itself."
+)
 
 
 @cache
@@ -49,6 +58,33 @@ def _beta_summary(grid: GridPosterior) -> tuple[float, np.ndarray]:
     return float(grid.mean()[1]), grid.quantile("beta", _PROBS)
 
 
+def _centre_rule(grid: GridPosterior, probs) -> np.ndarray:
+    """β's quantiles read at cell centres: the first centre where the cumulative mass reaches p."""
+    cumulative = np.cumsum(grid.marginal("beta"))
+    return grid.axis("beta")[np.searchsorted(cumulative, probs)]
+
+
+def _within_draw_error(answer, expected, ses) -> bool:
+    """Whether ``answer`` (any shape ``expected`` has) lies within ``_DRAW_SES`` of its standard errors."""
+    try:
+        values = np.asarray(answer, dtype=float)
+    except (TypeError, ValueError):
+        return False
+    if values.shape != np.shape(expected) or not np.isfinite(values).all():
+        return False
+    return bool(np.all(np.abs(values - expected) <= _DRAW_SES * np.asarray(ses)))
+
+
+def _quantile_ses(grid: GridPosterior, quantile) -> np.ndarray:
+    """Standard errors of β's sample quantiles from :data:`_FEW_DRAWS` draws: sqrt(p(1-p)/n) / density."""
+    probs = np.atleast_1d(_PROBS if np.ndim(quantile) else 0.975)
+    cell = np.clip(
+        np.searchsorted(grid.axis("beta") + grid.step[1] / 2, quantile), 0, grid.axis("beta").size - 1
+    )
+    density = np.atleast_1d(grid.marginal("beta")[cell] / grid.step[1])
+    return np.sqrt(probs * (1 - probs) / _FEW_DRAWS) / density
+
+
 def coarse_grid_beta(coarse_beta_mean, coarse_beta_interval) -> CheckReport:
     """Exercise 1: β's posterior mean and its 2.5 % and 97.5 % quantiles on the 30 × 45 grid.
 
@@ -58,25 +94,29 @@ def coarse_grid_beta(coarse_beta_mean, coarse_beta_interval) -> CheckReport:
     >>> coarse_grid_beta(fine_mean, fine_interval).passed
     False
     """
-    mean, interval = _beta_summary(_grid(*COARSE_POINTS))
+    coarse = _grid(*COARSE_POINTS)
+    mean, interval = _beta_summary(coarse)
     fine_mean, fine_interval = _beta_summary(_grid())
     swapped_mean, swapped_interval = _beta_summary(_grid(*COARSE_POINTS[::-1]))
     alpha_points, beta_points = COARSE_POINTS
     from_fine = (
-        f"That is the value on the original {_POINTS[0]} × {_POINTS[1]} grid; rebuild it with "
+        f"That is the value on the course's {_POINTS[0]} × {_POINTS[1]} grid; rebuild it with "
         f"{alpha_points} points in α and {beta_points} in β."
     )
     swapped = (
         f"That grid has {beta_points} points in α and {alpha_points} in β; the exercise asks for "
         f"{alpha_points} in α and {beta_points} in β."
     )
+    mean_se = np.sqrt(coarse.cov()[1, 1] / _FEW_DRAWS)
     mean_result = check_close(
         coarse_beta_mean,
         mean,
         name="coarse_beta_mean",
         rtol=_RTOL,
         mistakes=[(fine_mean, from_fine), (swapped_mean, swapped)],
-        hint="grid.mean() gives the posterior means of (α, β) on the grid; take the β entry.",
+        hint=_DRAWS_HINT
+        if _within_draw_error(coarse_beta_mean, mean, mean_se)
+        else "grid.mean() gives the posterior means of (α, β) on the grid; take the β entry.",
     )
     interval_result = check_close(
         coarse_beta_interval,
@@ -84,8 +124,19 @@ def coarse_grid_beta(coarse_beta_mean, coarse_beta_interval) -> CheckReport:
         name="coarse_beta_interval",
         rtol=_RTOL,
         names=("2.5 %", "97.5 %"),
-        mistakes=[(fine_interval, from_fine), (swapped_interval, swapped)],
-        hint='take the grid\'s exact quantiles, grid.quantile("beta", [0.025, 0.975]).',
+        mistakes=[
+            (fine_interval, from_fine),
+            (swapped_interval, swapped),
+            (
+                _centre_rule(coarse, _PROBS),
+                "those are read at cell centres (the first centre where the cumulative mass reaches "
+                "the probability); the grid spreads each cell's mass across the cell, and "
+                'grid.quantile("beta", [0.025, 0.975]) reads its piecewise-linear CDF.',
+            ),
+        ],
+        hint=_DRAWS_HINT
+        if _within_draw_error(coarse_beta_interval, interval, _quantile_ses(coarse, interval))
+        else 'take the grid\'s exact quantiles, grid.quantile("beta", [0.025, 0.975]).',
     )
     return report(mean_result, interval_result)
 
@@ -97,15 +148,17 @@ def truncated_grid_beta(truncated_beta_q975, truncated_beta_high_edge) -> CheckR
 
     Examples
     --------
-    >>> truncated_grid_beta(25.3, 2e-5).passed
+    >>> truncated_grid_beta(25.4, 4e-12).passed
     False
     """
     truncated = _grid(*_POINTS, TRUNCATED_BETA)
     full = _grid()
     low, high = (f"{end:g}" for end in TRUNCATED_BETA)
-    q975 = check_close(
+    q975 = truncated.quantile("beta", 0.975)
+    build = f"build the grid with beta=np.linspace({low}, {high}, {_POINTS[1]}) and α as on the course grid"
+    q975_result = check_close(
         truncated_beta_q975,
-        truncated.quantile("beta", 0.975),
+        q975,
         name="truncated_beta_q975",
         rtol=_RTOL,
         mistakes=[
@@ -115,8 +168,9 @@ def truncated_grid_beta(truncated_beta_q975, truncated_beta_high_edge) -> CheckR
                 f"exceed {high}.",
             )
         ],
-        hint=f"build the grid with beta=np.linspace({low}, {high}, {_POINTS[1]}) and take "
-        'grid.quantile("beta", 0.975).',
+        hint=_DRAWS_HINT
+        if _within_draw_error(truncated_beta_q975, q975, _quantile_ses(truncated, q975))
+        else f'{build}, and take grid.quantile("beta", 0.975).',
     )
     edge = check_close(
         truncated_beta_high_edge,
@@ -129,6 +183,7 @@ def truncated_grid_beta(truncated_beta_q975, truncated_beta_high_edge) -> CheckR
                 f"That is the edge mass of the full grid, up to β = {_BETA_RANGE[1]:g}.",
             )
         ],
-        hint=f'edge_mass().high["beta"] of the cut grid: the mass in its last column of cells, β = {high}.',
+        hint=f'edge_mass().high["beta"] of the cut grid ({build}): the mass in its last column of cells, '
+        f"at β = {high}.",
     )
-    return report(q975, edge)
+    return report(q975_result, edge)

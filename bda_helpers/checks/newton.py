@@ -1,30 +1,34 @@
 """Self-checks for the exercises of notebook 03 (Newton's method for the bioassay mode).
 
-Each check recomputes its reference from the bioassay data with :mod:`bda_helpers`, and
-recognises the typical mistakes: a step with the wrong sign, a gradient step instead of a
-Newton step, the Hessian instead of the information, a count that includes the start.
-A wrong answer learns which entries are off and which way, never the reference value.
+Each check recomputes its reference itself: the mode for centred doses by
+:func:`~bda_helpers.newton` on the centred data, the edge of the starts from which a plain
+Newton step raises the Cauchy log density by a root finder, and the number of Newton steps
+from a bad start by :func:`~bda_helpers.newton`. They recognise the typical slips: the mode
+for the original doses, an intercept moved the wrong way, doses scaled as well as centred; the
+edge of the concave region taken for the edge of the good starts; a count that includes the
+start. A wrong answer learns which entries are off and which way, never the reference value.
 
 Examples
 --------
->>> first_newton_step(None)
-… Not answered yet: assign your answer to `theta_1` and run the cell again.
->>> first_newton_step([-1.0, 4.4])  # doctest: +NORMALIZE_WHITESPACE
-❌ Not yet: theta_1 = [-1.   4.4] is not right: α is too small; β is too large. Hint: that looks like a
-gradient-ascent step, the start plus the gradient. Newton scales the gradient by the inverse of the negative
-Hessian: theta_1 = theta_0 + (-H)⁻¹ g, e.g. theta_0 - np.linalg.solve(H, g).
+>>> centred_mode(None)
+… Not answered yet: assign your answer to `mode_centred` and run the cell again.
+>>> largest_good_start(1.0)  # doctest: +NORMALIZE_WHITESPACE
+❌ Not yet: largest_good_start = 1 is too large. Hint: 1 is where the Cauchy log density stops being
+concave. Inside it the plain step points towards the mode, but a full step can overshoot it and land
+farther out on the other side: compare log p(theta_1) with log p(theta_0), not only the step's direction.
 """
 
 from __future__ import annotations
 
 import numpy as np
+from scipy import optimize
 
 from .. import bioassay
-from ..data import load_bioassay
+from ..data import BioassayData, load_bioassay
 from ..newton import newton
-from . import CheckResult, as_array, check_close, correct, format_answer, not_answered, wrong
+from . import CheckResult, as_array, check_close, correct, describe_miss, format_answer, not_answered, wrong
 
-__all__ = ["first_newton_step", "observed_information", "iterations_from"]
+__all__ = ["centred_mode", "largest_good_start", "iterations_from"]
 
 #: The start of the exercise on counting iterations.
 EXERCISE_START = (-2.0, -5.0)
@@ -32,9 +36,14 @@ EXERCISE_START = (-2.0, -5.0)
 _NAMES = ("α", "β")
 
 
-def _model():
-    model = bioassay.model_functions(load_bioassay())
+def _model(data: BioassayData | None = None):
+    model = bioassay.model_functions(load_bioassay() if data is None else data)
     return model.gradient, model.hessian, model.log_density
+
+
+def _mode(data: BioassayData) -> np.ndarray:
+    gradient, hessian, log_density = _model(data)
+    return newton(gradient, hessian, np.zeros(2), log_density=log_density).mode
 
 
 def _tolerances(reference: np.ndarray, rtol: float) -> dict[str, float]:
@@ -42,107 +51,122 @@ def _tolerances(reference: np.ndarray, rtol: float) -> dict[str, float]:
     return {"rtol": rtol, "atol": rtol * float(np.max(np.abs(reference)))}
 
 
-def first_newton_step(answer, name: str = "theta_1") -> CheckResult:
-    """Check the first Newton iterate from (0, 0) for the bioassay posterior.
+def centred_mode(answer, name: str = "mode_centred") -> CheckResult:
+    """Check the posterior mode ``(alpha_c, beta)`` of the bioassay model with centred doses.
 
-    The reference is ``theta_0 - H(theta_0)⁻¹ g(theta_0)`` with the analytic gradient and
-    Hessian at ``theta_0 = (0, 0)``.
+    The doses are ``x - mean(x)``; the reference runs :func:`~bda_helpers.newton` on that data
+    set's model from (0, 0).
 
     Examples
     --------
-    >>> first_newton_step([0.1143, 2.6189])
-    ✅ Correct: theta_1 = [0.1143 2.6189], the first Newton step from (0, 0).
+    >>> centred_mode([-0.0833, 7.7488])
+    ✅ Correct: mode_centred = [-0.0833  7.7488]: the same dose-response curve, so the same slope.
     """
-    gradient, hessian, _ = _model()
-    theta0 = np.zeros(2)
-    g, h = gradient(theta0), hessian(theta0)
-    step = -np.linalg.solve(h, g)
-    expected = theta0 + step
-    gradient_step = (
-        "that looks like a gradient-ascent step, the start plus the gradient. Newton scales the gradient "
-        "by the inverse of the negative Hessian: theta_1 = theta_0 + (-H)⁻¹ g, "
-        "e.g. theta_0 - np.linalg.solve(H, g)."
+    data = load_bioassay()
+    x_bar = float(data.x.mean())
+    expected = _mode(BioassayData(x=data.x - x_bar, n=data.n, y=data.y))
+    original = _mode(data)
+    one_dose = (
+        "write alpha_c + beta * x_c = alpha + beta * x for one dose, with x_c = x - x̄, and solve for alpha_c"
     )
+    mistakes = [
+        (
+            original,
+            "that is the mode for the original doses. Centring changes what the intercept means (the "
+            "log-odds at the mean dose, not at x = 0), and the curve must stay the same at every dose: "
+            f"{one_dose}; or run newton on the centred data.",
+        ),
+        (
+            [original[0] - original[1] * x_bar, original[1]],
+            f"the intercept moved the wrong way: {one_dose} (x̄ is negative here).",
+        ),
+    ]
+    for ddof in (0, 1):  # doses standardised, not only centred: the slope is per sd of the dose
+        spread = float(data.x.std(ddof=ddof))
+        mistakes.append(
+            (
+                [expected[0], expected[1] * spread],
+                "the slope changed: shifting the doses leaves beta alone. Did you also divide the doses "
+                "by their spread? Only subtract the mean.",
+            )
+        )
     result = check_close(
         answer,
         expected,
         name=name,
         names=_NAMES,
         **_tolerances(expected, 1e-4),
-        mistakes=[
-            (
-                theta0 - step,
-                "that step points the opposite way, downhill: H is negative definite, so the ascent "
-                "step is -H⁻¹ g = (-H)⁻¹ g, not H⁻¹ g.",
-            ),
-            (theta0 + g, gradient_step),
-            (theta0 - g, gradient_step),
-            (
-                theta0 - g / np.diag(h),
-                "that divides the gradient by the Hessian's diagonal. Solve with the whole "
-                "2 x 2 matrix (np.linalg.solve(H, g)); the off-diagonal entry couples alpha and beta.",
-            ),
-            (
-                newton(gradient, hessian, theta0).mode,
-                "that is the mode, where Newton ends after all its steps. Take only one step from (0, 0).",
-            ),
-        ],
-        hint="Evaluate the gradient g and Hessian H at (0, 0) (bioassay.gradient, bioassay.hessian) "
-        "and compute theta_0 - np.linalg.solve(H, g).",
+        mistakes=mistakes,
+        hint="Build BioassayData(x=data.x - data.x.mean(), n=data.n, y=data.y), run newton from (0, 0) on "
+        "its bioassay.model_functions (with log_density), and read .mode.",
     )
     if result.passed:
-        return correct(f"{result.message[:-1]}, the first Newton step from (0, 0).")
+        return correct(f"{result.message[:-1]}: the same dose-response curve, so the same slope.")
     return result
 
 
-def observed_information(answer, name: str = "information") -> CheckResult:
-    """Check the observed information ``-H`` at the bioassay posterior mode.
+def _cauchy_step(theta0: float) -> float:
+    """One plain Newton step on log p(theta) = -log(1 + theta²), from ``theta0``."""
+    gradient = -2 * theta0 / (1 + theta0**2)
+    second = -2 * (1 - theta0**2) / (1 + theta0**2) ** 2
+    return theta0 - gradient / second
+
+
+def largest_good_start(answer, name: str = "largest_good_start") -> CheckResult:
+    """Check the edge of the starts ``theta_0 > 0`` from which one plain Newton step raises the
+    Cauchy log density ``-log(1 + theta²)``.
+
+    The log density falls with ``|theta|``, so a step raises it exactly when ``|theta_1| < theta_0``;
+    the reference is the root of ``|theta_1(theta_0)| - theta_0`` on (0, 1), found by
+    :func:`scipy.optimize.brentq`. Accepted within 0.2 %.
 
     Examples
     --------
-    >>> observed_information([[1.9648, -0.2934], [-0.2934, 0.0859]])
-    ✅ Correct: information = [[ 1.9648 -0.2934]
-     [-0.2934  0.0859]], the negative Hessian at the mode.
+    >>> largest_good_start(0.2)  # doctest: +NORMALIZE_WHITESPACE
+    ❌ Not yet: largest_good_start = 0.2 is too small. Hint: from a little farther out the plain step
+    still raises the log density; look for the start where |theta_1| = theta_0.
     """
-    values = as_array(answer, (2, 2), name)
-    if isinstance(values, CheckResult):
-        return values
-    if not np.allclose(values, values.T, rtol=1e-6, atol=1e-8):
-        return wrong(
-            f"{name} = {format_answer(values)} is not symmetric: its entries [0, 1] and [1, 0] differ.",
-            "The information is a matrix of second derivatives, and mixed partials do not "
-            "depend on the order of differentiation.",
+    value = as_array(answer, (), name)
+    if isinstance(value, CheckResult):
+        return value
+    value = float(value)
+    if value <= 0:
+        return wrong(f"{name} = {format_answer(value)} is not a positive start.")
+    expected = optimize.brentq(lambda t: abs(_cauchy_step(t)) - t, 1e-3, 1 - 1e-3, xtol=1e-14)
+    if np.isclose(value, expected, rtol=2e-3, atol=0.0):
+        return correct(
+            f"{name} = {format_answer(value)}; the edge is {expected:.4f} = 1/√3. Between it and 1 the "
+            "target is concave and the step points the right way, yet a full step overshoots the mode."
         )
-    gradient, hessian, _ = _model()
-    information = -hessian(newton(gradient, hessian, np.zeros(2)).mode)
-    result = check_close(
-        values,
-        information,
-        name=name,
-        names=_NAMES,
-        **_tolerances(information, 1e-3),
-        mistakes=[
-            (
-                -information,
-                "that is the Hessian H itself (its diagonal is negative). The observed information is "
-                "minus the Hessian, -H, which is positive definite at a mode.",
-            ),
-            (
-                np.linalg.inv(information),
-                "that is the Laplace covariance. The information is -H itself; "
-                "its inverse is the covariance of the normal approximation.",
-            ),
-            (
-                -hessian(np.zeros(2)),
-                "that is the information at (0, 0), the start. Evaluate -H at the mode that "
-                "newton() returns (result.mode), or use result.hessian.",
-            ),
-        ],
-        hint="Find the mode with newton(), then take -bioassay.hessian(mode, data).",
+    miss = describe_miss(name, value, expected)
+    if np.isclose(value, 1.0, rtol=1e-2, atol=0.0):
+        return wrong(
+            miss,
+            "1 is where the Cauchy log density stops being concave. Inside it the plain step points "
+            "towards the mode, but a full step can overshoot it and land farther out on the other side: "
+            "compare log p(theta_1) with log p(theta_0), not only the step's direction.",
+        )
+    if np.isclose(value, expected**2, rtol=2e-3, atol=0.0):
+        return wrong(
+            miss, "that looks like the edge for theta_0² rather than for theta_0: check what you solved for."
+        )
+    if value > 1:
+        return wrong(
+            miss,
+            "beyond 1 the second derivative is positive and the plain step goes away from the mode "
+            "(section 4): no start there raises the log density.",
+        )
+    if value > expected:
+        return wrong(
+            miss,
+            "from such a start the full step overshoots the mode and lands farther out on the other side "
+            "(|theta_1| > theta_0): compare log p(theta_1) with log p(theta_0).",
+        )
+    return wrong(
+        miss,
+        "from a little farther out the plain step still raises the log density; look for the start "
+        "where |theta_1| = theta_0.",
     )
-    if result.passed:
-        return correct(f"{result.message[:-1]}, the negative Hessian at the mode.")
-    return result
 
 
 def iterations_from(answer, name: str = "n_steps") -> CheckResult:

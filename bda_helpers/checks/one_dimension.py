@@ -2,15 +2,16 @@
 
 Each check recomputes its reference value from the target's derivatives (nothing is
 stored), and recognises the usual slips — the precision for the variance, a lost sign,
-the distribution's mean for its mode, a missing ``sqrt(2π)`` — to say which one it was.
+the modes of the untilted target, weights by height alone without the width, the
+distribution's mean for its mode, a missing ``sqrt(2π)`` — to say which one it was.
 
 Examples
 --------
->>> variance_at_other_mode(None)
-… Not answered yet: assign your answer to `variance_at_minus_one` and run the cell again.
->>> variance_at_other_mode(8.0)  # doctest: +NORMALIZE_WHITESPACE
-❌ Not yet: variance_at_minus_one = 8 is too large. Hint: that looks like the curvature -f'' (the precision),
-not the variance; the Laplace variance is the inverse of the precision, -1/f''.
+>>> gamma_laplace(None, 1.25)
+… Not answered yet: assign your answer to `gamma_mode` and run the cell again.
+>>> gamma_laplace(2.5, 0.8)  # doctest: +NORMALIZE_WHITESPACE
+❌ Not yet: gamma_variance = 0.8 is too small. Hint: that is -f'' at the mode, the precision; the variance
+is its inverse.
 
 No hint shows a number computed from the target: it names the likely slip and the method.
 """
@@ -18,61 +19,156 @@ No hint shows a number computed from the target: it names the likely slip and th
 from __future__ import annotations
 
 import numpy as np
-from scipy import special
+from scipy import integrate, special
 
-from . import CheckResult, check_close, correct
+from . import CheckReport, CheckResult, check_close, correct, report
 
-__all__ = ["GAMMA_SHAPE", "GAMMA_RATE", "variance_at_other_mode", "gamma_laplace", "gamma_evidence"]
+__all__ = ["TILT", "GAMMA_SHAPE", "GAMMA_RATE", "tilted_mixture", "gamma_laplace", "gamma_evidence"]
 
+#: The tilt c of exercise 1's target, log f(θ) = -θ⁴ + 2θ² + cθ: it makes the two peaks unequal.
+TILT = 0.5
 #: The Gamma(a, b) target of exercises 2 and 3: shape a and rate b, density ∝ θ^(a-1) e^(-bθ).
 GAMMA_SHAPE = 6.0
 GAMMA_RATE = 2.0
 
 
-def _bimodal_second_derivative(theta: float) -> float:
-    """d²/dθ² of the bimodal log density -θ⁴ + 2θ²."""
-    return -12.0 * theta**2 + 4.0
+def _tilted_peaks(tilt: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """Modes (left first), Laplace variances and log heights of ``log f(θ) = -θ⁴ + 2θ² + tilt·θ``,
+    and the valley between the two modes."""
+    if not (np.isfinite(tilt) and abs(tilt) < 8.0 / (3.0 * np.sqrt(3.0))):
+        raise ValueError(f"the tilted target has two peaks only for |tilt| < 8/(3√3), got tilt={tilt}")
+    roots = np.sort(np.roots([-4.0, 0.0, 4.0, tilt]).real)  # f'(θ) = -4θ³ + 4θ + tilt: three real roots
+    modes = roots[[0, 2]]  # the outer roots, where f'' = -12θ² + 4 < 0; the middle one is the valley
+    variances = -1.0 / (-12.0 * modes**2 + 4.0)
+    log_heights = -(modes**4) + 2.0 * modes**2 + tilt * modes
+    return modes, variances, log_heights, float(roots[1])
 
 
-def variance_at_other_mode(variance_at_minus_one) -> CheckResult:
-    """Exercise 1: the Laplace variance of ``log f(θ) = -θ⁴ + 2θ²`` at its mode θ = -1.
+def _normalised(values) -> np.ndarray:
+    values = np.asarray(values, dtype=float)
+    return values / values.sum()
+
+
+def _tilted_weights_result(tilted_weights, tilt: float, heights, variances, valley: float) -> CheckResult:
+    """The weights part of :func:`tilted_mixture`."""
+    masses = heights * np.sqrt(2.0 * np.pi * variances)
+    weights = masses / masses.sum()
+    peaks = ("left peak", "right peak")
+    term = f"{tilt:g}θ"
+    swapped = "give the left peak first, as for the modes (increasing θ)."
+    share_left = integrate.quad(lambda t: np.exp(-(t**4) + 2 * t**2 + tilt * t), -np.inf, valley)[0]
+    share_right = integrate.quad(lambda t: np.exp(-(t**4) + 2 * t**2 + tilt * t), valley, np.inf)[0]
+    return check_close(
+        tilted_weights,
+        weights,
+        name="tilted_weights",
+        names=peaks,
+        mistakes=[
+            (
+                [0.5, 0.5],
+                "equal weights suit mirror-image peaks only; weight each peak by its Laplace mass "
+                "Z_k = f(θ̂_k)·sqrt(2π·var_k).",
+            ),
+            (
+                _normalised(heights),
+                "those weights are proportional to the heights f(θ̂_k) alone (or to Z_k with the same "
+                "variance at both peaks); a peak's mass is its height times its width: "
+                "Z_k = f(θ̂_k)·sqrt(2π·var_k), with each peak's own variance.",
+            ),
+            (
+                _normalised(heights * variances),
+                "the square root is missing: Z_k = f(θ̂_k)·sqrt(2π·var_k).",
+            ),
+            (
+                _normalised(heights / np.sqrt(variances)),
+                "those use the precision A_k = -f''(θ̂_k) where the variance belongs: "
+                "Z_k = f(θ̂_k)·sqrt(2π/A_k) = f(θ̂_k)·sqrt(2π·var_k).",
+            ),
+            (
+                _normalised([share_left, share_right]),
+                "those are the true masses on either side of the valley (by quadrature); the exercise asks "
+                "for the mixture's weights Z_k / (Z_1 + Z_2), Laplace's estimate of them.",
+            ),
+            (masses, "weights sum to 1: divide each Z_k by Z_1 + Z_2."),
+            (weights[::-1], swapped),
+        ],
+        hint="w_k = Z_k / (Z_1 + Z_2) with Z_k = f(θ̂_k)·sqrt(2π·var_k), f(θ) = exp(-θ⁴ + 2θ² + "
+        f"{term}) unnormalised.",
+    )
+
+
+def tilted_mixture(tilted_modes, tilted_variances, tilted_weights, *, tilt: float = TILT) -> CheckReport:
+    """Exercise 1: the two modes of ``log f(θ) = -θ⁴ + 2θ² + tilt·θ`` (left first), the Laplace
+    variance at each, and the weights of the one-Laplace-per-peak mixture, ``w_k ∝ Z_k``.
 
     Examples
     --------
-    >>> variance_at_other_mode(0.125)
-    ✅ Correct: variance_at_minus_one = 0.125.
-    >>> variance_at_other_mode(-0.125)  # doctest: +NORMALIZE_WHITESPACE
-    ❌ Not yet: variance_at_minus_one = -0.125 is too small. Hint: a variance is positive: at a maximum f'' <
-    0, so the variance is -1/f'', not 1/f''.
+    >>> tilted_mixture(None, None, None).passed is None
+    True
+    >>> print(tilted_mixture([-1.0, 1.0], None, [0.5, 0.5]))  # doctest: +NORMALIZE_WHITESPACE
+    ❌ Not yet: tilted_modes = [-1.  1.] is not right: left peak is too small; right peak is too small. Hint:
+    those are the modes of the untilted -θ⁴ + 2θ²; the term 0.5θ moves both peaks: they are where
+    f'(θ) = -4θ³ + 4θ + 0.5 vanishes and f''(θ) < 0.
+    … Not answered yet: assign your answer to `tilted_variances` and run the cell again.
+    ❌ Not yet: tilted_weights = [0.5 0.5] is not right: left peak is too large; right peak is too small.
+    Hint: equal weights suit mirror-image peaks only; weight each peak by its Laplace mass
+    Z_k = f(θ̂_k)·sqrt(2π·var_k).
     """
-    mode = -1.0  # f'(θ) = -4θ³ + 4θ vanishes at -1, 0 and 1; f'' < 0 at ±1
-    curvature = _bimodal_second_derivative(mode)
-    expected = -1.0 / curvature
-    mistakes = [
-        (
-            -curvature,
-            "that looks like the curvature -f'' (the precision), not the variance; the Laplace variance "
-            "is the inverse of the precision, -1/f''.",
-        ),
-        (curvature, "that looks like f'' itself, not the variance; the Laplace variance is -1/f''."),
-        (-expected, "a variance is positive: at a maximum f'' < 0, so the variance is -1/f'', not 1/f''."),
-        (np.sqrt(expected), "that is the standard deviation; the variance is its square."),
-    ]
-    at_zero = 1.0 / _bimodal_second_derivative(0.0)
-    mistakes += [
-        (
-            value,
-            "that comes from f''(0), the curvature at the minimum between the peaks; evaluate f'' at θ = -1.",
-        )
-        for value in (at_zero, -at_zero)
-    ]
-    return check_close(
-        variance_at_minus_one,
-        expected,
-        name="variance_at_minus_one",
-        mistakes=mistakes,
-        hint="differentiate -θ⁴ + 2θ² twice, evaluate at θ = -1, and take -1/f''.",
+    modes, variances, log_heights, valley = _tilted_peaks(tilt)
+    heights = np.exp(log_heights)
+    peaks = ("left peak", "right peak")
+    term = f"{tilt:g}θ"
+    equation = f"f'(θ) = -4θ³ + 4θ + {tilt:g}" if tilt >= 0 else f"f'(θ) = -4θ³ + 4θ - {-tilt:g}"
+    swapped = "give the left peak first, as for the modes (increasing θ)."
+    valley_hint = (
+        "one of these is where f'' > 0: the minimum between the peaks, not a peak; start `laplace` "
+        "near each peak."
     )
+    mode_result = check_close(
+        tilted_modes,
+        modes,
+        name="tilted_modes",
+        names=peaks,
+        mistakes=[
+            (
+                [-1.0, 1.0],
+                f"those are the modes of the untilted -θ⁴ + 2θ²; the term {term} moves both peaks: they "
+                f"are where {equation} vanishes and f''(θ) < 0.",
+            ),
+            (modes[::-1], swapped),
+            ([valley, modes[1]], valley_hint),
+            ([modes[0], valley], valley_hint),
+        ],
+        hint=f"the modes are where {equation} vanishes and f''(θ) = -12θ² + 4 < 0; `laplace` started "
+        "near each peak finds them.",
+    )
+    curvature = -1.0 / variances
+    variance_result = check_close(
+        tilted_variances,
+        variances,
+        name="tilted_variances",
+        names=peaks,
+        mistakes=[
+            (
+                -variances,
+                "a variance is positive: at a maximum f'' < 0, so the variance is -1/f'', not 1/f''.",
+            ),
+            (
+                -curvature,
+                "those look like -f'', the precisions; the Laplace variance is their inverse, -1/f''.",
+            ),
+            (np.sqrt(variances), "those are standard deviations; the variance is their square."),
+            (
+                [0.125, 0.125],
+                f"that is -1/f'' at θ = ±1, the untilted peaks; {term} adds nothing to f'' = -12θ² + 4, "
+                "but it moves the modes: evaluate f'' at the new ones.",
+            ),
+            (variances[::-1], swapped),
+        ],
+        hint="take -1/f''(θ̂) at each mode, with f''(θ) = -12θ² + 4.",
+    )
+    weight_result = _tilted_weights_result(tilted_weights, tilt, heights, variances, valley)
+    return report(mode_result, variance_result, weight_result)
 
 
 def _gamma_laplace(shape: float, rate: float) -> tuple[float, float, float]:
@@ -123,8 +219,13 @@ def gamma_laplace(
             (1.0 / variance, "that is -f'' at the mode, the precision; the variance is its inverse."),
             (np.sqrt(variance), "that is the standard deviation; the variance is its square."),
             (
-                (shape - 1.0) / (shape / rate) ** 2,
+                (shape / rate) ** 2 / (shape - 1.0),
                 "that is -1/f'' at the mean a/b; evaluate f'' at the mode.",
+            ),
+            (
+                (shape - 1.0) / (shape / rate) ** 2,
+                "that is -f'' at the mean a/b: a precision, and at the wrong point; the variance is "
+                "-1/f'' at the mode.",
             ),
         ],
         hint="f''(θ) = -(a-1)/θ²; evaluate it at the mode and take -1/f''.",
