@@ -30,6 +30,7 @@ from ._validation import LOG_FLOAT_MAX, check_points, read_only
 from .data import BioassayData
 from .grid import GridPosterior
 from .laplace import LaplaceApproximation, laplace
+from .summaries import weighted_quantiles
 
 __all__ = [
     "NormalPrior",
@@ -729,7 +730,6 @@ def dose_response_bands(theta, x, *, weights=None, levels=(0.5, 0.95)) -> DoseRe
     >>> bands.median.round(4).tolist(), bands.band(0.5)[1].round(4).tolist()
     ([0.5, 0.8808], [0.5, 0.9241])
     """
-    from .summaries import weighted_quantiles  # generic numerics; imported here to keep this section whole
 
     theta = check_points(theta, "alpha, beta")
     if theta.ndim < 2 or theta[..., 0].size < 2:

@@ -34,6 +34,7 @@ import vl_convert
 from PIL import Image
 
 from ._validation import check_finite, check_int, check_not_empty
+from .bioassay import DoseResponseBands
 from .data import BioassayData
 from .grid import GridPosterior
 from .laplace import LaplaceApproximation
@@ -362,7 +363,6 @@ def dose_response_chart(data: BioassayData, *, alpha=None, beta=None) -> alt.Cha
 
 def _band_rows(bands: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The bands (wider first) and the medians of :func:`dose_response_bands_chart` as rounded rows."""
-    from .bioassay import DoseResponseBands  # a model's result type; imported here to keep this section whole
 
     check_not_empty(bands, "bands", "source's DoseResponseBands (bioassay.dose_response_bands)")
     areas, medians = [], []

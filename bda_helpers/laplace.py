@@ -81,8 +81,8 @@ class LaplaceApproximation:
         ------
         ValueError
             If the Hessian is not finite, not symmetric, or not negative definite (then
-            ``mode`` is a minimum, a saddle, or a maximum too flat for a Gaussian, as −θ⁴ at 0,
-            and there is no normal approximation).
+            ``mode`` is a minimum, a saddle, a ridge, or a maximum too flat for a Gaussian, as −θ⁴
+            at 0, and there is no normal approximation).
 
         Examples
         --------
@@ -91,7 +91,7 @@ class LaplaceApproximation:
         >>> LaplaceApproximation.from_mode([0.0], [[4.0]])  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
-        ValueError: the Hessian at the mode is not negative definite (eigenvalues [4.0]): the point is a minimum, ...
+        ValueError: the Hessian at the mode is not negative definite (eigenvalues [4.0]): the point ...
         """
         hess = np.array(hessian, dtype=float)
         d = np.asarray(mode).size
@@ -107,7 +107,7 @@ class LaplaceApproximation:
         except np.linalg.LinAlgError:
             raise ValueError(
                 f"the Hessian at the mode is not negative definite (eigenvalues "
-                f"{brief(np.linalg.eigvalsh(hess))}): the point is a minimum, a saddle, or a "
+                f"{brief(np.linalg.eigvalsh(hess))}): the point is a minimum, a saddle, a ridge or a "
                 f"maximum too flat for a Gaussian, so there is no normal approximation there"
             ) from None
         cov = np.linalg.inv(neg_hess)

@@ -383,8 +383,9 @@ def newton(
         If a gradient or Hessian is not finite, no step increases the log density, the
         Hessian where the gradient vanishes is not negative definite (a saddle or a
         minimum; or, where it is numerically singular or zero, also a flat ridge, a maximum
-        too flat for a Gaussian (as −θ⁴ at 0), or a log density that keeps rising towards infinity, as on separated logistic data, whose
-        Hessian underflows far out), or the iteration limit is reached. That last message
+        too flat for a Gaussian (as −θ⁴ at 0), or a log density that keeps rising towards
+        infinity, as on separated logistic data, whose Hessian underflows far out),
+        or the iteration limit is reached. That last message
         also says what the last steps suggest: steps that shrank, that more iterations may
         converge; at least 5 steps that did not shrink and keep moving away, a log density
         with no finite maximum (as on separable logistic data).

@@ -1,79 +1,113 @@
 """Notebook 06's self-checks: right answers (computed here independently) pass, placeholders
-are "not answered", and the typical wrong answers get their specific hint."""
+are "not answered", and the typical wrong answers get their specific hint.
+
+The reference is the flat-prior posterior on a grid finer and wider than the course's
+(α ∈ [−6, 14], β ∈ [−12, 130], 1000 × 3000 points), normalised here from the conftest
+likelihood, with its quantiles taken by an own sort-and-interpolate.
+"""
 
 import re
+from types import SimpleNamespace
 
 import numpy as np
-from scipy import stats
+import pytest
+from scipy import special, stats
 
 from bda_helpers.checks import format_answer
 from bda_helpers.checks import quantiles_ld50 as check_06
 
 
+@pytest.fixture(scope="module")
+def wide_fine(ref):
+    alpha, beta = np.linspace(-6.0, 14.0, 1000), np.linspace(-12.0, 130.0, 3000)
+    log_density = ref.log_likelihood(alpha[:, None], beta[None, :])
+    mass = np.exp(log_density - log_density.max())
+    return SimpleNamespace(alpha=alpha, beta=beta, mass=mass / mass.sum())
+
+
+def own_weighted_quantiles(values, weights, probs):
+    order = np.argsort(values)
+    v, w = values[order], weights[order] / weights.sum()
+    return np.interp(probs, np.cumsum(w) - w / 2, v)
+
+
+@pytest.fixture(scope="module")
+def ld_interval(wide_fine):
+    """The exact 95 % interval of the log dose at which a given share dies (cells with β > 0)."""
+    alpha, beta = np.meshgrid(wide_fine.alpha, wide_fine.beta, indexing="ij")
+    positive = beta > 0
+    alpha, beta, mass = alpha[positive], beta[positive], wide_fine.mass[positive]
+
+    def interval(log_odds):
+        return own_weighted_quantiles((log_odds - alpha) / beta, mass, [0.025, 0.975])
+
+    return interval
+
+
 def test_placeholders_are_not_answered():
-    assert check_06.beta_tail_beyond_laplace(None).passed is None
-    assert check_06.ld50_interval(None).passed is None
+    assert check_06.prob_half_die_at_zero(None).passed is None
+    assert check_06.ld10_interval(None).passed is None
 
 
-def test_beta_tail_beyond_laplace(fine_grid, posterior_mode, assert_no_leak):
-    mode, var = posterior_mode.mode[1], posterior_mode.cov[1, 1]
-    cut = stats.norm.ppf(0.975, mode, np.sqrt(var))
-    right = fine_grid.mass[
-        :, fine_grid.beta > cut
-    ].sum()  # finer grid, cell centres: within 1e-3 of the check's CDF
-    assert check_06.beta_tail_beyond_laplace(right).passed is True
-    assert "times the 0.025" in check_06.beta_tail_beyond_laplace(right).message
+def test_prob_half_die_at_zero(wide_fine, posterior_mode, assert_no_leak):
+    alpha_marginal = wide_fine.mass.sum(axis=1)
+    right = alpha_marginal[wide_fine.alpha > 0].sum()  # centres: the cell at α = 0 is split by none
+    assert right == pytest.approx(0.899, abs=1e-3)
+    result = check_06.prob_half_die_at_zero(right)
+    assert result.passed is True and "where the Laplace normal says" in result.message
+    # A share of 10,000 draws passes when within 3 of its Monte Carlo sds.
+    assert check_06.prob_half_die_at_zero(right - 2.5 * np.sqrt(right * (1 - right) / 10_000)).passed
+    mode, sd = posterior_mode.mode[0], np.sqrt(posterior_mode.cov[0, 0])
+    laplace = stats.norm.sf(0.0, mode, sd)
     cases = {
-        0.025: "what the Laplace normal claims",
-        1 - right: "the CDF itself",
-        0.4: "first the Laplace",
-        # 0 is no sign of the variance used as the scale (that q lies past the grid, where the
-        # tail is ≈ 0, but so do other slips): it gets the method, not that diagnosis.
-        0.0: "first the Laplace",
-        -0.1: "is not a probability",
-        1.5: "is not a probability",
+        laplace: "what the Laplace normal says",
+        stats.norm.sf(0.0, mode, sd**2): "what the Laplace normal says",  # variance as scale: as close
+        1 - right: "the other side",
+        special.expit(mode): "on the mode's curve",
+        alpha_marginal @ special.expit(wide_fine.alpha): "posterior mean of the death probability",
+        0.5: "what is the log-odds",
+        1.5: "not a percentage",
     }
     for answer, hint in cases.items():
-        result = check_06.beta_tail_beyond_laplace(answer)
+        result = check_06.prob_half_die_at_zero(answer)
         assert result.passed is False and hint in result.message, (answer, result.message)
-        # Neither the tail probability, nor q, sd_β or Σ_ββ (the quantile is one step from them).
-        assert_no_leak(result, right, cut, np.sqrt(var), var, answer=answer)
-    assert "your quantile q is far out" not in check_06.beta_tail_beyond_laplace(0.0).message
+        assert_no_leak(result, right, 1 - right, answer=answer)
 
 
-def test_ld50_interval_from_grid_draws_passes(fine_grid):
-    """Draws from the finer grid (own sampler) give an interval the check accepts."""
+def test_ld10_interval_right_answers(ld_interval, wide_fine):
+    exact = ld_interval(special.logit(0.1))
+    np.testing.assert_allclose(exact, [-0.755, -0.151], atol=1e-3)
+    result = check_06.ld10_interval(exact)
+    assert result.passed is True and "4,000 draws" in result.message
+    # 4,000 draws from the finer grid (own sampler) give an interval the check accepts.
     rng = np.random.default_rng(66)
-    cells = rng.choice(fine_grid.mass.size, size=4000, p=fine_grid.mass.ravel())
-    i, j = np.unravel_index(cells, fine_grid.mass.shape)
-    alpha, beta = fine_grid.alpha[i], fine_grid.beta[j]
+    cells = rng.choice(wide_fine.mass.size, size=4000, p=wide_fine.mass.ravel())
+    i, j = np.unravel_index(cells, wide_fine.mass.shape)
+    alpha, beta = wide_fine.alpha[i], wide_fine.beta[j]
     assert (beta > 0).all()
-    interval = np.quantile(-alpha / beta, [0.025, 0.975])
-    result = check_06.ld50_interval(interval)
-    assert result.passed is True, result.message
+    interval = np.quantile((special.logit(0.1) - alpha) / beta, [0.025, 0.975])
+    assert check_06.ld10_interval(interval).passed is True, check_06.ld10_interval(interval).message
 
 
-def test_ld50_interval_wrong_answers(posterior_mode, assert_no_leak):
-    mode, cov = posterior_mode.mode, posterior_mode.cov
-    gradient = np.array([-1 / mode[1], mode[0] / mode[1] ** 2])
-    delta = -mode[0] / mode[1] + stats.norm.ppf([0.025, 0.975]) * np.sqrt(gradient @ cov @ gradient)
+def test_ld10_interval_wrong_answers(ld_interval, assert_no_leak):
+    exact = ld_interval(special.logit(0.1))
     cases = {
-        (0.10, -0.28): "lower first",
-        (-0.103, 0.276): "sign is flipped",
-        tuple(delta): "delta-method",
-        (-0.73, 0.57): "far too wide",
-        (-0.39, 0.45): "far too wide",
-        (-0.2, 0.2): "sample quantiles",
+        tuple(exact[::-1]): "lower first",
+        tuple(ld_interval(0.0)): "about the LD50's",
+        tuple(ld_interval(0.1)): "about the LD50's",  # α + βx = 0.1: the logit forgotten
+        tuple(ld_interval(special.logit(0.9))): "90 % die",
+        tuple(-exact[::-1]): "sign is flipped",
+        (-2.35, -0.20): "far too wide",  # the Laplace draws with β > 0
+        (-0.5, -0.2): "(logit(0.1) − α)/β for each grid draw",
     }
     for answer, hint in cases.items():
-        result = check_06.ld50_interval(list(answer))
+        result = check_06.ld10_interval(list(answer))
         assert result.passed is False and hint in result.message, (answer, result.message)
-        # Apart from the echoed answer and the interval's probabilities, a failure shows no number
-        # with decimals: no end of the exact interval, no Monte Carlo tolerance, no delta-method end.
-        text = (
-            result.message.replace(format_answer(np.array(answer)), "")
-            .replace("2.5 %", "")
-            .replace("97.5 %", "")
-        )
+        # Apart from the echoed answer, the interval's probabilities and the share 0.1 (0.9) that
+        # defines the LD10, a failure shows no number with decimals: no end of the exact interval,
+        # no Monte Carlo tolerance.
+        text = result.message.replace(format_answer(np.array(answer)), "")
+        for allowed in ("2.5 %", "97.5 %", "0.1", "0.9"):
+            text = text.replace(allowed, "")
         assert re.search(r"\d\.\d", text) is None, result.message
-        assert_no_leak(result, delta, answer=np.array(answer))
+        assert_no_leak(result, exact, answer=np.array(answer))

@@ -273,7 +273,9 @@ def collapse_target():
 
 def test_a_conditional_with_no_maximum_names_the_value():
     target = collapse_target()
-    with pytest.raises(ConvergenceError, match=r"at theta\[1\] = 0 failed: .*not negative definite") as caught:
+    with pytest.raises(
+        ConvergenceError, match=r"at theta\[1\] = 0 failed: .*not negative definite"
+    ) as caught:
         laplace_marginal(
             target.log_density, target.gradient, target.hessian, np.linspace(-1, 2, 7), 1, start=[0.0, 1.0]
         )

@@ -1,15 +1,16 @@
 """Self-checks for notebook 06, quantiles and LD50.
 
-The checks rebuild the exact posterior on the notebook's grid and refit the Laplace
+The checks rebuild the exact posterior on the course grid and refit the Laplace
 approximation from the data (nothing is stored). Monte Carlo answers are accepted within
-a tolerance set by the Monte Carlo error of 1,000 independent draws, and the usual slips
-— the Laplace claim for the exact answer, the wrong side of a CDF, a flipped sign, draws
-with β ≤ 0 left in, the delta method for the posterior — are named.
+a tolerance set by the Monte Carlo error of the number of draws the exercise names, and the
+usual slips — the Laplace answer where the exact one was asked for, the wrong side of a CDF,
+a death probability where a probability of an event was asked for, the LD50 or the LD90 where
+the LD10 was asked for, a flipped sign — are named.
 
 Examples
 --------
->>> ld50_interval(None)
-… Not answered yet: assign your answer to `ld50_95` and run the cell again.
+>>> ld10_interval(None)
+… Not answered yet: assign your answer to `ld10_95` and run the cell again.
 """
 
 from __future__ import annotations
@@ -18,55 +19,48 @@ from functools import lru_cache
 from types import SimpleNamespace
 
 import numpy as np
-from scipy import stats
+from scipy import special, stats
 
-from .. import bioassay, ld50_delta_method, load_bioassay
+from .. import bioassay, load_bioassay
 from ..summaries import quantile_mcse, weighted_quantiles
 from . import CheckResult, as_interval, as_probability, check_close, correct, describe_miss, wrong
 
-__all__ = ["beta_tail_beyond_laplace", "ld50_interval"]
+__all__ = ["DEATH_SHARE", "LD10_DRAWS", "prob_half_die_at_zero", "ld10_interval"]
 
-_MIN_DRAWS = 1000  # answers from at least this many draws pass
-_SEED = 6  # the check's own draws, to measure the Monte Carlo error of LD50 quantiles
+#: Exercise 2's share of deaths: the LD10 is the log dose at which 10 % of the animals die.
+DEATH_SHARE = 0.1
+#: Exercise 2's Monte Carlo answers pass if they are within the error of this many draws.
+LD10_DRAWS = 4000
+_PROB_DRAWS = 10_000  # exercise 1's Monte Carlo answers: a share of at least this many draws
+_SEED = 6  # the check's own draws, to measure the Monte Carlo error of LD10 quantiles
 
 
 @lru_cache(maxsize=1)
 def _reference() -> SimpleNamespace:
     """The notebook's grid and Laplace fit, recomputed from the data."""
     data = load_bioassay()
-    approx = bioassay.laplace_fit(data)
-    grid = bioassay.grid_posterior(data)
-    return SimpleNamespace(approx=approx, grid=grid)
+    return SimpleNamespace(approx=bioassay.laplace_fit(data), grid=bioassay.grid_posterior(data))
 
 
-def beta_tail_beyond_laplace(prob_beta_above_laplace_975) -> CheckResult:
-    """Exercise 1: the exact posterior probability that β exceeds the Laplace 97.5 % quantile.
+def prob_half_die_at_zero(prob_half_die_at_zero) -> CheckResult:
+    """Exercise 1: the exact posterior probability that more than half the animals die at log dose 0.
 
     Examples
     --------
-    >>> beta_tail_beyond_laplace(0.025)  # doctest: +NORMALIZE_WHITESPACE
-    ❌ Not yet: prob_beta_above_laplace_975 = 0.025 is too small. Hint: 0.025 is what the Laplace normal
-    claims lies above its own 97.5 % quantile; evaluate the exact posterior there: 1 − grid.cdf("beta", q).
-    >>> beta_tail_beyond_laplace(-0.1)
-    ❌ Not yet: prob_beta_above_laplace_975 = -0.1 is not a probability: it must lie between 0 and 1.
+    >>> prob_half_die_at_zero(0.5)  # doctest: +NORMALIZE_WHITESPACE
+    ❌ Not yet: prob_half_die_at_zero = 0.5 is too small. Hint: what is the log-odds α + βx at x = 0,
+    and when is logit⁻¹ of it above 1/2? Then ask the exact posterior (the grid), not the Laplace normal.
     """
-    name = "prob_beta_above_laplace_975"
-    value = as_probability(prob_beta_above_laplace_975, name)
+    name = "prob_half_die_at_zero"
+    value = as_probability(prob_half_die_at_zero, name)
     if isinstance(value, CheckResult):
         return value
     reference = _reference()
-    cut = stats.norm.ppf(0.975, reference.approx.mode[1], reference.approx.sd[1])
-    expected = 1.0 - float(reference.grid.cdf("beta", cut))
-    # exact from the grid's CDF, or a share of at least 1,000 grid draws: 3 Monte Carlo sds
-    tolerance = max(1e-3, 3 * np.sqrt(expected * (1 - expected) / _MIN_DRAWS))
-    if np.isclose(value, 0.025, rtol=0.0, atol=2e-3):  # a narrower window than the tolerance
-        return wrong(
-            describe_miss(name, value, expected),
-            "0.025 is what the Laplace normal claims lies above its own 97.5 % quantile; evaluate the "
-            'exact posterior there: 1 − grid.cdf("beta", q).',
-        )
-    # No candidate for q computed with the variance as the scale: that q lies beyond the
-    # grid's end, where the tail is ≈ 0, and 0 has more likely causes.
+    grid, approx = reference.grid, reference.approx
+    expected = 1.0 - float(grid.cdf("alpha", 0.0))
+    # exact from the grid's CDF, or a share of at least 10,000 grid draws: 3 Monte Carlo sds
+    tolerance = max(2e-3, 3 * np.sqrt(expected * (1 - expected) / _PROB_DRAWS))
+    alpha = grid.axis("alpha")
     result = check_close(
         value,
         expected,
@@ -74,72 +68,111 @@ def beta_tail_beyond_laplace(prob_beta_above_laplace_975) -> CheckResult:
         rtol=0.0,
         atol=tolerance,
         mistakes=[
-            (1 - expected, 'that is P(β ≤ q), the CDF itself; the upper tail is 1 − grid.cdf("beta", q).')
+            (
+                stats.norm.sf(0.0, approx.mode[0], approx.sd[0]),
+                "that is what the Laplace normal says; the exercise asks the exact posterior: use the grid.",
+            ),
+            (
+                1.0 - expected,
+                "that is the probability of the other side: that fewer than half die at x = 0.",
+            ),
+            (
+                special.expit(approx.mode[0]),
+                "that is the death probability at x = 0 on the mode's curve, logit⁻¹(α̂): a probability of "
+                "death, not the posterior probability that it exceeds 1/2.",
+            ),
+            (
+                grid.marginal("alpha") @ special.expit(alpha),
+                "that is the posterior mean of the death probability at x = 0, not the posterior "
+                "probability that it exceeds 1/2.",
+            ),
         ],
-        hint="first the Laplace 97.5 % quantile q = stats.norm.ppf(0.975, β̂, sd_β), with the sd (not the "
-        'variance) as the scale, then the exact probability above it, 1 − grid.cdf("beta", q).',
+        hint="what is the log-odds α + βx at x = 0, and when is logit⁻¹ of it above 1/2? Then ask the exact "
+        "posterior (the grid), not the Laplace normal.",
     )
     if result.passed:
+        laplace = stats.norm.sf(0.0, approx.mode[0], approx.sd[0])
         return correct(
-            f"{result.message[:-1]}; exactly {expected:.3f}, {expected / 0.025:.0f} times the 0.025 that "
-            f"Laplace claims (q = {cut:.2f})."
+            f"{result.message[:-1]}: exactly {expected:.3f} = P(α > 0), where the Laplace normal says "
+            f"{laplace:.3f}."
         )
     return result
 
 
+def _ld(share: float, alpha: np.ndarray, beta: np.ndarray) -> np.ndarray:
+    """The log dose at which ``share`` of the animals die: α + βx = logit(share)."""
+    return (special.logit(share) - alpha) / beta
+
+
 @lru_cache(maxsize=1)
-def _ld50_reference() -> SimpleNamespace:
-    """Exact 95 % LD50 interval on the grid (cells with β > 0, weighted by mass) and the
-    Monte Carlo error of its ends for 1,000 grid draws."""
+def _ld10_reference() -> SimpleNamespace:
+    """The exact 95 % interval of the LD10 on the grid (cells with β > 0, weighted by mass), the
+    same for the slips, and the Monte Carlo error of its ends for LD10_DRAWS grid draws."""
     grid = _reference().grid
     alpha, beta = np.meshgrid(grid.axis("alpha"), grid.axis("beta"), indexing="ij")
     positive = beta > 0
-    exact = weighted_quantiles(-alpha[positive] / beta[positive], grid.mass[positive], [0.025, 0.975])
-    draws = grid.sample(16 * _MIN_DRAWS, np.random.default_rng(_SEED))
-    values = -draws[:, 0] / draws[:, 1]  # no grid draw has β ≤ 0 (its mass there is ~3e-6)
-    mcse = 4 * np.array([quantile_mcse(values, p) for p in (0.025, 0.975)])  # sqrt(16): for 1,000 draws
-    return SimpleNamespace(exact=exact, mcse=mcse)
+    alpha, beta, mass = alpha[positive], beta[positive], grid.mass[positive]
+
+    def interval(values):
+        return weighted_quantiles(values, mass, [0.025, 0.975])
+
+    draws = grid.sample(16 * LD10_DRAWS, np.random.default_rng(_SEED))
+    values = _ld(DEATH_SHARE, draws[:, 0], draws[:, 1])  # no grid draw has β ≤ 0 (its mass there is ~4e-6)
+    mcse = 4 * np.array([quantile_mcse(values, p) for p in (0.025, 0.975)])  # sqrt(16): for LD10_DRAWS
+    return SimpleNamespace(
+        exact=interval(_ld(DEATH_SHARE, alpha, beta)),
+        mcse=mcse,
+        ld50=interval(-alpha / beta),
+        ld90=interval(_ld(1 - DEATH_SHARE, alpha, beta)),
+        no_logit=interval((DEATH_SHARE - alpha) / beta),
+    )
 
 
-def ld50_interval(ld50_95) -> CheckResult:
-    """Exercise 2: the 95 % posterior interval of LD50 = −α/β from the (exact) grid posterior.
+def ld10_interval(ld10_95) -> CheckResult:
+    """Exercise 2: the 95 % posterior interval of the LD10 = (logit(0.1) − α)/β from the exact posterior.
 
     Examples
     --------
-    >>> ld50_interval([0.10, -0.28])
-    ❌ Not yet: give `ld50_95` as [lower, upper], lower first.
+    >>> ld10_interval([-0.15, -0.75])
+    ❌ Not yet: give `ld10_95` as [lower, upper], lower first.
     """
-    name = "ld50_95"
-    value = as_interval(ld50_95, name)
+    name = "ld10_95"
+    value = as_interval(ld10_95, name)
     if isinstance(value, CheckResult):
         return value
-    reference = _ld50_reference()
+    reference = _ld10_reference()
     expected, tolerance = reference.exact, 3 * reference.mcse
-    approx = _reference().approx
-    delta = ld50_delta_method(approx.mode, approx.cov).interval(0.95)
-    shown = f"{name} = [{value[0]:.3f}, {value[1]:.3f}]"
     names = ("lower end", "upper end")
-    if np.allclose(
-        value, delta, rtol=0.0, atol=2e-3
-    ):  # may lie within the Monte Carlo tolerance: checked first
-        return wrong(
-            describe_miss(name, value, expected, names=names),
-            "that is the delta-method interval, a normal approximation to LD50; the exercise asks "
-            "for the grid posterior: −α/β of grid draws (or of the grid cells, weighted by mass).",
-        )
-    message = describe_miss(name, value, expected, rtol=0.0, atol=tolerance, names=names)
     if np.all(np.abs(value - expected) <= tolerance):
         return correct(
-            f"{shown}; exactly [{expected[0]:.3f}, {expected[1]:.3f}] (Monte Carlo tolerance "
-            f"± {tolerance[0]:.3f}, ± {tolerance[1]:.3f} for 1,000 draws)."
+            f"{name} = [{value[0]:.3f}, {value[1]:.3f}]; exactly [{expected[0]:.3f}, {expected[1]:.3f}] "
+            f"(Monte Carlo tolerance ± {tolerance[0]:.3f}, ± {tolerance[1]:.3f} for {LD10_DRAWS:,} draws)."
         )
-    if np.all(np.abs(-value[::-1] - expected) <= tolerance):
-        hint = "the sign is flipped: LD50 solves α + β·x = 0, so x = −α/β, not α/β."
+
+    def near(interval) -> bool:
+        return bool(np.all(np.abs(value - interval) <= tolerance))
+
+    message = describe_miss(name, value, expected, rtol=0.0, atol=tolerance, names=names)
+    if near(reference.ld50) or near(reference.no_logit):
+        hint = (
+            "your interval is about the LD50's, the dose where the log-odds α + βx is 0; at the LD10 the "
+            "log-odds is logit(0.1) = log(0.1 / 0.9) — not 0, and not 0.1."
+        )
+    elif near(reference.ld90):
+        hint = (
+            "that is the dose at which 90 % die: the LD10 solves α + βx = logit(0.1), and logit(0.1) is "
+            "negative."
+        )
+    elif near(-expected[::-1]):
+        hint = "the sign is flipped: α + βx = logit(0.1) gives x = (logit(0.1) − α)/β."
     elif value[1] - value[0] > 2 * (expected[1] - expected[0]):
         hint = (
             "your interval is far too wide: were the draws from the Laplace approximation? Its draws near "
-            "β = 0 make −α/β explode, and for β ≤ 0 the ratio is no LD50 at all. Use grid draws."
+            "β = 0 make the ratio explode, and for β ≤ 0 there is no LD10 at all. Use the grid."
         )
     else:
-        hint = "take −α/β for each grid draw (grid.sample(n, rng)) and its 2.5 % and 97.5 % sample quantiles."
+        hint = (
+            "take x = (logit(0.1) − α)/β for each grid draw (or each grid cell with β > 0, weighted by its "
+            "mass) and its 2.5 % and 97.5 % quantiles."
+        )
     return wrong(message, hint)
