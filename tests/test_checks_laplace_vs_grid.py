@@ -3,7 +3,7 @@ placeholders are "not answered", and the typical wrong answers get their specifi
 
 import numpy as np
 import pytest
-from scipy import optimize, special, stats
+from scipy import optimize, stats
 
 from bda_helpers.checks import laplace_vs_grid as check_05
 
@@ -14,34 +14,7 @@ def normal(posterior_mode):
 
 
 def test_placeholders_are_not_answered():
-    assert check_05.beta_negative_probability(None).passed is None
     assert check_05.log_odds_interval(None).passed is None
-
-
-def test_beta_negative_probability(normal, assert_no_leak):
-    mode, cov = normal
-    sd = np.sqrt(cov[1, 1])
-    right = 0.5 * special.erfc(mode[1] / (sd * np.sqrt(2)))
-    assert check_05.beta_negative_probability(right).passed is True
-    cases = {
-        stats.norm.cdf(0, mode[1], cov[1, 1]): "used the variance Σ_ββ as the normal's scale",
-        1 - right: "P(β > 0)",
-        right + 0.005: "share of Laplace draws",
-        3e-6: "exact grid posterior",
-        0.0: "exact grid posterior",
-        0.3: "evaluate its CDF at 0",
-        -0.3: "is not a probability",  # range first: no diagnosis of a negative "probability"
-        1.5: "is not a probability",
-        5.6: "not a percentage",
-        "0.2": "without quotes",
-    }
-    for answer, hint in cases.items():
-        result = check_05.beta_negative_probability(answer)
-        assert result.passed is False and hint in result.message, (answer, result.message)
-        # Neither the probability, nor sd_β or Σ_ββ (the scale one step from it), nor β̂ / sd_β.
-        echoed = None if isinstance(answer, str) else answer
-        assert_no_leak(result, right, sd, cov[1, 1], mode[1] / sd, answer=echoed)
-    assert "exact grid posterior" not in check_05.beta_negative_probability(-0.3).message
 
 
 def test_log_odds_interval(normal, assert_no_leak):

@@ -36,12 +36,14 @@ from pathlib import Path
 from scipy import stats
 import bda_helpers
 from bda_helpers import bioassay, load_bioassay, load_windshieldy
-from bda_helpers.checks.laplace_vs_grid import beta_negative_probability
+from bda_helpers.checks.laplace_vs_grid import prior_beta_negative_probability
 from bda_helpers.data import data_file
 
 data, y = load_bioassay(), load_windshieldy()
 fit = bioassay.laplace_fit(data)
-check = beta_negative_probability(float(stats.norm.cdf(0.0, fit.mode[1], fit.sd[1])))
+prior = bioassay.NormalPrior(mean=[0.0, 10.0], cov=[[4.0, 0.0], [0.0, 100.0]])  # sds 2 and 10
+prior_fit = bioassay.laplace_fit(data, prior)
+check = prior_beta_negative_probability(float(stats.norm.cdf(0.0, prior_fit.mode[1], prior_fit.sd[1])))
 modules = [info.name for info in pkgutil.walk_packages(bda_helpers.__path__, "bda_helpers.")]
 for name in modules:
     importlib.import_module(name)

@@ -28,7 +28,6 @@ __all__ = [
     "PRIOR_SD",
     "LOG_DOSE",
     "prior_beta_negative_probability",
-    "beta_negative_probability",
     "log_odds_interval",
 ]
 
@@ -129,75 +128,6 @@ def prior_beta_negative_probability(prior_prob_beta_negative) -> CheckResult:
             f"{result.message[:-1]} (Φ(−β̂/sd_β) = {expected:.4f} with β̂ = {fit.mode[1]:.2f}, "
             f"sd_β = {fit.sd[1]:.2f}, against {_below_zero(_laplace()):.4f} with the flat prior)."
         )
-    return result
-
-
-@lru_cache(maxsize=1)
-def _grid_beta_negative() -> float:
-    """What the exact posterior, on the course grid, puts below β = 0 (almost nothing)."""
-    return float(bioassay.grid_posterior(load_bioassay()).cdf("beta", 0.0))
-
-
-def beta_negative_probability(laplace_prob_beta_negative) -> CheckResult:
-    """The flat-prior version of exercise 1: the exact probability that β < 0 under the Laplace
-    approximation of the flat-prior posterior.
-
-    Examples
-    --------
-    >>> beta_negative_probability(0.0559)
-    ✅ Correct: laplace_prob_beta_negative = 0.0559 (Φ(−β̂/sd_β) = 0.0559).
-    >>> beta_negative_probability(0.9441)  # doctest: +NORMALIZE_WHITESPACE
-    ❌ Not yet: laplace_prob_beta_negative = 0.9441 is too large. Hint: that is P(β > 0) = 1 − Φ(−β̂/sd_β); the
-    question asks for the other side, P(β < 0).
-    >>> beta_negative_probability(1.5)  # doctest: +NORMALIZE_WHITESPACE
-    ❌ Not yet: laplace_prob_beta_negative = 1.5 is not a probability: it must lie between 0 and 1. Hint: give
-    a probability between 0 and 1, not a percentage.
-    """
-    name = "laplace_prob_beta_negative"
-    value = as_probability(laplace_prob_beta_negative, name)
-    if isinstance(value, CheckResult):
-        return value
-    approx = _laplace()
-    mode, sd, variance = approx.mode[1], approx.sd[1], approx.cov[1, 1]
-    expected = float(stats.norm.cdf(0.0, mode, sd))
-    atol = 5e-4
-    monte_carlo_sd = np.sqrt(expected * (1 - expected) / _DRAWS)
-    if abs(value - expected) < 4 * monte_carlo_sd:
-        hint = (
-            "close: this looks like the share of Laplace draws with β < 0, a Monte Carlo estimate. "
-            "The exact normal probability is scipy.stats.norm.cdf(0, loc=β̂, scale=sd_β)."
-        )
-    else:
-        hint = (
-            "β ~ N(β̂, sd_β²) under Laplace, with β̂ = approx.mode[1] and sd_β = approx.sd[1]; "
-            "evaluate its CDF at 0."
-        )
-    result = check_close(
-        value,
-        expected,
-        name=name,
-        rtol=0.0,
-        atol=atol,
-        mistakes=[
-            (
-                stats.norm.cdf(0.0, mode, variance),
-                "you used the variance Σ_ββ as the normal's scale; the scale is "
-                "the sd, sqrt(Σ_ββ): Φ(−β̂/sd_β).",
-            ),
-            (
-                1 - expected,
-                "that is P(β > 0) = 1 − Φ(−β̂/sd_β); the question asks for the other side, P(β < 0).",
-            ),
-            (
-                _grid_beta_negative(),
-                "that is (about) what the exact grid posterior puts below 0; the question asks "
-                "what the Laplace normal puts there, and a normal has mass on both sides of its mean.",
-            ),
-        ],
-        hint=hint,
-    )
-    if result.passed:
-        return correct(f"{result.message[:-1]} (Φ(−β̂/sd_β) = {expected:.4f}).")
     return result
 
 
