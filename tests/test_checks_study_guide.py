@@ -86,8 +86,8 @@ def grid_beta_quantiles(ref):
 # --- every check: None is "not answered", never a failure ---------------------------------
 
 ONE_ANSWER_CHECKS = [
-    check.beta_negative_share,
-    check.ld50_draws,
+    check.ld90_beyond_data,
+    check.ld90_draws,
     check.mode_log_beta,
     check.cov_log_beta,
     check.beta_q975,
@@ -95,6 +95,7 @@ ONE_ANSWER_CHECKS = [
     check.cov_prior,
     check.mode_correlated_prior,
     check.mode_windshield,
+    check.log_sigma_marginal_peak,
     check.cov_windshield,
     check.sigma_interval_exact,
     check.sigma_interval_laplace,
@@ -109,28 +110,26 @@ def test_the_placeholder_is_not_answered_yet(function):
 
 
 def test_nuts_diagnostics_placeholders_are_not_answered_yet():
-    assert check.nuts_diagnostics(None, None).passed is None
-    assert "`ess_nuts`" in check.nuts_diagnostics([1.0, 1.0], None).message
+    assert check.nuts_diagnostics(None, None, None).passed is None
+    assert "`ess_nuts`" in check.nuts_diagnostics([1.0, 1.0], None, [1.0, 1.0]).message
 
 
-@pytest.mark.parametrize("function", ONE_ANSWER_CHECKS[2:], ids=lambda f: f.__name__)
+@pytest.mark.parametrize("function", ONE_ANSWER_CHECKS[2:-1], ids=lambda f: f.__name__)
 def test_answers_that_are_not_numbers_of_the_right_shape_are_refused(function):
     assert_fails_with(function("not a number"))
     assert_fails_with(function(np.zeros(7)), "shape")
 
 
+def test_nuts_quantiles_that_are_not_numbers_of_the_right_shape_are_refused():
+    assert_fails_with(check.nuts_beta_quantiles("not a number", ess=900, tail_ess=900))
+    assert_fails_with(check.nuts_beta_quantiles(np.zeros(7), ess=900, tail_ess=900), "shape")
+
+
 # --- exercise 1 ---------------------------------------------------------------------------
 
 
-def test_beta_negative_share(posterior_mode):
-    mode, cov = posterior_mode.mode, posterior_mode.cov
-    share = stats.norm.cdf(0.0, mode[1], np.sqrt(cov[1, 1]))
-    assert check.beta_negative_share(share).passed
-    draws = np.random.default_rng(11).multivariate_normal(mode, cov, size=check.MC_DRAWS)
-    assert check.beta_negative_share(np.mean(draws[:, 1] < 0)).passed
-    assert_fails_with(check.beta_negative_share(100 * share), "not a percentage")
-    assert_fails_with(check.beta_negative_share(1 - share), "share with β > 0")
-    assert_fails_with(check.beta_negative_share(0.0), "filtered to β > 0")
+LOGIT_90 = np.log(9.0)  # log(0.9 / 0.1)
+HIGHEST_DOSE = 0.73
 
 
 @pytest.fixture(scope="module")
@@ -138,23 +137,100 @@ def laplace_draws(posterior_mode):
     return np.random.default_rng(12).multivariate_normal(posterior_mode.mode, posterior_mode.cov, size=20_000)
 
 
-def test_ld50_draws_right_answer(laplace_draws):
-    kept = laplace_draws[laplace_draws[:, 1] > 0]
-    result = check.ld50_draws(-kept[:, 0] / kept[:, 1])
+def test_ld90_draws_right_answer(laplace_draws):
+    alpha, beta = laplace_draws[laplace_draws[:, 1] > 0].T
+    result = check.ld90_draws((LOGIT_90 - alpha) / beta)
     assert result.passed, repr(result)
     assert "95 % interval" in result.message
 
 
-def test_ld50_draws_typical_mistakes(laplace_draws):
+def test_ld90_draws_typical_mistakes(laplace_draws):
     alpha, beta = laplace_draws.T
-    assert_fails_with(check.ld50_draws(-alpha / beta), "including those with β < 0")
     kept = beta > 0
-    assert_fails_with(check.ld50_draws(alpha[kept] / beta[kept]), "wrong sign", "−α/β, not α/β")
+    a, b = alpha[kept], beta[kept]
+    assert_fails_with(check.ld90_draws((LOGIT_90 - alpha) / beta), "including those with β < 0")
+    assert_fails_with(check.ld90_draws(-a / b), "LD50", "logit(0.9), not 0")
+    assert_fails_with(check.ld90_draws((0.9 - a) / b), "(0.9 − α)/β", "log-odds scale")
+    assert_fails_with(check.ld90_draws((-LOGIT_90 - a) / b), "LD10")
+    assert_fails_with(check.ld90_draws((a - LOGIT_90) / b), "wrong sign")
     with np.errstate(divide="ignore"):
-        assert_fails_with(check.ld50_draws(-alpha / np.where(kept, beta, 0.0)), "NaN or infinite", "β > 0")
-    assert_fails_with(check.ld50_draws(-alpha[kept][:500] / beta[kept][:500]), "at least 1000")
-    assert_fails_with(check.ld50_draws(laplace_draws), "1-D")
-    assert_fails_with(check.ld50_draws(-alpha[kept] / beta[kept] + 0.2), "Monte Carlo error")
+        assert_fails_with(check.ld90_draws((LOGIT_90 - alpha) / np.where(kept, beta, 0.0)), "NaN or infinite")
+    assert_fails_with(check.ld90_draws((LOGIT_90 - a[:500]) / b[:500]), "at least 1000")
+    assert_fails_with(check.ld90_draws(laplace_draws), "1-D")
+    assert_fails_with(check.ld90_draws((LOGIT_90 - a) / b + 0.1), "Monte Carlo error")
+
+
+def ld90_shares(ref, posterior_mode):
+    """The Laplace share of LD90 > 0.73 given β > 0 (bivariate normal orthant), and the grid's."""
+    mode, cov = posterior_mode.mode, posterior_mode.cov
+    # LD90 > d with β > 0  <=>  u = logit(0.9) − α − d β > 0 and β > 0
+    transform = np.array([[-1.0, -HIGHEST_DOSE], [0.0, 1.0]])
+    mean = transform @ mode + [LOGIT_90, 0.0]
+    both = stats.multivariate_normal(-mean, transform @ cov @ transform.T).cdf([0.0, 0.0])
+    laplace = both / stats.norm.sf(0.0, mode[1], np.sqrt(cov[1, 1]))
+    alpha, beta = np.linspace(-8, 15, 921)[:, None], np.linspace(0.0, 150, 3001)[None, 1:]
+    log_density = ref.log_likelihood(alpha, beta)
+    mass = np.exp(log_density - log_density.max())
+    grid = mass[(LOGIT_90 - alpha) / beta > HIGHEST_DOSE].sum() / mass.sum()
+    return laplace, grid
+
+
+def ld90_of(draws):
+    """The LD90s of the draws with β > 0."""
+    alpha, beta = draws.T
+    kept = beta > 0
+    return (LOGIT_90 - alpha[kept]) / beta[kept]
+
+
+def test_ld90_beyond_data_is_the_share_of_the_students_own_draws(ref, posterior_mode, laplace_draws):
+    laplace, _ = ld90_shares(ref, posterior_mode)
+    ld90 = ld90_of(laplace_draws[:10_000])
+    share = np.mean(ld90 > HIGHEST_DOSE)
+    assert abs(share - laplace) < 0.01  # the draws are a Laplace sample
+    result = check.ld90_beyond_data(share, ld90)
+    assert result.passed and "share of your" in result.message
+    assert check.ld90_beyond_data(round(share, 3), ld90).passed  # rounded to 3 decimals
+    assert check.ld90_beyond_data(share, None).passed is None  # part 1 not answered yet
+    assert_fails_with(check.ld90_beyond_data(share, "draws"), "Fix `ld90_draws` first")
+    assert_fails_with(check.ld90_beyond_data(1 - share, ld90), "at or below")
+    assert_fails_with(check.ld90_beyond_data(100 * share, ld90), "not a percentage")
+    assert_fails_with(check.ld90_beyond_data(0.3, ld90), "Count your `ld90_draws`")
+    # the exact Laplace share is not the share of these draws: the question asks for the latter
+    assert_fails_with(check.ld90_beyond_data(laplace, ld90), "too large" if laplace > share else "too small")
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_ld90_beyond_data_tells_dividing_by_all_draws_apart(posterior_mode, seed):
+    """Dividing by all 10,000 draws instead of the kept ones is within Monte Carlo error of the
+    exact share, but never within rounding of the share of the student's own draws."""
+    draws = np.random.default_rng(100 + seed).multivariate_normal(
+        posterior_mode.mode, posterior_mode.cov, size=check.MC_DRAWS
+    )
+    ld90 = ld90_of(draws)
+    count = np.count_nonzero(ld90 > HIGHEST_DOSE)
+    assert check.ld90_beyond_data(count / ld90.size, ld90).passed
+    result = check.ld90_beyond_data(count / check.MC_DRAWS, ld90)
+    assert_fails_with(result, "divided by all the draws", "len(ld90_draws)")
+    assert_fails_with(check.ld90_beyond_data(round(count / check.MC_DRAWS, 3), ld90), "divided by all")
+
+
+def test_ld90_beyond_data_sends_wrong_draws_back_to_part_1(laplace_draws):
+    alpha, beta = laplace_draws[:10_000].T
+    kept = beta > 0
+    ld50 = -alpha[kept] / beta[kept]  # the LD50s passed as LD90s: their own share is consistent
+    result = check.ld90_beyond_data(np.mean(ld50 > HIGHEST_DOSE), ld50)
+    assert_fails_with(result, "further from the Laplace LD90's", "Fix `ld90_draws` first")
+
+
+def test_ld90_beyond_data_names_both_slips_it_cannot_tell_apart(ref, posterior_mode, laplace_draws):
+    _, grid = ld90_shares(ref, posterior_mode)
+    alpha, beta = laplace_draws[:10_000].T
+    kept = beta > 0
+    ld90 = ld90_of(laplace_draws[:10_000])
+    ld50_share = np.mean(-alpha[kept] / beta[kept] > HIGHEST_DOSE)
+    for answer in (0.016, grid, ld50_share):
+        result = check.ld90_beyond_data(answer, ld90)
+        assert_fails_with(result, "cannot tell apart", "exact (grid) posterior", "LD50s")
 
 
 # --- exercise 2 ---------------------------------------------------------------------------
@@ -168,6 +244,11 @@ def test_mode_log_beta(ref, log_beta_fit):
     assert_fails_with(check.mode_log_beta([alpha_hat, beta_hat]), "mode in (α, β)")
     assert_fails_with(check.mode_log_beta([mode[0], np.exp(mode[1])]), "log β at the mode, not β")
     assert_fails_with(check.mode_log_beta(mode + [0.0, 0.1]), "log β is too large")
+    # the hints explain the method but do not spell out the package's log-β functions
+    generic = check.mode_log_beta(mode + [0.0, 0.1]).message + check.cov_log_beta(np.eye(2)).message
+    assert "Write log p(α, e^φ | y) + φ" in generic
+    for call in ("log_beta(", "model_functions", "laplace(", "log_density="):
+        assert call not in generic, generic
 
 
 def test_cov_log_beta(ref, log_beta_fit):
@@ -185,16 +266,36 @@ def test_cov_log_beta(ref, log_beta_fit):
     assert_fails_with(check.cov_log_beta(no_jacobian_cov), "log-Jacobian")
 
 
-def test_beta_q975(posterior_mode, log_beta_fit):
+def test_beta_q975_recognises_each_slip_at_its_own_scale(
+    ref, posterior_mode, log_beta_fit, grid_beta_quantiles
+):
+    """Each slip is computed here as a student would, from 10,000 draws of its own."""
     mode, info = log_beta_fit
     sd_log_beta = np.sqrt(np.linalg.inv(info)[1, 1])
-    exact = np.exp(mode[1] + stats.norm.ppf(0.975) * sd_log_beta)
-    assert check.beta_q975(exact).passed
-    draws = np.random.default_rng(13).normal(mode[1], sd_log_beta, size=check.MC_DRAWS)
-    assert check.beta_q975(np.quantile(np.exp(draws), 0.975)).passed
-    old = posterior_mode.mode[1] + 1.959964 * np.sqrt(posterior_mode.cov[1, 1])
-    assert_fails_with(check.beta_q975(old), "(α, β) Laplace approximation")
-    assert_fails_with(check.beta_q975(np.log(exact)), "exponentiate")
+    z = stats.norm.ppf(0.975)
+    assert check.beta_q975(np.exp(mode[1] + z * sd_log_beta)).passed
+    rng = np.random.default_rng(13)
+    log_beta = rng.normal(mode[1], sd_log_beta, size=check.MC_DRAWS)
+    assert check.beta_q975(np.quantile(np.exp(log_beta), 0.975)).passed
+    assert_fails_with(check.beta_q975(np.quantile(log_beta, 0.975)), "quantile of log β", "exponentiate")
+    beta = rng.multivariate_normal(posterior_mode.mode, posterior_mode.cov, size=check.MC_DRAWS)[:, 1]
+    assert_fails_with(check.beta_q975(np.quantile(beta, 0.975)), "(α, β) Laplace approximation")
+    no_jacobian_mode = np.array([ref.mode()[0], np.log(ref.mode()[1])])
+    no_jacobian_cov = np.linalg.inv(
+        fd_information(lambda p: log_beta_density(p, ref, False), no_jacobian_mode)
+    )
+    log_beta = rng.normal(no_jacobian_mode[1], np.sqrt(no_jacobian_cov[1, 1]), size=check.MC_DRAWS)
+    assert_fails_with(check.beta_q975(np.quantile(np.exp(log_beta), 0.975)), "without the log-Jacobian")
+    assert_fails_with(check.beta_q975(grid_beta_quantiles[2]), "exact (grid) posterior")
+
+
+def test_beta_q975_gives_no_slip_hint_to_answers_near_no_slip():
+    # Within the old shared tolerance (±1.4, β's scale) of the log-β slip or of the (α, β) fit's
+    # quantile, but far from them at their own scales: only the generic hint may be given.
+    for answer in (2.0, 4.5, 16.0, 18.5, 35.0):
+        result = check.beta_q975(answer)
+        assert_fails_with(result, "Draw (α, log β) from the new Laplace fit")
+        assert "That" not in result.message
 
 
 # --- exercise 3 ---------------------------------------------------------------------------
@@ -213,6 +314,10 @@ def test_mode_and_cov_prior(ref):
         assert_fails_with(check.mode_prior(wrong_mode), fragment)
         assert_fails_with(check.cov_prior(wrong_cov_post), fragment)
     assert_fails_with(check.mode_prior(ref.mode()), "flat-prior")
+    generic = check.mode_prior(mode + [0.3, -1.0])  # no recognised slip: the generic hint
+    assert_fails_with(generic, "prior's variances", "N(mean, variance)")
+    for giveaway in ("NormalPrior", "[[4", "cov=", "10]"):
+        assert giveaway not in generic.message
     assert_fails_with(check.cov_prior(PRIOR_COV), "prior covariance")
     assert_fails_with(check.cov_prior(-np.linalg.inv(cov)), "Hessian H itself")
 
@@ -226,6 +331,17 @@ def test_mode_correlated_prior(ref):
     assert_fails_with(
         check.mode_correlated_prior(prior_fit(ref, [[4.0, 0.5], [0.5, 100.0]])[0]), "0.5 is the correlation"
     )
+    cov_with_variances = 0.5 * 2.0 * np.sqrt(10.0)
+    assert_fails_with(
+        check.mode_correlated_prior(
+            prior_fit(ref, [[4.0, cov_with_variances], [cov_with_variances, 10.0]])[0]
+        ),
+        "their squares",
+    )
+    for answer in (prior_fit(ref, np.diag([4.0, 100.0]))[0], mode + [0.3, -1.0]):
+        message = check.mode_correlated_prior(answer).message
+        for giveaway in ("= 10", "· 10", "100", "[[4"):
+            assert giveaway not in message, message
 
 
 # --- exercise 4 ---------------------------------------------------------------------------
@@ -233,15 +349,47 @@ def test_mode_correlated_prior(ref):
 
 def test_mode_windshield():
     assert check.mode_windshield([Y.mean(), 0.5 * np.log(SIGMA_HAT2)]).passed
-    assert_fails_with(check.mode_windshield([Y.mean(), 0.5 * np.log(S2)]), "sample sd s", "divides by n")
+    result = check.mode_windshield([Y.mean(), 0.5 * np.log(S2)])
+    assert_fails_with(result, "sample sd s", "divides by n")
+    assert "peaks" not in result.message  # the peak of log σ's marginal is the next question
     assert_fails_with(check.mode_windshield([Y.mean(), np.sqrt(SIGMA_HAT2)]), "log σ̂, not σ̂")
     assert_fails_with(check.mode_windshield([Y.mean(), np.log(SIGMA_HAT2)]), "log σ̂²")
+
+
+def test_log_sigma_marginal_peak():
+    # The marginal density of log σ, by integrating μ out numerically on a grid, peaks at log s.
+    tau = np.linspace(-0.5, 1.5, 4001)
+    mu = np.linspace(Y.mean() - 15, Y.mean() + 15, 3001)
+    sigma = np.exp(tau)[:, None]
+    log_joint = -N * np.log(sigma) - ((Y[None, None, :] - mu[None, :, None]) ** 2).sum(axis=2) / (
+        2 * sigma**2
+    )
+    marginal = np.exp(log_joint - log_joint.max()).sum(axis=1)
+    peak = tau[np.argmax(marginal)]
+    assert peak == pytest.approx(0.5 * np.log(S2), abs=1e-3)
+    assert check.log_sigma_marginal_peak(peak).passed
+    assert_fails_with(
+        check.log_sigma_marginal_peak(0.5 * np.log(SIGMA_HAT2)),
+        "*joint* mode",
+        "factor σ",
+        "σ · p(σ | y)",
+        "a peak moves under a change of variable",
+    )
+    sigma2_mode = (N - 1) * S2 / (N + 1)
+    assert_fails_with(check.log_sigma_marginal_peak(0.5 * np.log(sigma2_mode)), "σ²'s density")
+    assert_fails_with(check.log_sigma_marginal_peak(np.sqrt(S2)), "σ scale")
+    assert_fails_with(check.log_sigma_marginal_peak(np.log(S2)), "log σ²")
+    assert_fails_with(check.log_sigma_marginal_peak(0.6), "Integrate μ out")
 
 
 def test_cov_windshield():
     cov = np.diag([SIGMA_HAT2 / N, 1 / (2 * N)])
     assert check.cov_windshield(cov).passed
-    assert_fails_with(check.cov_windshield(np.diag([S2 / N, 1 / (2 * N)])), "not the sample variance s²")
+    assert_fails_with(check.cov_windshield(np.diag([S2 / N, 1 / (2 * N)])), "sample variance s²")
+    assert_fails_with(
+        check.cov_windshield(np.diag([SIGMA_HAT2 / N, 1 / (2 * (N - 1))])), "n − 1 in var(log σ)"
+    )
+    assert_fails_with(check.cov_windshield(np.diag([S2 / N, 1 / (2 * (N - 1))])), "Both entries")
     assert_fails_with(check.cov_windshield(np.diag([SIGMA_HAT2 / N, SIGMA_HAT2 / (2 * N)])), "variance of σ")
     assert_fails_with(check.cov_windshield(-np.linalg.inv(cov)), "Hessian H itself")
     assert_fails_with(check.cov_windshield(cov + [[0.0, 0.01], [0.0, 0.0]]), "not symmetric")
@@ -266,35 +414,78 @@ def test_sigma_intervals():
 
 
 def test_nuts_diagnostics():
-    assert check.nuts_diagnostics([1.001, 1.002], [950.0, 900.0]).passed
-    assert_fails_with(check.nuts_diagnostics([1.05, 1.2], [950.0, 900.0]), "do not agree")
-    assert_fails_with(check.nuts_diagnostics([1.0, 1.0], [150.0, 900.0]), "below 400")
-    assert_fails_with(check.nuts_diagnostics([950.0, 900.0], [1.0, 1.0]), "swapped")
+    result = check.nuts_diagnostics([1.001, 1.002], [950.0, 900.0], [1200.0, 1100.0])
+    assert result.passed and "tail ESS" in result.message
+    assert_fails_with(check.nuts_diagnostics([1.05, 1.2], [950.0, 900.0], [950.0, 900.0]), "do not agree")
+    assert_fails_with(check.nuts_diagnostics([1.0, 1.0], [150.0, 900.0], [950.0, 900.0]), "bulk ESS")
+    assert_fails_with(check.nuts_diagnostics([1.0, 1.0], [950.0, 900.0], [950.0, 300.0]), "tail ESS", "95 %")
+    assert_fails_with(check.nuts_diagnostics([950.0, 900.0], [1.0, 1.0], [1.0, 1.0]), "swapped")
+    assert check.nuts_diagnostics(None, None, None).passed is None
+    assert "`tail_ess_nuts`" in check.nuts_diagnostics([1.0, 1.0], [950.0, 900.0], None).message
 
 
-def test_nuts_beta_quantiles(grid_beta_quantiles, posterior_mode):
-    assert check.nuts_beta_quantiles(grid_beta_quantiles, ess=900).passed
-    assert check.nuts_beta_quantiles(grid_beta_quantiles, ess=[950.0, 900.0]).passed
-    assert check.nuts_beta_quantiles(grid_beta_quantiles + [0.3, 0.3, 2.0], ess=900).passed  # within MC error
-    laplace = posterior_mode.mode[1] + stats.norm.ppf([0.025, 0.5, 0.975]) * np.sqrt(posterior_mode.cov[1, 1])
-    assert_fails_with(check.nuts_beta_quantiles(laplace, ess=900), "Laplace quantiles")
-    assert_fails_with(check.nuts_beta_quantiles(grid_beta_quantiles[::-1], ess=900), "not increasing")
+@pytest.fixture(scope="module")
+def grid_beta_5_50_95(ref):
+    """β's 5 %, 50 % and 95 % quantiles from the reference density on a fine grid."""
+    alpha = np.linspace(-6, 14, 801)
+    beta = np.linspace(-6, 130, 2721)
+    log_density = ref.log_likelihood(alpha[:, None], beta[None, :])
+    mass = np.exp(log_density - log_density.max()).sum(axis=0)
+    cdf = np.cumsum(mass) / mass.sum()
+    return np.interp([0.05, 0.5, 0.95], cdf, beta + (beta[1] - beta[0]) / 2)
+
+
+def test_nuts_beta_quantiles(grid_beta_5_50_95, grid_beta_quantiles, posterior_mode):
+    right = grid_beta_5_50_95
+    assert check.nuts_beta_quantiles(right, ess=2000, tail_ess=2500).passed
+    assert check.nuts_beta_quantiles(right, ess=[1950.0, 2000.0], tail_ess=[2700.0, 2500.0]).passed
+    assert check.nuts_beta_quantiles(right + [0.2, 0.3, 1.0], ess=2000, tail_ess=2500).passed  # MC error
+    laplace = posterior_mode.mode[1] + stats.norm.ppf([0.05, 0.5, 0.95]) * np.sqrt(posterior_mode.cov[1, 1])
+    assert_fails_with(check.nuts_beta_quantiles(laplace, ess=2000, tail_ess=2500), "Laplace quantiles")
     assert_fails_with(
-        check.nuts_beta_quantiles(grid_beta_quantiles + [0.0, 0.0, 10.0], ess=900), "97.5 % is too large"
+        check.nuts_beta_quantiles(grid_beta_quantiles, ess=2000, tail_ess=2500), "2.5 %, 50 % and 97.5 %"
+    )
+    assert_fails_with(check.nuts_beta_quantiles(right[::-1], ess=2000, tail_ess=2500), "not increasing")
+    assert_fails_with(
+        check.nuts_beta_quantiles(right + [0.0, 0.0, 6.0], ess=2000, tail_ess=2500), "95 % is too large"
     )
     assert_fails_with(
-        check.nuts_beta_quantiles(grid_beta_quantiles, ess=float("nan")), "effective sample size"
+        check.nuts_beta_quantiles(right, ess=float("nan"), tail_ess=2500), "effective sample size"
     )
+    assert check.nuts_beta_quantiles(right, ess=2000).passed is None  # the tail ESS is needed too
+    assert "`tail_ess_nuts`" in check.nuts_beta_quantiles(right, ess=2000).message
+
+
+def test_nuts_beta_quantiles_scale_each_tolerance_by_its_own_ess(grid_beta_5_50_95):
+    # off by 0.6 at 5 %: within 3.5 MC errors for 600 effective draws, not for 3000; the bulk ESS
+    # (for the median) plays no part in the tails' tolerance
+    answer = grid_beta_5_50_95 + [0.6, 0.0, 0.0]
+    assert check.nuts_beta_quantiles(answer, ess=3000, tail_ess=600).passed
+    assert_fails_with(check.nuts_beta_quantiles(answer, ess=600, tail_ess=3000), "5 % is too large")
+
+
+@pytest.mark.parametrize("median", np.linspace(10.0, 11.2, 7))
+def test_nuts_beta_quantiles_cannot_be_passed_from_the_printed_95_interval(median):
+    # the study guide prints the grid's 95 % interval of β, [3.45, 25.41]
+    result = check.nuts_beta_quantiles([3.45, median, 25.41], ess=1800, tail_ess=2000)
+    assert result.passed is False
 
 
 # --- no failure gives the answer away -------------------------------------------------------
 
 
 def test_failures_never_show_the_reference(
-    ref, posterior_mode, log_beta_fit, laplace_draws, grid_beta_quantiles, assert_no_leak
+    ref, posterior_mode, log_beta_fit, laplace_draws, grid_beta_quantiles, grid_beta_5_50_95, assert_no_leak
 ):
     mode, cov = posterior_mode.mode, posterior_mode.cov
-    share = stats.norm.cdf(0.0, mode[1], np.sqrt(cov[1, 1]))
+    _, grid_share = ld90_shares(ref, posterior_mode)
+    kept = laplace_draws[:10_000, 1] > 0
+    own_ld90 = ld90_of(laplace_draws[:10_000])
+    own_share = np.mean(own_ld90 > HIGHEST_DOSE)
+
+    def ld90_beyond(answer):
+        return check.ld90_beyond_data(answer, own_ld90)
+
     mode_lb, info_lb = log_beta_fit
     cov_lb = np.linalg.inv(info_lb)
     q975 = np.exp(mode_lb[1] + stats.norm.ppf(0.975) * np.sqrt(cov_lb[1, 1]))
@@ -304,41 +495,74 @@ def test_failures_never_show_the_reference(
     windshield_mode = np.array([Y.mean(), 0.5 * np.log(SIGMA_HAT2)])
     exact = np.sqrt((N - 1) * S2 / stats.chi2.ppf([0.975, 0.025], N - 1))
     laplace = np.sqrt(SIGMA_HAT2) * np.exp(stats.norm.ppf([0.025, 0.975]) / np.sqrt(2 * N))
-    laplace_beta = mode[1] + stats.norm.ppf([0.025, 0.5, 0.975]) * np.sqrt(cov[1, 1])
+    laplace_beta = mode[1] + stats.norm.ppf([0.05, 0.5, 0.95]) * np.sqrt(cov[1, 1])
+
+    def nuts_quantiles(answer):
+        return check.nuts_beta_quantiles(answer, ess=2000, tail_ess=2500)
+
     cases = [
-        (check.beta_negative_share, 1 - share, [share]),
-        (check.beta_negative_share, 0.0, [share]),
+        (ld90_beyond, 1 - own_share, [own_share]),
+        (ld90_beyond, grid_share, [own_share]),
+        (ld90_beyond, 0.016, [own_share]),
+        (ld90_beyond, own_share * kept.mean(), [own_share]),
+        (ld90_beyond, 0.3, [own_share]),
         (check.mode_log_beta, [mode[0], np.log(mode[1])], [mode_lb]),
         (check.mode_log_beta, [mode_lb[0], np.exp(mode_lb[1])], [mode_lb[1]]),
         (check.cov_log_beta, -info_lb, [cov_lb]),
         (check.cov_log_beta, info_lb, [cov_lb]),
         (check.beta_q975, old_q975, [q975]),
-        (check.beta_q975, np.log(q975), [q975]),
+        (check.beta_q975, np.log(q975), [q975, np.log(q975)]),
+        (check.beta_q975, grid_beta_quantiles[2], [q975, np.log(q975)]),
+        (check.beta_q975, 2.0, [q975, np.log(q975)]),
         (check.mode_prior, mode, [prior_mode]),
         (check.cov_prior, PRIOR_COV, [prior_cov]),
         (check.cov_prior, -np.linalg.inv(prior_cov), [prior_cov]),
         (check.mode_correlated_prior, prior_fit(ref, np.diag([4.0, 100.0]))[0], [correlated_mode]),
         (check.mode_windshield, [Y.mean(), 0.5 * np.log(S2)], [windshield_mode[1], np.sqrt(SIGMA_HAT2)]),
-        (check.cov_windshield, np.diag([S2 / N, 1 / (2 * N)]), [SIGMA_HAT2 / N]),
+        (check.log_sigma_marginal_peak, windshield_mode[1], [0.5 * np.log(S2), np.sqrt(S2)]),
+        (
+            check.log_sigma_marginal_peak,
+            0.5 * np.log((N - 1) * S2 / (N + 1)),
+            [0.5 * np.log(S2), np.sqrt(S2)],
+        ),
+        (check.log_sigma_marginal_peak, 0.6, [0.5 * np.log(S2), np.sqrt(S2)]),
+        (check.cov_windshield, np.diag([S2 / N, 1 / (2 * N)]), [SIGMA_HAT2 / N, 1 / (2 * N)]),
+        (check.cov_windshield, np.diag([SIGMA_HAT2 / N, 1 / (2 * (N - 1))]), [SIGMA_HAT2 / N, 1 / (2 * N)]),
+        (check.cov_windshield, np.diag([S2 / N, 1 / (2 * (N - 1))]), [SIGMA_HAT2 / N, 1 / (2 * N)]),
+        (
+            check.cov_windshield,
+            np.diag([SIGMA_HAT2 / N, SIGMA_HAT2 / (2 * N)]),
+            [SIGMA_HAT2 / N, 1 / (2 * N)],
+        ),
         (check.sigma_interval_exact, laplace, [exact]),
         (check.sigma_interval_laplace, exact, [laplace, np.log(laplace)]),
-        (lambda answer: check.nuts_beta_quantiles(answer, ess=900), laplace_beta, [grid_beta_quantiles]),
+        (check.mode_prior, mode + [0.3, -1.0], [prior_mode]),
+        (check.mode_correlated_prior, mode + [0.3, -1.0], [correlated_mode]),
+        (nuts_quantiles, laplace_beta, [grid_beta_5_50_95]),
+        (nuts_quantiles, [3.45, 10.66, 25.41], [grid_beta_5_50_95]),
     ]
     for function, answer, secrets in cases:
         assert_no_leak(function(answer), *secrets, answer=np.asarray(answer, dtype=float))
     alpha, beta = laplace_draws.T
     kept = beta > 0
-    conditional = np.quantile(-alpha[kept] / beta[kept], [0.025, 0.25, 0.5, 0.75, 0.975])
-    for answer in (-alpha / beta, alpha[kept] / beta[kept], -alpha[kept] / beta[kept] + 0.2):
-        assert_no_leak(check.ld50_draws(answer), conditional)
+    a, b = alpha[kept], beta[kept]
+    conditional = np.quantile((LOGIT_90 - a) / b, [0.025, 0.25, 0.5, 0.75, 0.975])
+    for answer in (
+        (LOGIT_90 - alpha) / beta,
+        -a / b,
+        (0.9 - a) / b,
+        (a - LOGIT_90) / b,
+        (LOGIT_90 - a) / b + 0.1,
+    ):
+        assert_no_leak(check.ld90_draws(answer), conditional, phrases=["2.197", "2.20"])
 
 
 def test_text_and_booleans_are_refused():
-    assert_fails_with(check.beta_negative_share("0.05"), "without quotes")
-    assert_fails_with(check.beta_negative_share(True), "boolean")
-    assert_fails_with(check.ld50_draws(np.full(2000, "0.1")), "strings")
-    assert_fails_with(check.ld50_draws(np.ones(2000, dtype=bool)), "booleans")
-    assert_fails_with(check.beta_negative_share(-0.05), "not a share")
+    assert_fails_with(check.ld90_beyond_data("0.05"), "without quotes")
+    assert_fails_with(check.ld90_beyond_data(True), "boolean")
+    assert_fails_with(check.ld90_draws(np.full(2000, "0.1")), "strings")
+    assert_fails_with(check.ld90_draws(np.ones(2000, dtype=bool)), "booleans")
+    assert_fails_with(check.ld90_beyond_data(-0.05), "not a share")
 
 
 def test_the_monte_carlo_tolerance_is_that_of_quantile_mcse():

@@ -34,7 +34,7 @@ from .. import bioassay, normal_model
 from ..data import load_bioassay, load_windshieldy
 from ..grid import GridPosterior
 from ..laplace import LaplaceApproximation, laplace
-from ..ld50_normal import ld50_normal_quantile
+from ..ld50_normal import ld50_normal_cdf, ld50_normal_quantile
 from . import (
     CheckReport,
     CheckResult,
@@ -43,6 +43,7 @@ from . import (
     as_probability,
     check_close,
     correct,
+    describe_miss,
     format_answer,
     not_answered,
     report,
@@ -54,8 +55,9 @@ __all__ = [
     "MC_Z",
     "reference_grid",
     "mc_tolerance",
-    "beta_negative_share",
-    "ld50_draws",
+    "HIGHEST_DOSE",
+    "ld90_draws",
+    "ld90_beyond_data",
     "mode_log_beta",
     "cov_log_beta",
     "beta_q975",
@@ -63,6 +65,7 @@ __all__ = [
     "cov_prior",
     "mode_correlated_prior",
     "mode_windshield",
+    "log_sigma_marginal_peak",
     "cov_windshield",
     "sigma_interval_exact",
     "sigma_interval_laplace",
@@ -84,7 +87,7 @@ _NAMES_ALPHA_BETA = ("α", "β")
 _NAMES_LOG_BETA = ("α", "log β")
 _NAMES_WINDSHIELD = ("μ", "log σ")
 _LD50_PROBS = (0.025, 0.25, 0.5, 0.75, 0.975)
-_NUTS_PROBS = (0.025, 0.5, 0.975)
+_NUTS_PROBS = (0.05, 0.5, 0.95)
 
 
 # --- References, recomputed from the data (cached: a notebook calls several checks) -------
@@ -222,105 +225,263 @@ def _check_covariance(
     )
 
 
-# --- Exercise 1: LD50 from Laplace draws -------------------------------------------------
+def _check_with_slips(
+    answer, expected, *, name: str, atol, names=(), slips=(), hint: str = ""
+) -> CheckResult:
+    """Like :func:`~bda_helpers.checks.check_close` for a Monte Carlo answer, but each slip has
+    its own tolerance.
 
-
-def beta_negative_share(answer) -> CheckResult:
-    """Exercise 1: the share of Laplace draws of (α, β) with β < 0 (a number in [0, 1]).
-
-    The exact share under the Laplace normal is ``Φ(−β̂ / sd(β))``; a Monte Carlo answer
-    from :data:`MC_DRAWS` or more draws passes.
-
-    Examples
-    --------
-    >>> beta_negative_share(5.6)   # a percentage, not a share  # doctest: +NORMALIZE_WHITESPACE
-    ❌ Not yet: beta_negative_share = 5.6 is not a share: it must lie between 0 and 1. Hint: give a share
-    between 0 and 1, not a percentage.
+    ``slips`` holds ``(value, atol, hint)`` triples: the answer a student who made that slip
+    would give, that answer's own Monte Carlo tolerance (on the slip's scale: a quantile of
+    log β scatters far less than one of β), and the hint. A slip is named only when every
+    entry of the answer lies within the slip's tolerance of it *and* the answer is closer to
+    it than to the right value. When several slips match (their answers can lie within Monte
+    Carlo error of each other), the message says that Monte Carlo error cannot tell them apart
+    and gives each hint, the nearest in units of its tolerance first. Any other wrong answer
+    gets ``hint``.
     """
-    name = "beta_negative_share"
-    value = as_probability(answer, name, what="share")
-    if isinstance(value, CheckResult):
-        return value
+    expected = np.asarray(expected, dtype=float)
+    values = as_array(answer, expected.shape, name)
+    if isinstance(values, CheckResult):
+        return values
+    atol = np.broadcast_to(np.asarray(atol, dtype=float), expected.shape)
+    if np.all(np.abs(values - expected) <= atol):
+        return correct(f"{name} = {format_answer(values)}.")
+    distance_right = np.linalg.norm(values - expected)
+    found = []
+    for value, slip_atol, slip_hint in slips:
+        offset = np.abs(values - np.asarray(value, dtype=float))
+        scaled = float(np.max(offset / np.asarray(slip_atol, dtype=float)))
+        if scaled <= 1.0 and np.linalg.norm(offset) < distance_right:
+            found.append((scaled, slip_hint))
+    if len(found) == 1:
+        hint = found[0][1]
+    elif found:  # two slips can give answers within Monte Carlo error of each other: name each
+        hints = [slip_hint for _, slip_hint in sorted(found, key=lambda pair: pair[0])]
+        hint = (
+            f"Your answer fits {len(hints)} slips, which Monte Carlo error cannot tell apart here: "
+            + " ".join(f"({number}) {text}" for number, text in enumerate(hints, start=1))
+        )
+    return wrong(describe_miss(name, values, expected, rtol=0.0, atol=atol, names=names), hint)
+
+
+# --- Exercise 1: LD90 from Laplace draws -------------------------------------------------
+
+#: The highest log dose of the bioassay (g/ml), the edge of the data in exercise 1.
+HIGHEST_DOSE = 0.73
+_LOGIT_90 = float(np.log(0.9 / 0.1))
+
+
+def _lethal_dose_quantile(level: float, *, beta_positive: bool = True, sign: float = 1.0):
+    """The exact quantile function of sign · (level − α)/β under the flat-prior (α, β) Laplace
+    normal: (level − α)/β is the LD50 −α'/β of α' = α − level."""
     fit = _laplace_alpha_beta()
-    share = float(stats.norm.cdf(0.0, fit.mode[1], fit.sd[1]))
-    tolerance = MC_Z * np.sqrt(share * (1 - share) / MC_DRAWS)
-    return check_close(
-        value,
-        share,
-        name=name,
-        rtol=0.0,
-        atol=tolerance,
-        mistakes=[
-            (1 - share, "That is the share with β > 0; the question asks for β < 0."),
-            (
-                0.0,
-                "Laplace draws do fall below β = 0 (the normal has unbounded support); "
-                "did you count grid draws, or draws already filtered to β > 0?",
-            ),
-        ],
-        hint="Draw from N(mode, −H⁻¹) of the (α, β) Laplace fit and count the draws with β < 0 "
-        f"(use {MC_DRAWS:,} or more draws).",
-    )
+    mean = fit.mode - np.array([level, 0.0])
+
+    def quantile(p):
+        p = np.asarray(p, dtype=float)
+        if sign > 0:
+            return ld50_normal_quantile(p, mean, fit.cov, beta_positive=beta_positive)
+        return -ld50_normal_quantile(1 - p, mean, fit.cov, beta_positive=beta_positive)
+
+    return quantile
 
 
-def ld50_draws(answer) -> CheckResult:
-    """Exercise 1: LD50 = −α/β computed from Laplace draws with β > 0 (a 1-D array).
+def ld90_draws(answer) -> CheckResult:
+    """Exercise 1: the LD90, (logit 0.9 − α)/β, of Laplace draws with β > 0 (a 1-D array).
 
     The draws' 2.5 %, 25 %, 50 %, 75 % and 97.5 % quantiles are compared with the exact
-    quantiles of −α/β under the Laplace normal conditioned on β > 0
-    (:func:`bda_helpers.ld50_normal.ld50_normal_quantile`), each within ``MC_Z`` Monte
-    Carlo standard errors for the number of draws given (at least 1000).
+    quantiles under the flat-prior Laplace normal conditioned on β > 0 (through
+    :func:`bda_helpers.ld50_normal.ld50_normal_quantile`), each within ``MC_Z`` Monte Carlo
+    standard errors for the number of draws given (at least 1000). The slips recognised,
+    each within its own Monte Carlo error: the LD50, 0.9 in place of logit(0.9), the LD10,
+    the opposite sign, and all draws (β < 0 included).
 
     Examples
     --------
-    >>> ld50_draws(np.array([0.1, np.inf])).passed
+    >>> ld90_draws(np.array([0.1, np.inf])).passed
     False
     """
-    name = "ld50_draws"
+    name = "ld90_draws"
     draws = as_numbers(answer, name, expected="a 1-D array of numbers")
     if isinstance(draws, CheckResult):
         return draws
     if draws.ndim != 1:
         return wrong(
-            f"`{name}` has shape {draws.shape}, but it should be a 1-D array of LD50 values.",
-            "Compute one LD50 = −α/β per draw, e.g. from the columns of an (n, 2) array of draws.",
+            f"`{name}` has shape {draws.shape}, but it should be a 1-D array of LD90 values.",
+            "Compute one LD90 per draw, e.g. from the columns of an (n, 2) array of draws.",
         )
     if not np.isfinite(draws).all():
         return wrong(
             f"`{name}` contains {int(np.count_nonzero(~np.isfinite(draws)))} NaN or infinite values.",
-            "Those come from draws with β = 0 (or a 0/0): LD50 = −α/β is meaningful only for β > 0, "
+            "Those come from draws with β = 0 (or a 0/0): a lethal dose is meaningful only for β > 0, "
             "so keep the draws with β > 0 before dividing.",
         )
     if draws.size < 1000:
         return wrong(f"`{name}` has only {draws.size} values.", "Use at least 1000 draws with β > 0.")
-    fit = _laplace_alpha_beta()
     probs = np.array(_LD50_PROBS)
     sample = np.quantile(draws, probs)
 
-    def conditional(p):
-        return ld50_normal_quantile(p, fit.mode, fit.cov)
+    def matches(quantile):
+        return bool(np.all(np.abs(sample - quantile(probs)) <= mc_tolerance(quantile, probs, draws.size)))
 
-    def unconditional(p):
-        return ld50_normal_quantile(p, fit.mode, fit.cov, beta_positive=False)
-
-    tolerance = mc_tolerance(conditional, probs, draws.size)
-    if np.all(np.abs(sample - conditional(probs)) <= tolerance):
+    right = _lethal_dose_quantile(_LOGIT_90)
+    if matches(right):
         low, high = np.quantile(draws, [0.025, 0.975])
-        return correct(f"{draws.size} LD50 draws with 95 % interval [{low:.3f}, {high:.3f}].")
-    if np.all(np.abs(sample - unconditional(probs)) <= mc_tolerance(unconditional, probs, draws.size)):
-        return wrong(
-            f"`{name}` matches −α/β over all Laplace draws, including those with β < 0.",
-            "LD50 = −α/β is meaningful only for β > 0 (a dose that kills more as it grows); "
-            "draws with β < 0 (and β near 0) give huge values of either sign. Keep the draws "
-            "with β > 0 first, as bda_helpers.ld50 insists.",
-        )
-    if np.all(np.abs(-sample[::-1] - conditional(probs)) <= tolerance):
-        return wrong(f"`{name}` has the wrong sign.", "LD50 solves α + β·x = 0, so it is −α/β, not α/β.")
-    off = [f"{p:.1%}" for p, s, c, t in zip(probs, sample, conditional(probs), tolerance) if abs(s - c) > t]
+        return correct(f"{draws.size} LD90 draws with 95 % interval [{low:.3f}, {high:.3f}].")
+    for quantile, message, hint in (
+        (
+            _lethal_dose_quantile(_LOGIT_90, beta_positive=False),
+            "matches the LD90 over all Laplace draws, including those with β < 0.",
+            "A lethal dose is meaningful only for β > 0 (a dose that kills more as it grows); "
+            "keep the draws with β > 0 first.",
+        ),
+        (
+            _lethal_dose_quantile(0.0),
+            "matches the LD50 of the draws, not their LD90.",
+            "At the LD90 the probability of death is 0.9, so α + β·x equals logit(0.9), not 0.",
+        ),
+        (
+            _lethal_dose_quantile(0.9),
+            "matches (0.9 − α)/β.",
+            "α + β·x is on the log-odds scale: set it to logit(0.9) = log(0.9 / 0.1), not to 0.9.",
+        ),
+        (
+            _lethal_dose_quantile(-_LOGIT_90),
+            "matches the LD10, the dose that kills 10 %.",
+            "logit(0.9) = log(0.9 / 0.1) is positive; check the sign of the log-odds.",
+        ),
+        (
+            _lethal_dose_quantile(_LOGIT_90, sign=-1.0),
+            "has the wrong sign.",
+            "Solve α + β·x = logit(0.9) for x.",
+        ),
+    ):
+        if matches(quantile):
+            return wrong(f"`{name}` {message}", hint)
+    off = [
+        f"{p:.1%}"
+        for p, s, c, t in zip(probs, sample, right(probs), mc_tolerance(right, probs, draws.size))
+        if abs(s - c) > t
+    ]
     return wrong(
-        f"the quantiles of `{name}` at {', '.join(off)} are further from the Laplace LD50 "
+        f"the quantiles of `{name}` at {', '.join(off)} are further from the Laplace LD90 "
         "distribution than Monte Carlo error explains.",
-        "Draw (α, β) from N(mode, −H⁻¹) of the flat-prior (α, β) fit, keep β > 0, then take −α/β.",
+        "Draw (α, β) from N(mode, −H⁻¹) of the flat-prior (α, β) fit, keep β > 0, then solve "
+        "α + β·x = logit(0.9) for x in each draw.",
+    )
+
+
+def _share_beyond(level: float) -> float:
+    """P((level − α)/β > HIGHEST_DOSE | β > 0) under the flat-prior Laplace normal."""
+    fit = _laplace_alpha_beta()
+    return float(1 - ld50_normal_cdf(HIGHEST_DOSE, fit.mode - np.array([level, 0.0]), fit.cov))
+
+
+#: How far a share may be from the share of the student's own draws: rounding to 3 decimals.
+_SHARE_ROUNDING = 5e-4
+
+
+def _ld90_draws_for_share(draws) -> np.ndarray | CheckResult:
+    """The student's ``ld90_draws`` as a 1-D array of finite numbers, or why not."""
+    if draws is None:
+        return CheckResult(None, "assign `ld90_draws` (part 1) too: the share is checked against your draws.")
+    sample = as_numbers(draws, "ld90_draws", expected="a 1-D array of numbers")
+    if isinstance(sample, CheckResult) or sample.ndim != 1 or not (sample.size and np.isfinite(sample).all()):
+        return wrong(
+            "the share cannot be checked: `ld90_draws` is not a 1-D array of finite numbers.",
+            "Fix `ld90_draws` first (see its check); the share is a share of those draws.",
+        )
+    return sample
+
+
+def ld90_beyond_data(answer, draws=None) -> CheckResult:
+    """Exercise 1: the share of the student's LD90 draws (β > 0) above the highest dose tested.
+
+    The question asks for a share of the student's own ``ld90_draws``, passed as ``draws``, so
+    the answer must equal ``np.mean(draws > HIGHEST_DOSE)`` to rounding (±0.0005), and that
+    share must lie within ``MC_Z`` Monte Carlo standard errors (binomial, for ``draws.size``
+    draws) of the exact share under the Laplace normal conditioned on β > 0 (through
+    :func:`bda_helpers.ld50_normal.ld50_normal_cdf`).
+
+    Checking against the draws themselves tells apart a slip that Monte Carlo error alone
+    would hide: dividing the count by all the draws, β < 0 included, instead of by the draws
+    kept. That answer is the draws' share times (draws kept)/(all draws), a ratio within
+    Monte Carlo error of the Laplace P(β > 0), and is recognised as such. Also recognised:
+    the share at or below the dose, and, each within its own Monte Carlo error, the grid's
+    (exact posterior's) share and the LD50's share; those two lie within Monte Carlo error
+    of each other, and an answer that fits both is told so, with both hints.
+
+    Examples
+    --------
+    >>> ld90_beyond_data(11.0, np.zeros(1000)).passed   # a percentage
+    False
+    >>> ld90_beyond_data(0.1).passed is None   # the draws are needed too
+    True
+    """
+    name = "ld90_beyond_data"
+    value = as_probability(answer, name, what="share")
+    if isinstance(value, CheckResult):
+        return value
+    sample = _ld90_draws_for_share(draws)
+    if isinstance(sample, CheckResult):
+        return sample
+    own = float(np.mean(sample > HIGHEST_DOSE))
+    fit = _laplace_alpha_beta()
+    p_positive = float(stats.norm.sf(0.0, fit.mode[1], fit.sd[1]))  # Laplace P(β > 0)
+
+    def tolerance(share, n):
+        return MC_Z * np.sqrt(share * (1 - share) / n)
+
+    share = _share_beyond(_LOGIT_90)
+    if abs(value - own) <= _SHARE_ROUNDING:
+        if abs(own - share) <= tolerance(share, sample.size):
+            return correct(f"{name} = {format_answer(value)}, the share of your {sample.size} LD90 draws.")
+        return wrong(
+            f"`{name}` is the share of your `ld90_draws` above {HIGHEST_DOSE}, but that share is further "
+            "from the Laplace LD90's than Monte Carlo error explains.",
+            "Fix `ld90_draws` first (see its check); the share follows from them.",
+        )
+    all_draws = sample.size / p_positive  # about how many draws the student made in all
+    if 0 < value < own and abs(value / own - p_positive) <= (
+        tolerance(p_positive, all_draws) + _SHARE_ROUNDING / own
+    ):
+        return wrong(
+            describe_miss(name, value, own),
+            "It looks like the count divided by all the draws, β < 0 included. The question asks for a "
+            "share of your `ld90_draws`: divide by the number of draws kept (β > 0), len(ld90_draws).",
+        )
+    grid = reference_grid()
+    alpha, beta = np.meshgrid(*grid.axes, indexing="ij")
+    positive = beta > 0
+    grid_share = float(
+        grid.mass[positive & (_LOGIT_90 - alpha > HIGHEST_DOSE * np.where(positive, beta, 1.0))].sum()
+    )
+    ld50_share = _share_beyond(0.0)
+    return _check_with_slips(
+        value,
+        own,
+        name=name,
+        atol=_SHARE_ROUNDING,
+        slips=[
+            (
+                1 - own,
+                _SHARE_ROUNDING,
+                "That is the share at or below the highest dose; the question asks for the share above it.",
+            ),
+            (
+                grid_share,
+                tolerance(grid_share, MC_DRAWS),
+                "That matches the exact (grid) posterior's share; this part asks for the Laplace draws "
+                "(part 3 compares the two).",
+            ),
+            (
+                ld50_share,
+                tolerance(ld50_share, sample.size),
+                "That matches the share of the Laplace LD50s (−α/β) beyond the dose, not the LD90s'.",
+            ),
+        ],
+        hint=f"Count your `ld90_draws` above {HIGHEST_DOSE} and divide by how many draws `ld90_draws` holds.",
     )
 
 
@@ -352,10 +513,10 @@ def mode_log_beta(answer) -> CheckResult:
             (_laplace_alpha_beta().mode, "That is the mode in (α, β); the exercise works in (α, log β)."),
             ([fit.mode[0], np.exp(fit.mode[1])], "The second entry should be log β at the mode, not β."),
         ],
-        hint="Maximise log p(α, e^φ | y) + φ over (α, φ), e.g. with model = "
-        "bioassay.model_functions_log_beta(data) and laplace(model.gradient, [0.0, 0.0], "
-        "hessian=model.hessian, log_density=model.log_density): from (0, 0) the Hessian is not negative "
-        "definite, and the log density lets Newton guard its steps.",
+        hint="Write log p(α, e^φ | y) + φ as a function of θ = (α, φ), from the (α, β) log posterior "
+        "evaluated at β = e^φ, and maximise it over (α, φ). Newton's method needs its gradient (the chain "
+        "rule: ∂/∂φ = β·∂/∂β + 1); from (0, 0) the Hessian is not negative definite, so let the log "
+        "density guard Newton's steps.",
     )
 
 
@@ -388,7 +549,8 @@ def cov_log_beta(answer) -> CheckResult:
                 "That is the covariance in (α, β); the exercise works in (α, log β).",
             ),
         ],
-        hint="Take −H⁻¹ with H the Hessian of log p(α, e^φ | y) + φ at its mode (bioassay.hessian_log_beta).",
+        hint="Take −H⁻¹ with H the Hessian of your log p(α, e^φ | y) + φ at its mode, in (α, φ) "
+        "(by the chain rule, or by finite differences).",
     )
 
 
@@ -396,35 +558,58 @@ def beta_q975(answer) -> CheckResult:
     """Exercise 2: the 97.5 % quantile of β from Laplace draws made in (α, log β).
 
     Exact: ``exp(φ̂ + 1.96 sd(φ))`` (a quantile maps through the monotone ``exp``); Monte
-    Carlo answers from :data:`MC_DRAWS` or more draws pass.
+    Carlo answers from :data:`MC_DRAWS` or more draws pass. Four slips are recognised, each
+    within its own Monte Carlo tolerance (see :func:`_check_with_slips`): the quantile of
+    log β, the (α, β) Laplace fit's, a log β fit without the log-Jacobian, and the grid's.
 
     Examples
     --------
     >>> beta_q975(17.3).passed   # the (α, β) Laplace's quantile
     False
     """
+    probs = 0.975
     fit = _laplace_log_beta()
-    log_beta = stats.norm(fit.mode[1], fit.sd[1])
-
-    def quantile(p):
-        return np.exp(log_beta.ppf(p))
-
+    no_jacobian = _laplace_log_beta(jacobian=False)
     old = _laplace_alpha_beta()
-    tolerance = float(mc_tolerance(quantile, 0.975, MC_DRAWS))
-    return check_close(
+    grid = reference_grid()
+
+    def normal_quantile(approx, index, log=False):
+        ppf = partial(stats.norm.ppf, loc=approx.mode[index], scale=approx.sd[index])
+        return (lambda p: np.exp(ppf(p))) if log else ppf
+
+    def exact_and_tolerance(quantile):
+        return float(quantile(probs)), float(mc_tolerance(quantile, probs, MC_DRAWS))
+
+    quantile = normal_quantile(fit, 1, log=True)
+    slips = [
+        (
+            *exact_and_tolerance(normal_quantile(fit, 1)),
+            "That is a quantile of log β; exponentiate it to get β's (exp is increasing, so "
+            "quantiles map through it).",
+        ),
+        (
+            *exact_and_tolerance(normal_quantile(old, 1)),
+            "That is the 97.5 % quantile of the (α, β) Laplace approximation, whose β is normal; "
+            "draw in (α, log β) and transform the draws back with β = exp(log β).",
+        ),
+        (
+            *exact_and_tolerance(normal_quantile(no_jacobian, 1, log=True)),
+            "That matches a fit in (α, log β) made without the log-Jacobian: add log β to the log "
+            "posterior before finding the mode and the Hessian.",
+        ),
+        (
+            *exact_and_tolerance(lambda p: grid.quantile("beta", p)),
+            "That matches the exact (grid) posterior's quantile; the question asks for the Laplace "
+            "approximation in (α, log β), which part 3 then compares with the grid.",
+        ),
+    ]
+    expected, tolerance = exact_and_tolerance(quantile)
+    return _check_with_slips(
         answer,
-        float(quantile(0.975)),
+        expected,
         name="beta_q975",
-        rtol=0.0,
         atol=tolerance,
-        mistakes=[
-            (float(log_beta.ppf(0.975)), "That is a quantile of log β; exponentiate to get β's."),
-            (
-                float(old.mode[1] + stats.norm.ppf(0.975) * old.sd[1]),
-                "That is the 97.5 % quantile of the (α, β) Laplace approximation, whose β is normal; "
-                "draw in (α, log β) and transform the draws back with β = exp(log β).",
-            ),
-        ],
+        slips=slips,
         hint=f"Draw (α, log β) from the new Laplace fit ({MC_DRAWS:,} or more draws), set β = exp(log β), "
         "and take the 97.5 % quantile of β.",
     )
@@ -473,8 +658,8 @@ def mode_prior(answer) -> CheckResult:
         name="mode_prior",
         names=_NAMES_ALPHA_BETA,
         mistakes=_prior_mistakes("mode"),
-        hint="Use bioassay.NormalPrior(mean=[0, 10], cov=[[4, 0], [0, 10]]) in the gradient and "
-        "Hessian, then Newton's method.",
+        hint="Build the prior covariance from the prior's variances — BDA writes N(mean, variance) — "
+        "add the prior to the log posterior's gradient and Hessian, then run Newton's method.",
     )
 
 
@@ -527,7 +712,7 @@ def mode_correlated_prior(answer) -> CheckResult:
             (
                 _laplace_alpha_beta(((4.0, 0.0), (0.0, 100.0))).mode,
                 "That is the mode without the correlation: the prior covariance's off-diagonal "
-                "entry is ρ·σ_α·σ_β = 0.5 · 2 · 10 = 10.",
+                "entry is ρ·σ_α·σ_β, not 0.",
             ),
             (
                 _laplace_alpha_beta(((4.0, 0.5), (0.5, 100.0))).mode,
@@ -535,8 +720,8 @@ def mode_correlated_prior(answer) -> CheckResult:
             ),
             (
                 _laplace_alpha_beta(((4.0, cov_with_variances), (cov_with_variances, 10.0))).mode,
-                "Exercise 3.11's prior has standard deviations 2 and 10 (variances 4 and 100), "
-                "not the variances 4 and 10 of the first part.",
+                "Exercise 3.11's prior has standard deviations 2 and 10: the covariance's diagonal "
+                "holds their squares, not the variances of the first part.",
             ),
             (_laplace_alpha_beta(_PRIOR_COV).mode, "That is the mode under the first, independent prior."),
         ],
@@ -548,7 +733,7 @@ def mode_correlated_prior(answer) -> CheckResult:
 
 
 def mode_windshield(answer) -> CheckResult:
-    """Exercise 4: the mode of p(μ, log σ | y) for the windshield data; shape (2,).
+    """Exercise 4: the mode of the joint density p(μ, log σ | y) for the windshield data; shape (2,).
 
     Examples
     --------
@@ -558,20 +743,68 @@ def mode_windshield(answer) -> CheckResult:
     """
     y, fit = _windshield()
     ybar, s, sigma_hat = y.mean(), y.std(ddof=1), y.std(ddof=0)
-    n_note = "σ̂² = Σ(y − ȳ)² / n divides by n: that is where the density of log σ peaks"
+    joint = "at the joint mode σ̂² = Σ(y − ȳ)² / n divides by n"
     return check_close(
         answer,
         fit.mode,
         name="mode_windshield",
         names=_NAMES_WINDSHIELD,
         mistakes=[
-            ([ybar, np.log(s)], f"You used the sample sd s (dividing by n − 1); {n_note}."),
+            (
+                [ybar, np.log(s)],
+                f"You used the sample sd s (dividing by n − 1); {joint}.",
+            ),
             ([ybar, sigma_hat], "The second entry should be log σ̂, not σ̂."),
-            ([ybar, s], f"The second entry should be log σ̂, not σ; and {n_note}, not s (n − 1)."),
+            ([ybar, s], f"The second entry should be log σ̂, not σ; and {joint}, not n − 1 as s does."),
             ([ybar, sigma_hat**2], "The second entry should be log σ̂, not σ̂²."),
             ([ybar, np.log(sigma_hat**2)], "The second entry should be log σ̂, not log σ̂² = 2 log σ̂."),
         ],
         hint="Set the gradient of −n log σ − Σ(y − μ)² / (2σ²) in (μ, log σ) to zero.",
+    )
+
+
+def log_sigma_marginal_peak(answer) -> CheckResult:
+    """Exercise 4: where the marginal posterior density of log σ peaks (μ integrated out); a number.
+
+    Integrating μ out of p(μ, log σ | y) ∝ σ^−n exp(−Σ(y − μ)² / (2σ²)) leaves
+    p(log σ | y) ∝ σ^−(n−1) exp(−(n − 1) s² / (2σ²)), which peaks at log s. The joint mode's
+    log σ̂ (σ̂² = Σ(y − ȳ)² / n), the peaks of the densities of σ and of σ², and answers left
+    on the σ scale are recognised.
+
+    Examples
+    --------
+    >>> y = load_windshieldy()
+    >>> log_sigma_marginal_peak(np.log(y.std(ddof=0))).passed   # the joint mode's log σ̂
+    False
+    """
+    y, _ = _windshield()
+    n, s = y.size, y.std(ddof=1)
+    sigma2_mode = (n - 1) * s**2 / (n + 1)  # the mode of Inv-χ²(n − 1, s²)
+    return check_close(
+        answer,
+        np.log(s),
+        name="log_sigma_marginal_peak",
+        mistakes=[
+            (
+                np.log(y.std(ddof=0)),
+                "That is log σ̂, the log σ coordinate of the *joint* mode of (μ, log σ), and also the "
+                "log of the peak of σ's own marginal density. Two routes lead there. If you did not "
+                "integrate μ out: do it first; the normal integral over μ contributes a factor σ, so the "
+                "marginal of log σ has one power of σ more than the joint density at μ = ȳ. If you "
+                "integrated μ out and took the peak of p(σ | y): the density of log σ is σ · p(σ | y) "
+                "(the Jacobian dσ/d log σ = σ), and a peak moves under a change of variable.",
+            ),
+            (
+                0.5 * np.log(sigma2_mode),
+                "That is the log of the peak of σ²'s density, Inv-χ²(n − 1, s²). A density's peak "
+                "moves when the variable changes: the density of log σ is that of σ² times "
+                "|dσ²/d log σ| = 2σ².",
+            ),
+            (s, "That is on the σ scale; the question asks where the density of log σ peaks, in log σ."),
+            (2 * np.log(s), "That is a value of log σ², twice log σ; give it in log σ."),
+        ],
+        hint="Integrate μ out of p(μ, log σ | y) (a normal integral in μ), then set the derivative "
+        "of the log of what is left, in log σ, to zero.",
     )
 
 
@@ -586,6 +819,10 @@ def cov_windshield(answer) -> CheckResult:
     y, fit = _windshield()
     n, s2, sigma2 = y.size, y.var(ddof=1), y.var(ddof=0)
     hessian = normal_model.hessian(fit.mode, y)
+    at_the_mode = (
+        "The Laplace covariance is −H⁻¹ with H the Hessian of this log density at its joint mode, "
+        "where σ = σ̂ (dividing by n)"
+    )
     return _check_covariance(
         answer,
         fit,
@@ -595,19 +832,22 @@ def cov_windshield(answer) -> CheckResult:
         mistakes=[
             (
                 np.diag([s2 / n, 1 / (2 * n)]),
-                "var(μ) uses σ̂² = Σ(y − ȳ)² / n (the mode), not the sample variance s² (n − 1).",
+                f"{at_the_mode}; the sample variance s² (dividing by n − 1) does not enter it.",
             ),
             (
                 np.diag([sigma2 / n, 1 / (2 * (n - 1))]),
-                "var(log σ) at the mode is 1 / (2n), not 1 / (2(n − 1)).",
+                "Where did the n − 1 in var(log σ) come from? Differentiate the log density twice "
+                "in log σ and evaluate it at the joint mode; the n − 1 of the sample variance "
+                "plays no part there.",
             ),
             (
                 np.diag([s2 / n, 1 / (2 * (n - 1))]),
-                "Both entries use n − 1; at the mode of (μ, log σ) they use n: σ̂² / n and 1 / (2n).",
+                f"Both entries carry the n − 1 of the sample variance. {at_the_mode}.",
             ),
             (
                 np.diag([sigma2 / n, sigma2 / (2 * n)]),
-                "σ̂² / (2n) is (by the delta method) the variance of σ; the exercise works in log σ.",
+                "The log σ entry looks like a variance of σ itself (by the delta method); the exercise "
+                "works in log σ, so differentiate twice in log σ, not in σ.",
             ),
         ],
         hint="Invert the negative Hessian of −n log σ − Σ(y − μ)² / (2σ²) in (μ, log σ) at the mode.",
@@ -637,21 +877,33 @@ def sigma_interval_exact(answer) -> CheckResult:
     """
     probs = np.array([0.025, 0.975])
     _, fit = _windshield()
-    return check_close(
+
+    def log_sigma_laplace(p):
+        return stats.norm.ppf(p, fit.mode[1], fit.sd[1])
+
+    def sigma2_exact(p):
+        return _sigma_exact_quantile(p) ** 2
+
+    return _check_with_slips(
         answer,
         _sigma_exact_quantile(probs),
         name="sigma_interval_exact",
         names=("lower end", "upper end"),
-        rtol=0.0,
         atol=mc_tolerance(_sigma_exact_quantile, probs, MC_DRAWS),
-        mistakes=[
+        slips=[
             (
                 _sigma_laplace_quantile(probs),
+                mc_tolerance(_sigma_laplace_quantile, probs, MC_DRAWS),
                 "That is the Laplace interval; this one is from the exact sampler.",
             ),
-            (_sigma_exact_quantile(probs) ** 2, "That is an interval for σ²; take square roots for σ."),
             (
-                fit.mode[1] + stats.norm.ppf(probs) * fit.sd[1],
+                sigma2_exact(probs),
+                mc_tolerance(sigma2_exact, probs, MC_DRAWS),
+                "That is an interval for σ²; take square roots for σ.",
+            ),
+            (
+                log_sigma_laplace(probs),
+                mc_tolerance(log_sigma_laplace, probs, MC_DRAWS),
                 "That is an interval for log σ, and from Laplace.",
             ),
         ],
@@ -675,22 +927,36 @@ def sigma_interval_laplace(answer) -> CheckResult:
     probs = np.array([0.025, 0.975])
     _, fit = _windshield()
     sigma_hat = np.exp(fit.mode[1])
-    z = stats.norm.ppf(probs)
-    return check_close(
+
+    def log_sigma_laplace(p):
+        return stats.norm.ppf(p, fit.mode[1], fit.sd[1])
+
+    def sigma_normal(p):  # a normal in σ with the delta method's sd, σ̂ · sd(log σ)
+        return stats.norm.ppf(p, sigma_hat, sigma_hat * fit.sd[1])
+
+    return _check_with_slips(
         answer,
         _sigma_laplace_quantile(probs),
         name="sigma_interval_laplace",
         names=("lower end", "upper end"),
-        rtol=0.0,
         atol=mc_tolerance(_sigma_laplace_quantile, probs, MC_DRAWS),
-        mistakes=[
-            (_sigma_exact_quantile(probs), "That is the exact interval; this one is from the Laplace fit."),
+        slips=[
             (
-                sigma_hat + z * sigma_hat * fit.sd[1],
+                _sigma_exact_quantile(probs),
+                mc_tolerance(_sigma_exact_quantile, probs, MC_DRAWS),
+                "That is the exact interval; this one is from the Laplace fit.",
+            ),
+            (
+                sigma_normal(probs),
+                mc_tolerance(sigma_normal, probs, MC_DRAWS),
                 "That interval is symmetric in σ. The Laplace approximation is normal in log σ: "
                 "exponentiate the endpoints of the interval for log σ.",
             ),
-            (fit.mode[1] + z * fit.sd[1], "That is the interval for log σ; exponentiate its endpoints."),
+            (
+                log_sigma_laplace(probs),
+                mc_tolerance(log_sigma_laplace, probs, MC_DRAWS),
+                "That is the interval for log σ; exponentiate its endpoints.",
+            ),
         ],
         hint="The Laplace fit makes log σ normal; map its 2.5 % and 97.5 % quantiles through exp.",
     )
@@ -699,31 +965,35 @@ def sigma_interval_laplace(answer) -> CheckResult:
 # --- Exercise 5: NUTS --------------------------------------------------------------------
 
 
-def nuts_diagnostics(rhat, ess) -> CheckResult:
-    """Exercise 5: R-hat and bulk ESS of (α, β) from the NUTS run; each shape (2,).
+def nuts_diagnostics(rhat, bulk_ess, tail_ess) -> CheckResult:
+    """Exercise 5: R-hat, bulk ESS and tail ESS of (α, β) from the NUTS run; each shape (2,).
 
-    Passes when every R-hat is at most 1.01 and every ESS at least 400 (Vehtari et al.
-    2021's thresholds).
+    Passes when every R-hat is at most 1.01 and every ESS, bulk and tail, at least 400
+    (Vehtari et al. 2021's thresholds).
 
     Examples
     --------
-    >>> nuts_diagnostics([1.0, 1.0], [900.0, 850.0])  # doctest: +NORMALIZE_WHITESPACE
-    ✅ Correct: R-hat (1.000, 1.000) ≤ 1.01 and bulk ESS (900, 850) ≥ 400: the chains agree and there are
-    enough effective draws.
-    >>> nuts_diagnostics([1.0, 1.0], [150.0, 120.0]).passed
+    >>> nuts_diagnostics([1.0, 1.0], [900.0, 850.0], [1100.0, 950.0])  # doctest: +NORMALIZE_WHITESPACE
+    ✅ Correct: R-hat (1.000, 1.000) ≤ 1.01, bulk ESS (900, 850) and tail ESS (1100, 950) ≥ 400: the
+    chains agree and there are enough effective draws.
+    >>> nuts_diagnostics([1.0, 1.0], [150.0, 120.0], [900.0, 900.0]).passed
     False
     """
-    if rhat is None and ess is None:
-        return CheckResult(None, "assign your answers to `rhat_nuts` and `ess_nuts` and run the cell again.")
-    if rhat is None or ess is None:
-        return not_answered("rhat_nuts" if rhat is None else "ess_nuts")
-    rhat = as_array(rhat, (2,), "rhat_nuts")
-    if isinstance(rhat, CheckResult):
-        return rhat
-    ess = as_array(ess, (2,), "ess_nuts")
-    if isinstance(ess, CheckResult):
-        return ess
-    if np.any(rhat > 10) and np.all(ess < 10):
+    names = {"rhat_nuts": rhat, "ess_nuts": bulk_ess, "tail_ess_nuts": tail_ess}
+    missing = [f"`{key}`" for key, value in names.items() if value is None]
+    if len(missing) == len(names):
+        return CheckResult(
+            None, "assign your answers to `rhat_nuts`, `ess_nuts` and `tail_ess_nuts` and run the cell again."
+        )
+    if missing:
+        return CheckResult(None, f"assign your answer to {' and '.join(missing)} and run the cell again.")
+    arrays = {}
+    for key, value in names.items():
+        arrays[key] = as_array(value, (2,), key)
+        if isinstance(arrays[key], CheckResult):
+            return arrays[key]
+    rhat, bulk_ess, tail_ess = arrays.values()
+    if np.any(rhat > 10) and np.all(bulk_ess < 10):
         return wrong("`rhat_nuts` and `ess_nuts` look swapped.", "R-hat is near 1; ESS counts draws.")
     if np.any(rhat < 0.9):
         return wrong(
@@ -735,65 +1005,108 @@ def nuts_diagnostics(rhat, ess) -> CheckResult:
             f"R-hat {format_answer(rhat)} is above 1.01: the chains do not agree yet.",
             "Run more tuning and draws, and several chains (R-hat compares them).",
         )
-    if np.any(ess < 400):
-        return wrong(
-            f"bulk ESS {format_answer(ess)} is below 400: too few effective draws for stable quantiles.",
-            "Draw more: 4 chains of 1000 draws give about 1000 effective draws here.",
-        )
+    for kind, ess, use in (
+        ("bulk", bulk_ess, "the centre of the distribution (e.g. the median)"),
+        ("tail", tail_ess, "the 5 % and 95 % quantiles"),
+    ):
+        if np.any(ess < 400):
+            return wrong(
+                f"{kind} ESS {format_answer(ess)} is below 400: too few effective draws for {use}.",
+                "Draw more (more draws per chain, or more chains).",
+            )
     return correct(
-        f"R-hat ({rhat[0]:.3f}, {rhat[1]:.3f}) ≤ 1.01 and bulk ESS ({ess[0]:.0f}, {ess[1]:.0f}) ≥ 400: "
-        "the chains agree and there are enough effective draws."
+        f"R-hat ({rhat[0]:.3f}, {rhat[1]:.3f}) ≤ 1.01, bulk ESS ({bulk_ess[0]:.0f}, {bulk_ess[1]:.0f}) "
+        f"and tail ESS ({tail_ess[0]:.0f}, {tail_ess[1]:.0f}) ≥ 400: the chains agree and there are "
+        "enough effective draws."
     )
 
 
-def nuts_beta_quantiles(answer, ess=None) -> CheckResult:
-    """Exercise 5: the 2.5 %, 50 % and 97.5 % quantiles of β from the NUTS draws; shape (3,).
+def _beta_ess(ess, name: str) -> float | CheckResult:
+    """β's effective sample size from a number or the (α, β) pair, or why it is unusable."""
+    values = np.atleast_1d(np.asarray(ess, dtype=float))
+    if values.shape not in ((1,), (2,)) or not (np.isfinite(values[-1]) and values[-1] > 1):
+        return wrong(
+            f"{name} = {values.tolist()} is not a usable effective sample size.",
+            f"Pass β's {name.replace('_', ' ')} from ArviZ, or the (α, β) pair.",
+        )
+    return float(values[-1])
+
+
+def nuts_beta_quantiles(answer, ess=None, tail_ess=None) -> CheckResult:
+    """Exercise 5: the 5 %, 50 % and 95 % quantiles of β from the NUTS draws; shape (3,).
 
     Compared with the exact flat-prior quantiles from a fine, wide grid, within ``MC_Z``
-    Monte Carlo standard errors for the effective sample size ``ess`` of β: a number, or
-    the (α, β) pair ``ess_nuts`` (β's entry is used); ``None`` means 400, the smallest
-    :func:`nuts_diagnostics` accepts.
+    Monte Carlo standard errors of sample quantiles from as many independent draws as the
+    effective sample size that fits each quantile: the bulk ESS ``ess`` for the median, the
+    tail ESS ``tail_ess`` for the 5 % and 95 % quantiles (ArviZ's tail ESS is the smaller of
+    the ESS of the 5 % and 95 % quantiles). Each is a number or the (α, β) pair of the
+    exercise, whose β entry is used. Without them the tolerance is unknown, and the answer
+    is not graded yet.
 
     Examples
     --------
-    >>> nuts_beta_quantiles([10.6, 3.4, 25.4]).passed   # not in increasing order
+    >>> nuts_beta_quantiles([10.6, 4.2, 22.4], ess=2000, tail_ess=2500).passed   # not increasing
     False
     """
     name = "beta_quantiles_nuts"
+    if answer is None:
+        return not_answered(name)
+    if ess is None or tail_ess is None:
+        return CheckResult(
+            None,
+            "assign `ess_nuts` and `tail_ess_nuts` too: the Monte Carlo tolerance of the quantiles "
+            "comes from them.",
+        )
+    bulk, tail = _beta_ess(ess, "bulk_ess"), _beta_ess(tail_ess, "tail_ess")
+    for value in (bulk, tail):
+        if isinstance(value, CheckResult):
+            return value
+    values = as_array(answer, (3,), name)
+    if isinstance(values, CheckResult):
+        return values
+    if np.any(np.diff(values) < 0):
+        return wrong(f"`{name}` is not increasing.", "Give the 5 %, 50 % and 95 % quantiles in that order.")
     probs = np.array(_NUTS_PROBS)
     grid = reference_grid()
-    ess = np.atleast_1d(np.asarray(400.0 if ess is None else ess, dtype=float))
-    if ess.shape not in ((1,), (2,)) or not (np.isfinite(ess[-1]) and ess[-1] > 1):
-        return wrong(
-            f"ess = {ess.tolist()} is not a usable effective sample size.",
-            "Pass the bulk ESS of β, or `ess_nuts`.",
-        )
-    ess = float(ess[-1])
-    if answer is not None:
-        values = as_array(answer, (3,), name)
-        if isinstance(values, CheckResult):
-            return values
-        if np.any(np.diff(values) < 0):
-            return wrong(
-                f"`{name}` is not increasing.", "Give the 2.5 %, 50 % and 97.5 % quantiles in that order."
-            )
+    n_effective = np.array([tail, bulk, tail])
     laplace_fit = _laplace_alpha_beta()
-    return check_close(
+
+    def laplace_beta(p):
+        return stats.norm.ppf(p, laplace_fit.mode[1], laplace_fit.sd[1])
+
+    def grid_quantile(parameter):
+        return partial(grid.quantile, parameter)
+
+    def tolerance(quantile, p, n):
+        return np.array([mc_tolerance(quantile, p_i, n_i) for p_i, n_i in zip(p, n)])
+
+    wide = np.array([0.025, 0.5, 0.975])
+    return _check_with_slips(
         answer,
         grid.quantile("beta", probs),
         name=name,
-        names=("2.5 %", "50 %", "97.5 %"),
-        rtol=0.0,
-        atol=mc_tolerance(lambda p: grid.quantile("beta", p), probs, ess),
-        mistakes=[
+        names=("5 %", "50 %", "95 %"),
+        atol=tolerance(grid_quantile("beta"), probs, n_effective),
+        slips=[
             (
-                stats.norm.ppf(probs, laplace_fit.mode[1], laplace_fit.sd[1]),
+                laplace_beta(probs),
+                tolerance(laplace_beta, probs, np.minimum(n_effective, MC_DRAWS)),
                 "Those are the (α, β) Laplace quantiles; take them from the NUTS draws of β.",
             ),
-            (grid.quantile("alpha", probs), "Those look like quantiles of α; the question asks for β."),
+            (
+                grid.quantile("alpha", probs),
+                tolerance(grid_quantile("alpha"), probs, n_effective),
+                "Those look like quantiles of α; the question asks for β.",
+            ),
+            (
+                grid.quantile("beta", wide),
+                tolerance(grid_quantile("beta"), wide, n_effective),
+                "Those look like the 2.5 %, 50 % and 97.5 % quantiles; the question asks for the 5 %, "
+                "50 % and 95 % quantiles.",
+            ),
         ],
         hint="Pool the chains' draws of β (e.g. idata.posterior['beta'].values.ravel()) and take "
-        "np.quantile at 0.025, 0.5 and 0.975. With a flat prior on (α, β), NUTS should match the grid.",
+        "np.quantile at 0.05, 0.5 and 0.95. With a flat prior on (α, β), NUTS should match the grid.",
     )
 
 
