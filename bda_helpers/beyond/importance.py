@@ -7,17 +7,25 @@ it can still serve as a proposal (BDA3 §10.4): draw ``θ_s ~ g`` and weight eac
 
 ``q`` the unnormalised posterior density. Self-normalised sums ``Σ_s w_s h(θ_s) / Σ_s w_s``
 then estimate posterior expectations ``E[h(θ) | y]``. They are only as good as the weights'
-right tail: a proposal narrower than the posterior in some direction gives a few huge weights
-and an estimate with infinite variance.
+right tail. A proposal narrower than the posterior in some direction, or with lighter tails,
+*can* give a few huge weights and an estimate of infinite variance: for a normal target
+``N(0, σ²)`` and a normal proposal ``N(0, τ²)`` the weights' variance is finite only when
+``τ² > σ²/2``, and for a target whose tails fall off exponentially (as a logistic regression's
+likelihood under a flat prior does) it is infinite for every normal proposal, however wide.
 
 Pareto smoothed importance sampling (PSIS; Vehtari, Simpson, Gelman, Yao and Gabry, JMLR 25(72),
 2024) fits a generalised Pareto distribution to the largest weights and replaces them by the
-fitted distribution's quantiles. The fitted shape ``k̂`` is the diagnostic: the raw weights have
-finite variance when the true shape ``k < 1/2``; for ``1/2 ≤ k < 1`` their variance is infinite
-(their mean is finite) and estimates converge more slowly. PSIS estimates are reliable below the
-paper's sample-size-dependent threshold ``min(1 − 1/log10(S), 0.7)`` (see
-:attr:`ImportanceSample.k_threshold`). ``k̂`` is itself an estimate from the S draws, and it
-varies from one set of draws to the next: a value near 0.5 or the threshold is no verdict.
+fitted distribution's quantiles. The fitted shape ``k̂`` is the diagnostic. For the true shape
+``k`` of the weights' tail, ``k < 1/2`` means finite variance and ``1/2 ≤ k < 1`` infinite
+variance (with a finite mean); but ``k̂`` is estimated from the S draws at hand, so it
+describes the tail those draws show (the pre-asymptotic behaviour that decides the error at
+this S), not the asymptotic tail: weights of infinite variance can give a ``k̂`` well below
+1/2. Vehtari et al.'s guidance is about the estimates: below 0.5 they are reliable in
+practice; up to the sample-size-dependent threshold ``min(1 − 1/log10(S), 0.7)`` (see
+:attr:`ImportanceSample.k_threshold`) the smoothed estimates are usable but converge more
+slowly; above it they are not to be trusted. ``k̂`` also varies from one set of draws to the
+next: a value near 0.5 or the threshold is no verdict, and the spread over several seeds says
+more about a proposal than one reading.
 The smoothing and ``k̂`` come from ArviZ's ``psislw``; this module adds the proposal, the
 weighted summaries and the diagnosis.
 """
@@ -179,12 +187,12 @@ class ImportanceSample:
 
     @property
     def diagnosis(self) -> str:
-        """A one-line reading of k̂: good below 0.5, usable with smoothing below
-        :attr:`k_threshold`, unreliable from there on.
+        """A one-line reading of k̂ (Vehtari et al., 2024): below 0.5 the estimates are reliable
+        in practice, below :attr:`k_threshold` the smoothed ones are usable, from there on not.
 
-        k̂ estimates the shape k of the weights' tail from these draws; the reading is about
-        the estimate, and a k̂ near 0.5 or near the threshold can fall on either side with
-        other draws.
+        k̂ estimates the shape of the weights' tail from these draws; the reading is about
+        this set of draws, and a k̂ near 0.5 or near the threshold can fall on either side with
+        other draws. It says nothing certain about the variance of the weights themselves.
 
         Examples
         --------
@@ -200,14 +208,14 @@ class ImportanceSample:
         if k >= threshold:
             return (
                 f"k̂ = {k:.2f}: unreliable, at or above {threshold:.2f}, the threshold for S = {self.n_draws} "
-                "draws; the proposal is too thin in part of the target's tail"
+                "draws; the proposal is too thin in part of the target"
             )
         if k >= 0.5:
             return (
-                f"k̂ = {k:.2f}: usable with Pareto smoothing (0.5 ≤ k̂ < {threshold:.2f}); "
-                "the raw weights may have infinite variance, and estimates converge more slowly"
+                f"k̂ = {k:.2f}: usable with Pareto smoothing (0.5 ≤ k̂ < {threshold:.2f}), "
+                "but the estimates converge more slowly than 1/√S"
             )
-        return f"k̂ = {k:.2f}: good (below 0.5), consistent with raw weights of finite variance"
+        return f"k̂ = {k:.2f}: good (below 0.5), the estimates are reliable in practice"
 
     def __str__(self) -> str:
         return f"ImportanceSample of {self.n_draws} draws, ESS {self.ess:.0f}; {self.diagnosis}"
@@ -318,7 +326,7 @@ def importance_sample(
     >>> sample = importance_sample(
     ...     log_posterior, bioassay.laplace_fit_log_beta(data), 4000, np.random.default_rng(20261126))
     >>> print(sample.diagnosis)
-    k̂ = 0.48: good (below 0.5), consistent with raw weights of finite variance
+    k̂ = 0.48: good (below 0.5), the estimates are reliable in practice
 
     That reading is of one set of draws: k̂ is an estimate, and with other seeds this proposal's
     k̂ falls on both sides of 0.5 (notebook 09 measures its spread over 20 seeds).
