@@ -1,9 +1,8 @@
-"""The self-checks of notebooks 09 and 10: right answers (computed here independently) pass, placeholders
+"""The self-checks of notebook 10: right answers (computed here independently) pass, placeholders
 are "not answered", the typical wrong answers get their specific hint, and no failing
-message shows the expected value."""
+message shows the expected value. (Notebook 09's check is tested in test_beyond_checks_importance.py.)"""
 
 import numpy as np
-import pytest
 from scipy import stats
 
 from bda_helpers.beyond import checks as check_beyond
@@ -11,7 +10,6 @@ from bda_helpers.beyond import checks as check_beyond
 
 def test_placeholders_are_not_answered():
     assert check_beyond.mean_field_sds(None).passed is None
-    assert check_beyond.ld50_q975_importance(None).passed is None
     assert check_beyond.replications_for_coverage(None).passed is None
 
 
@@ -55,60 +53,29 @@ def test_mean_field_sds_are_what_mean_field_vi_finds():
     assert check_beyond.mean_field_sds(fit.sd).passed is True
 
 
-@pytest.fixture(scope="module")
-def ld50_q975(fine_grid):
-    """The exact 97.5 % quantile of LD50 given β > 0, from the finer reference grid's cells."""
-    alpha, beta = np.meshgrid(fine_grid.alpha, fine_grid.beta, indexing="ij")
-    positive = beta > 0
-    values, mass = -alpha[positive] / beta[positive], fine_grid.mass[positive]
-    order = np.argsort(values)
-    cdf = np.cumsum(mass[order]) / mass.sum()
-    quantile = lambda p: values[order][np.searchsorted(cdf, p)]  # noqa: E731
-    return quantile(0.975), quantile(0.025)
-
-
-def test_ld50_q975_importance(ld50_q975, assert_no_leak):
-    right, lower = ld50_q975
-    assert check_beyond.ld50_q975_importance(right).passed is True
-    assert check_beyond.ld50_q975_importance(float(right) + 0.02).passed is True  # Monte Carlo error allowed
-    cases = {
-        0.16: "unweighted proposal draws",  # the (α, log β) Laplace normal's own 97.5 % quantile
-        -lower: "sign is flipped",
-        right + 0.4: "compute ld50",
-        -0.5: "compute ld50",
-    }
-    for answer, hint in cases.items():
-        result = check_beyond.ld50_q975_importance(answer)
-        assert result.passed is False and hint in result.message, (answer, result.message)
-        assert_no_leak(result, right, answer=answer)
-    assert "one number" in check_beyond.ld50_q975_importance([0.1, 0.2]).message
-    assert "without quotes" in check_beyond.ld50_q975_importance("0.1").message
-
-
-def test_ld50_slip_reference_is_the_unweighted_proposal():
-    """0.16 above is the unweighted answer: check it against scipy's normal draws of the proposal."""
-    from bda_helpers import bioassay, load_bioassay
-
-    fit = bioassay.laplace_fit_log_beta(load_bioassay())
-    draws = stats.multivariate_normal(fit.mode, fit.cov).rvs(200_000, random_state=np.random.default_rng(1))
-    assert abs(np.quantile(-draws[:, 0] / np.exp(draws[:, 1]), 0.975) - 0.16) < 0.005
-
-
 def test_replications_for_coverage(assert_no_leak):
-    right = 475  # sqrt(0.95 * 0.05 / R) <= 0.01  <=>  R >= 475
-    assert np.sqrt(0.95 * 0.05 / right) <= 0.01 < np.sqrt(0.95 * 0.05 / (right - 1))
+    # A 95 % Wald interval for a coverage near 0.95 has half-width 1.96 sqrt(0.95 * 0.05 / R);
+    # at most 1 point  <=>  R >= 1.95996^2 * 0.0475 / 0.01^2 = 1824.7  <=>  R >= 1825.
+    z = stats.norm.ppf(0.975)
+    right = 1825
+    assert z * np.sqrt(0.95 * 0.05 / right) <= 0.01 < z * np.sqrt(0.95 * 0.05 / (right - 1))
     assert check_beyond.replications_for_coverage(right).passed is True
-    assert check_beyond.replications_for_coverage(475.0).passed is True
+    assert check_beyond.replications_for_coverage(1825.0).passed is True
     cases = {
-        2500: "p = 0.5",
-        1900: "two* standard errors",
-        5: "squared",
-        474: "sqrt(p(1 − p)/R)",
-        476: "sqrt(p(1 − p)/R)",
+        1900: "z = 2",  # 2^2 * 0.0475 / 0.01^2
+        475: "one standard error",  # z left out
+        931: "enters R squared",  # z not squared: 1.96 * 475 = 930.98
+        9604: "p = 0.5",  # 1.96^2 * 0.25 / 0.01^2 = 9603.6
+        1286: "one-sided",  # 1.645^2 * 0.0475 / 0.01^2 = 1285.2
+        8373: "the sd",  # 1.96^2 * sqrt(0.0475) / 0.01^2 = 8372.4
+        7299: "whole interval 1 point wide",  # half-width 0.005: 7298.9
+        19: "square the half-width",  # 1.96^2 * 0.0475 / 0.01 = 18.2
+        1824: "round up",
+        1826: "round up",
     }
     for answer, hint in cases.items():
         result = check_beyond.replications_for_coverage(answer)
         assert result.passed is False and hint in result.message, (answer, result.message)
         assert_no_leak(result, right, answer=answer)
-    for answer in (4.75, -1, 0, [475, 475]):
+    for answer in (18.5, -1, 0, [1825, 1825]):
         assert "positive whole number" in check_beyond.replications_for_coverage(answer).message

@@ -12,7 +12,7 @@ Nothing in the core of :mod:`bda_helpers` imports this subpackage; it builds on 
 ``variational``
     Gaussian variational inference (mean-field and full-rank) by the reparameterisation trick.
 ``evidence_triangle``
-    log Z by grid quadrature, and Monte Carlo estimates of a normal's ELBO and KL divergence.
+    log Z by grid quadrature and by importance sampling, and a normal's ELBO (a lower bound on it).
 ``asymptotics``
     Laplace against the exact posterior as the data grow, and the frequency coverage of intervals.
 ``logistic``

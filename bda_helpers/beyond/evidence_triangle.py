@@ -1,4 +1,4 @@
-"""The evidence triangle: log Z by quadrature, by Laplace, and bounded below by the ELBO.
+"""The evidence triangle: log Z by quadrature, by Laplace, by importance sampling, and the ELBO below it.
 
 For an unnormalised density ``p(θ)`` (a log posterior up to a constant) with
 ``Z = ∫ p(θ) dθ``, any normal ``q`` gives
@@ -6,13 +6,17 @@ For an unnormalised density ``p(θ)`` (a log posterior up to a constant) with
     log Z = ELBO(q) + KL(q ‖ p/Z),   ELBO(q) = E_q[log p(θ) − log q(θ)],
                                      KL(q ‖ p/Z) = E_q[log q(θ) − log p(θ) + log Z] ≥ 0,
 
-so the ELBO is a lower bound on ``log Z`` and the gap is exactly the KL divergence. The
-identity holds draw by draw: ``(log p − log q) + (log q − log p + log Z) = log Z``. What a
-Monte Carlo check can test is therefore a *pairing*: an ELBO from one set of draws (e.g. the
-fixed base draws a variational fit maximised) against a KL estimated from other, fresh draws,
-with a ``log Z`` from an independent method (quadrature on a grid). This module computes the
-pieces: :func:`grid_log_evidence` (the quadrature) and :func:`evidence_triangle` (the fresh
-Monte Carlo estimates of ELBO and KL, with their standard errors).
+so the ELBO is a lower bound on ``log Z`` and the gap is the KL divergence. This is an
+identity, and it holds draw by draw: ``(log p − log q) + (log q − log p + log Z) = log Z``.
+No Monte Carlo estimate of the KL can test it, because the normalised posterior ``p/Z`` needs
+``log Z``: any KL estimate is ``log Z`` minus an ELBO estimate. What *can* be checked is
+``log Z`` itself, by methods that share nothing: the cell sum on a grid
+(:func:`grid_log_evidence`) and importance sampling, ``log Z = log E_g[p(θ)/g(θ)]`` for a
+proposal ``g`` (:func:`log_evidence_importance`). :func:`evidence_triangle` draws once from
+``q`` and returns the ELBO and the importance-sampling ``log Z`` with ``q`` as the proposal,
+with Monte Carlo standard errors and the Pareto ``k̂`` of the weights, which says whether
+``q`` is wide enough to be a trustworthy proposal; :meth:`EvidenceTriangle.kl` is the gap
+``log Z − ELBO`` for a ``log Z`` computed elsewhere.
 """
 
 from __future__ import annotations
@@ -25,8 +29,15 @@ from scipy import special
 
 from .._validation import check_finite
 from ..random import check_draw_count, check_generator
+from .importance import MIN_DRAWS, ImportanceSample
 
-__all__ = ["EvidenceTriangle", "evidence_triangle", "grid_log_evidence", "normal_logpdf"]
+__all__ = [
+    "EvidenceTriangle",
+    "evidence_triangle",
+    "grid_log_evidence",
+    "log_evidence_importance",
+    "normal_logpdf",
+]
 
 
 def _check_axis(values, name: str) -> np.ndarray:
@@ -101,57 +112,109 @@ def normal_logpdf(theta, mean, cov) -> np.ndarray:
     return -0.5 * np.sum(z**2, axis=-1) - np.log(np.diag(chol)).sum() - 0.5 * d * np.log(2 * np.pi)
 
 
+def log_evidence_importance(log_weights) -> tuple[float, float]:
+    """``log Z`` by importance sampling, ``log mean exp(log_weights)``, and its standard error.
+
+    With draws ``θ_s`` from a normalised proposal ``g`` and ``log_weights`` ``log p(θ_s) −
+    log g(θ_s)``, the mean weight ``w̄`` estimates ``Z = E_g[p/g]`` without bias. The standard
+    error of ``log w̄`` is the delta method's ``sd(w) / (√S w̄)``. It is an honest error only
+    when the weights have finite variance — Pareto ``k̂`` below 0.5
+    (:class:`~bda_helpers.beyond.importance.ImportanceSample`); with a proposal thinner than
+    ``p`` the estimate is typically too low and the standard error too small.
+
+    Parameters
+    ----------
+    log_weights : array_like, shape (S,)
+        Raw log importance weights, with the proposal's density normalised; ``-inf`` where
+        ``p`` is 0. At least 2 of them.
+
+    Returns
+    -------
+    (float, float)
+        The estimate of ``log Z`` and its standard error.
+
+    Raises
+    ------
+    ValueError
+        If ``log_weights`` is not 1-D with at least 2 values, is NaN or +inf somewhere, or is
+        -inf everywhere.
+
+    Examples
+    --------
+    Weights 1 and 3 (in equal numbers) average 2:
+
+    >>> log_z, se = log_evidence_importance(np.log([1.0, 3.0, 1.0, 3.0]))
+    >>> bool(np.isclose(log_z, np.log(2.0))), round(se, 4)
+    (True, 0.2887)
+    """
+    log_weights = np.asarray(log_weights, dtype=float)
+    if log_weights.ndim != 1 or log_weights.size < 2:
+        raise ValueError(
+            f"log_weights must be a 1-D array of at least 2 values, got shape {log_weights.shape}"
+        )
+    if np.isnan(log_weights).any() or (log_weights == np.inf).any():
+        raise ValueError("log_weights is NaN or +inf somewhere")
+    if np.isneginf(log_weights).all():
+        raise ValueError("log_weights is -inf everywhere: the target has no mass where the proposal draws")
+    weights = np.exp(log_weights - log_weights.max())  # the largest is 1: no overflow
+    log_z = special.logsumexp(log_weights) - np.log(log_weights.size)
+    return float(log_z), float(weights.std(ddof=1) / (np.sqrt(weights.size) * weights.mean()))
+
+
 @dataclass(frozen=True)
 class EvidenceTriangle:
-    """Monte Carlo estimates of ELBO(q) and KL(q ‖ p/Z), beside ``log Z`` by quadrature.
+    """The ELBO of a normal ``q`` and ``log Z`` by importance sampling from ``q``, from one set of draws.
+
+    Both are averages over the same draws ``θ_s ~ q`` of the log ratio ``r_s = log p(θ_s) −
+    log q(θ_s)``: the ELBO is ``mean(r)``, the importance-sampling ``log Z`` is
+    ``log mean exp(r)``. By Jensen's inequality the second is never below the first.
 
     Attributes
     ----------
-    log_evidence : float
-        ``log Z``, the reference (e.g. :func:`grid_log_evidence`).
     elbo, elbo_se : float
-        ``E_q[log p − log q]`` from the first batch of draws from q, and its standard error.
-    kl, kl_se : float
-        ``E_q[log q − log p] + log Z`` from a second, independent batch, and its standard error.
+        ``E_q[log p − log q]``, estimated by ``mean(r)``, and its standard error.
+    log_evidence_is, log_evidence_is_se : float
+        ``log Z`` by importance sampling with ``q`` as the proposal
+        (:func:`log_evidence_importance`) and its delta-method standard error.
+    pareto_k : float
+        The Pareto ``k̂`` of the weights ``exp(r)``: below 0.5 the standard error above is
+        trustworthy; above about 0.7 ``q`` is too thin a proposal and the estimate unreliable.
     n_draws : int
-        Draws in each batch.
+        Draws from q.
     """
 
-    log_evidence: float
     elbo: float
     elbo_se: float
-    kl: float
-    kl_se: float
+    log_evidence_is: float
+    log_evidence_is_se: float
+    pareto_k: float
     n_draws: int
 
-    @property
-    def gap(self) -> float:
-        """``log Z − ELBO``: what the bound misses (equal to KL in expectation)."""
-        return self.log_evidence - self.elbo
+    def kl(self, log_evidence: float) -> float:
+        """``KL(q ‖ p/Z) = log Z − ELBO`` for a ``log Z`` computed elsewhere (e.g. by quadrature).
 
-    @property
-    def closure(self) -> float:
-        """``ELBO + KL − log Z`` from the two independent batches: zero up to Monte Carlo error."""
-        return self.elbo + self.kl - self.log_evidence
+        A derived gap, not an independent estimate: the KL needs the normalised posterior, hence
+        ``log Z``. Its Monte Carlo standard error is :attr:`elbo_se` (``log Z`` taken as exact).
 
-    @property
-    def closure_se(self) -> float:
-        """The standard error of :attr:`closure`, ``√(elbo_se² + kl_se²)``."""
-        return float(np.hypot(self.elbo_se, self.kl_se))
+        Examples
+        --------
+        >>> EvidenceTriangle(-3.0, 0.01, -2.5, 0.02, 0.3, 100).kl(-2.5)
+        0.5
+        """
+        return float(check_finite(log_evidence, "log_evidence")) - self.elbo
 
 
 def evidence_triangle(
     log_density: Callable[[np.ndarray], np.ndarray],
     mean,
     cov,
-    log_evidence: float,
     n_draws: int,
     rng: np.random.Generator,
 ) -> EvidenceTriangle:
-    """Estimate ELBO(q) and KL(q ‖ p/Z) for ``q = N(mean, cov)`` from two batches of fresh draws.
+    """The ELBO of ``q = N(mean, cov)`` and ``log Z`` by importance sampling from q, from fresh draws.
 
-    Each batch is ``mean + z Lᵀ`` with ``z = rng.standard_normal((n_draws, d))`` and ``L`` the
-    Cholesky factor of ``cov``: first the ELBO's batch, then the KL's.
+    The draws are ``mean + z Lᵀ`` with ``z = rng.standard_normal((n_draws, d))`` and ``L`` the
+    Cholesky factor of ``cov``.
 
     Parameters
     ----------
@@ -159,10 +222,8 @@ def evidence_triangle(
         Unnormalised log density ``log p`` of draws of shape (S, d), returning shape (S,).
     mean, cov : array_like
         The normal q, shapes (d,) and (d, d), ``cov`` symmetric positive definite.
-    log_evidence : float
-        ``log Z = log ∫ p``, computed independently (quadrature).
     n_draws : int
-        Draws per batch.
+        Draws from q (at least 21, for the Pareto ``k̂``).
     rng : numpy.random.Generator
 
     Returns
@@ -173,20 +234,21 @@ def evidence_triangle(
     ------
     ValueError
         If ``mean`` or ``cov`` has the wrong shape or is not finite, ``cov`` is not positive
-        definite, ``log_evidence`` is not finite, or ``log_density`` returns values that are
-        not finite at a draw.
+        definite, ``n_draws`` is below 21, or ``log_density`` returns values that are not
+        finite at a draw.
     TypeError
         If ``rng`` is not a Generator or ``n_draws`` not an integer.
 
     Examples
     --------
-    A normal target with q equal to it: the ELBO is log Z and the KL is 0, at every draw.
+    A normal target with q equal to it: every log ratio is log Z, so the ELBO and the
+    importance-sampling estimate are both log Z, with no error at all.
 
     >>> cov = [[1.0, 0.5], [0.5, 2.0]]
     >>> log_p = lambda t: normal_logpdf(t, [1.0, 2.0], cov) + 3.0   # Z = e³
-    >>> t = evidence_triangle(log_p, [1.0, 2.0], cov, 3.0, 100, np.random.default_rng(0))
-    >>> round(t.elbo, 12), round(t.kl, 12), t.elbo_se < 1e-12
-    (3.0, 0.0, True)
+    >>> t = evidence_triangle(log_p, [1.0, 2.0], cov, 100, np.random.default_rng(0))
+    >>> round(t.elbo, 12), round(t.log_evidence_is, 12), t.elbo_se < 1e-12, round(t.kl(3.0), 12)
+    (3.0, 3.0, True, 0.0)
     """
     mean, cov = check_finite(mean, "mean"), check_finite(cov, "cov")
     d = mean.size
@@ -196,22 +258,20 @@ def evidence_triangle(
         chol = np.linalg.cholesky(cov)
     except np.linalg.LinAlgError:
         raise ValueError("cov must be symmetric positive definite") from None
-    log_evidence = float(check_finite(log_evidence, "log_evidence"))
     n_draws, rng = check_draw_count(n_draws), check_generator(rng)
-    estimates = []
-    for _ in range(2):
-        theta = mean + rng.standard_normal((n_draws, d)) @ chol.T
-        log_p = np.asarray(log_density(theta), dtype=float)
-        if log_p.shape != (n_draws,) or not np.isfinite(log_p).all():
-            raise ValueError(f"log_density must return {n_draws} finite values, one per draw")
-        log_ratio = log_p - normal_logpdf(theta, mean, cov)  # log p − log q, per draw
-        estimates.append((float(log_ratio.mean()), float(log_ratio.std(ddof=1) / np.sqrt(n_draws))))
-    (elbo, elbo_se), (minus_kl, kl_se) = estimates
+    if n_draws < MIN_DRAWS:
+        raise ValueError(f"n_draws must be at least {MIN_DRAWS} (for the Pareto k̂), got {n_draws}")
+    theta = mean + rng.standard_normal((n_draws, d)) @ chol.T
+    log_p = np.asarray(log_density(theta), dtype=float)
+    if log_p.shape != (n_draws,) or not np.isfinite(log_p).all():
+        raise ValueError(f"log_density must return {n_draws} finite values, one per draw")
+    log_ratio = log_p - normal_logpdf(theta, mean, cov)  # log p − log q, per draw
+    log_z, log_z_se = log_evidence_importance(log_ratio)
     return EvidenceTriangle(
-        log_evidence=log_evidence,
-        elbo=elbo,
-        elbo_se=elbo_se,
-        kl=log_evidence - minus_kl,
-        kl_se=kl_se,
+        elbo=float(log_ratio.mean()),
+        elbo_se=float(log_ratio.std(ddof=1) / np.sqrt(n_draws)),
+        log_evidence_is=log_z,
+        log_evidence_is_se=log_z_se,
+        pareto_k=ImportanceSample(theta, log_ratio).pareto_k,
         n_draws=n_draws,
     )
