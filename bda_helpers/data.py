@@ -215,24 +215,28 @@ def _read_text(source: Traversable, label: str) -> str:
         ) from error
 
 
-def _bioassay_rows(text: str, label: str) -> tuple[list[list[float]], list[int]]:
-    """The rows (x, n, y) of a bioassay CSV text and the line each comes from."""
+def _csv_rows(
+    text: str, label: str, header: list[str], per: str, names: int = 0
+) -> tuple[list[list], list[int]]:
+    """The rows of a CSV text with the given ``header`` (its first ``names`` columns kept as text,
+    the others read as numbers) and the line each comes from; ``per`` says what one row is."""
+    expected = ",".join(header)
     reader = csv.reader(io.StringIO(text, newline=""))
-    header, rows, lines = None, [], []
+    found, rows, lines = None, [], []
     try:
         for row in reader:
             if not any(field.strip() for field in row):
                 continue  # a blank line, or a row of empty fields
-            if header is None:
-                header = [field.strip() for field in row]
-                if header != ["x", "n", "y"]:
-                    raise ValueError(f"{label}: expected the header 'x,n,y', found {header}")
+            if found is None:
+                found = [field.strip() for field in row]
+                if found != header:
+                    raise ValueError(f"{label}: expected the header '{expected}', found {found}")
                 continue
             where = f"{label} line {reader.line_num}"
-            if len(row) != 3:
-                raise ValueError(f"{where}: expected 3 fields, found {len(row)}")
-            values = []
-            for field in row:
+            if len(row) != len(header):
+                raise ValueError(f"{where}: expected {len(header)} fields, found {len(row)}")
+            values = [field.strip() for field in row[:names]]
+            for field in row[names:]:
                 try:
                     values.append(float(field))
                 except ValueError:
@@ -241,10 +245,12 @@ def _bioassay_rows(text: str, label: str) -> tuple[list[list[float]], list[int]]
             lines.append(reader.line_num)
     except csv.Error as error:
         raise ValueError(f"{label} line {reader.line_num}: not valid CSV ({error})") from error
-    if header is None:
-        raise ValueError(f"{label}: expected the header 'x,n,y', found nothing (the file is empty)")
+    if found is None:
+        raise ValueError(f"{label}: expected the header '{expected}', found nothing (the file is empty)")
     if not rows:
-        raise ValueError(f"{label}: no data after the header 'x,n,y': expected one row x,n,y per dose group")
+        raise ValueError(
+            f"{label}: no data after the header '{expected}': expected one row {expected} per {per}"
+        )
     return rows, lines
 
 
@@ -277,7 +283,7 @@ def load_bioassay(path: str | os.PathLike | None = None) -> BioassayData:
     ([-0.86, -0.3, -0.05, 0.73], [5, 5, 5, 5], [0, 1, 3, 5])
     """
     source, label = _open(path, "bioassay.csv")
-    rows, lines = _bioassay_rows(_read_text(source, label), label)
+    rows, lines = _csv_rows(_read_text(source, label), label, ["x", "n", "y"], "dose group")
     x, n, y = (np.array(column) for column in zip(*rows))
     for i, line in enumerate(lines):
         problem = _group_problem(i, x, n, y)
@@ -407,42 +413,6 @@ def _school_problem(i: int, school: tuple, y: np.ndarray, sigma: np.ndarray) -> 
     return None
 
 
-_SCHOOLS_HEADER = ["school", "y", "sigma"]
-
-
-def _schools_rows(text: str, label: str) -> tuple[list[list], list[int]]:
-    """The rows (school, y, sigma) of a CSV text and the line each comes from."""
-    reader = csv.reader(io.StringIO(text, newline=""))
-    header, rows, lines = None, [], []
-    try:
-        for row in reader:
-            if not any(field.strip() for field in row):
-                continue  # a blank line, or a row of empty fields
-            if header is None:
-                header = [field.strip() for field in row]
-                if header != _SCHOOLS_HEADER:
-                    raise ValueError(f"{label}: expected the header 'school,y,sigma', found {header}")
-                continue
-            where = f"{label} line {reader.line_num}"
-            if len(row) != 3:
-                raise ValueError(f"{where}: expected 3 fields, found {len(row)}")
-            values = [row[0].strip()]
-            for field in row[1:]:
-                try:
-                    values.append(float(field))
-                except ValueError:
-                    raise ValueError(f"{where}: {field.strip()!r} is not a number") from None
-            rows.append(values)
-            lines.append(reader.line_num)
-    except csv.Error as error:
-        raise ValueError(f"{label} line {reader.line_num}: not valid CSV ({error})") from error
-    if header is None:
-        raise ValueError(f"{label}: expected the header 'school,y,sigma', found nothing (the file is empty)")
-    if not rows:
-        raise ValueError(f"{label}: no data after the header: expected one row school,y,sigma per school")
-    return rows, lines
-
-
 def load_eight_schools(path: str | os.PathLike | None = None) -> SchoolsData:
     """Read the eight schools data (BDA3 Table 5.2) from a CSV file with columns school, y, sigma.
 
@@ -477,7 +447,7 @@ def load_eight_schools(path: str | os.PathLike | None = None) -> SchoolsData:
      [15.0, 10.0, 16.0, 11.0, 9.0, 11.0, 10.0, 18.0])
     """
     source, label = _open(path, "eight_schools.csv")
-    rows, lines = _schools_rows(_read_text(source, label), label)
+    rows, lines = _csv_rows(_read_text(source, label), label, ["school", "y", "sigma"], "school", names=1)
     school = tuple(row[0] for row in rows)
     y, sigma = (np.array([row[k] for row in rows]) for k in (1, 2))
     for i, line in enumerate(lines):
