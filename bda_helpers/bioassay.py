@@ -95,13 +95,13 @@ class NormalPrior:
         Prior mean of (alpha, beta).
     cov : array_like, shape (2, 2)
         Prior covariance; must be symmetric positive definite. BDA writes N(mean, variance),
-        so alpha ~ N(0, 4) is a variance of 4 (sd 2).
+        so alpha ~ N(1, 9) is a variance of 9 (sd 3).
 
     Examples
     --------
-    >>> prior = NormalPrior(mean=[0.0, 10.0], cov=[[4.0, 0.0], [0.0, 10.0]])
+    >>> prior = NormalPrior(mean=[1.0, 5.0], cov=[[2.0, 1.0], [1.0, 8.0]])
     >>> prior.precision.round(3).tolist()
-    [[0.25, 0.0], [0.0, 0.1]]
+    [[0.533, -0.067], [-0.067, 0.133]]
     """
 
     mean: np.ndarray
@@ -464,16 +464,25 @@ def is_separable(data: BioassayData) -> bool:
 
 
 def _separation_reason(data: BioassayData, beta_positive: bool = False) -> str | None:
-    """Why the flat-prior posterior of ``data`` is improper, in words; ``None`` if it is proper."""
+    """Why the flat-prior posterior of ``data`` is improper, in words; ``None`` if it is proper.
+
+    A separation is described group by group, e.g. "no deaths at or below x = -0.30, only deaths
+    at or above x = -0.05", so the doses named are those of groups, never the cut between them.
+    """
     found = _separating_cut(data, beta_positive)
     if found is None:
         return None
     cut, deaths_above = found
+    decimals = min(6, max(len(np.format_float_positional(x, trim="-").partition(".")[2]) for x in data.x))
+
+    def dose(x: float) -> str:  # every dose with as many decimals as the data's doses need
+        return f"{x:.{decimals}f}"
+
     if np.unique(data.x).size == 1:
         return (
-            f"all the dose groups are at one dose x={cut:g}, so the slope beta is not identified: "
-            "the likelihood is constant along lines of (alpha, beta), so it has no unique mode and no "
-            "finite integral"
+            f"all the dose groups are at one dose, x = {dose(cut)}, so the slope beta is not identified: "
+            "the likelihood depends on (alpha, beta) only through alpha + beta * x, so it is constant "
+            "along lines and has no unique mode and no finite integral"
         )
     if np.all(data.y == 0) or np.all(data.y == data.n):
         none_died = bool(np.all(data.y == 0))
@@ -482,16 +491,20 @@ def _separation_reason(data: BioassayData, beta_positive: bool = False) -> str |
             f"the data are separated ({what}), so the likelihood keeps rising as the death probability "
             f"goes to {0 if none_died else 1} at every dose and has no finite mode"
         )
-    none, only = ("no deaths", "only deaths") if deaths_above else ("only deaths", "no deaths")
-    if np.any(data.x > cut) and np.any(data.x < cut):
-        where = f"{none} below dose x={cut:g}, {only} above it"
-    elif np.any(data.x < cut):
-        where = f"{none} below the highest dose x={cut:g}"
-    else:
-        where = f"{only} above the lowest dose x={cut:g}"
+    low, high = (data.y == 0, data.y == data.n) if deaths_above else (data.y == data.n, data.y == 0)
+    low_words, high_words = ("no deaths", "only deaths") if deaths_above else ("only deaths", "no deaths")
+    at_cut = data.x == cut
+    below = data.x[(data.x < cut) | (at_cut & low[at_cut].all())]  # groups on the low side
+    above = data.x[(data.x > cut) | (at_cut & high[at_cut].all())]
+    parts = [f"{low_words} at or below x = {dose(below.max())}"] if below.size else []
+    if not (low[at_cut].all() or high[at_cut].all()):  # quasi-separation: both outcomes at the cut
+        end = {data.x.min(): "the lowest dose ", data.x.max(): "the highest dose "}.get(cut, "")
+        parts.append(f"both deaths and survivors only at {end}x = {dose(cut)}")
+    if above.size:
+        parts.append(f"{high_words} at or above x = {dose(above.min())}")
     return (
-        f"the data are separated ({where}), so the likelihood keeps rising as the curve steepens "
-        "and has no finite mode"
+        f"the data are separated ({', '.join(parts)}), so the likelihood keeps rising as the curve "
+        "steepens and has no finite mode"
     )
 
 
@@ -536,9 +549,9 @@ def check_proper(
     ...     check_proper(separated)
     ... except ImproperPosteriorError as error:
     ...     print(error)
-    the flat-prior posterior is improper: the data are separated (no deaths below dose x=-0.3,
-    only deaths above it), so the likelihood keeps rising as the curve steepens and has no
-    finite mode; give a proper prior (prior=NormalPrior(...))
+    the flat-prior posterior is improper: the data are separated (no deaths at or below
+    x = -0.30, only deaths at or above x = -0.05), so the likelihood keeps rising as the curve
+    steepens and has no finite mode; give a proper prior (prior=NormalPrior(...))
     """
     _check_model(data, prior)
     if prior is not None:
@@ -641,8 +654,10 @@ class DoseResponseBands:
     """Pointwise posterior quantiles of the dose–response curve p(x) = logit⁻¹(alpha + beta x).
 
     Made by :func:`dose_response_bands`. Read vertically, a band says how probable each death
-    probability is at a fixed dose; read horizontally at a death probability ``p`` (for draws
-    with beta > 0), its ends are quantiles of the dose at which ``p`` of the animals die.
+    probability is at a fixed dose. Read horizontally at a death probability ``p``, and only if
+    every point has beta > 0 (every curve increasing), its ends swap roles: the upper
+    (1 + L)/2 curve crosses ``p`` at the (1 − L)/2 quantile of the dose at which ``p`` of the
+    animals die, and the lower (1 − L)/2 curve at its (1 + L)/2 quantile (L a band's level).
 
     Attributes
     ----------
@@ -694,11 +709,15 @@ class DoseResponseBands:
 def dose_response_bands(theta, x, *, weights=None, levels=(0.5, 0.95)) -> DoseResponseBands:
     """Posterior median and central bands of the death probability p(x) = logit⁻¹(alpha + beta x).
 
-    Dose by dose, the quantiles are taken of the log-odds alpha + beta x and mapped through
-    logit⁻¹: an increasing map, so they are the quantiles of p(x) itself. Without ``weights``
-    the points count equally, as draws do (numpy's default sample quantile, as
-    :func:`~bda_helpers.quantiles`); with ``weights``, e.g. a grid's cell masses, they are the
-    quantiles of that discrete distribution (:func:`~bda_helpers.weighted_quantiles`).
+    Dose by dose, the bands are logit⁻¹ of the (interpolated) sample quantiles of the log-odds
+    alpha + beta x. Because logit⁻¹ is increasing, they equal the quantiles of p(x) exactly for
+    a continuous distribution, and up to interpolation for draws or cells: between two order
+    statistics numpy interpolates linearly in the log-odds, not in p (in the example below the
+    upper 50 % end is logit⁻¹(2.5) = 0.9241, where numpy's 75 % quantile of the three values
+    of p is 0.9167). Without ``weights`` the points count equally, as draws do (numpy's default
+    sample quantile, as :func:`~bda_helpers.quantiles`); with ``weights``, e.g. a grid's cell
+    masses, they are the quantiles of that discrete distribution
+    (:func:`~bda_helpers.weighted_quantiles`).
 
     Parameters
     ----------

@@ -7,6 +7,8 @@ and broadcasts over leading axes. References are scipy.stats.binom, the conftest
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from scipy import optimize, special, stats
@@ -484,20 +486,41 @@ ISSUE_DATA = BioassayData(x=[2.81, 0.0], n=[14, 1], y=[6, 1])
 @pytest.mark.parametrize(
     ("x", "n", "y", "message"),
     [
-        (None, None, [0, 0, 5, 5], r"separated \(no deaths below dose x=-0\.3, only deaths above it\)"),
-        (None, None, [0, 2, 5, 5], r"separated \(no deaths below dose x=-0\.3, only deaths above it\)"),
-        (None, None, [5, 5, 0, 0], r"separated \(only deaths below dose x=-0\.3, no deaths above it\)"),
-        (None, None, [0, 0, 0, 3], r"separated \(no deaths below the highest dose x=0\.73\)"),
-        (None, None, [3, 5, 5, 5], r"separated \(only deaths above the lowest dose x=-0\.86\)"),
-        (None, None, [0, 0, 0, 0], r"separated \(no animal died at any dose\)"),
-        (None, None, [5, 5, 5, 5], r"separated \(every animal died, at every dose\)"),
-        ([2.81, 0.0], [14, 1], [6, 1], r"separated \(only deaths below the highest dose x=2\.81\)"),
-        ([0.2, 0.2], [5, 5], [1, 3], r"all the dose groups are at one dose x=0\.2.*not identified"),
+        (None, None, [0, 0, 5, 5], "no deaths at or below x = -0.30, only deaths at or above x = -0.05"),
+        (
+            None,
+            None,
+            [0, 2, 5, 5],
+            "no deaths at or below x = -0.86, both deaths and survivors only at x = -0.30, "
+            "only deaths at or above x = -0.05",
+        ),
+        (None, None, [5, 5, 0, 0], "only deaths at or below x = -0.30, no deaths at or above x = -0.05"),
+        (
+            None,
+            None,
+            [0, 0, 0, 3],
+            "no deaths at or below x = -0.05, both deaths and survivors only at the highest dose x = 0.73",
+        ),
+        (
+            None,
+            None,
+            [3, 5, 5, 5],
+            "both deaths and survivors only at the lowest dose x = -0.86, only deaths at or above x = -0.30",
+        ),
+        (None, None, [0, 0, 0, 0], "separated (no animal died at any dose)"),
+        (None, None, [5, 5, 5, 5], "separated (every animal died, at every dose)"),
+        (
+            [2.81, 0.0],
+            [14, 1],
+            [6, 1],
+            "only deaths at or below x = 0.00, both deaths and survivors only at the highest dose x = 2.81",
+        ),
+        ([0.2, 0.2], [5, 5], [1, 3], "at one dose, x = 0.2, so the slope beta is not identified"),
     ],
 )
 def test_check_proper_names_the_separation(ref, x, n, y, message):
     data = BioassayData(x=ref.X if x is None else x, n=ref.N if n is None else n, y=y)
-    with pytest.raises(ImproperPosteriorError, match=message) as error:
+    with pytest.raises(ImproperPosteriorError, match=re.escape(message)) as error:
         bioassay.check_proper(data)
     assert isinstance(error.value, ValueError)
     message = str(error.value)
@@ -505,6 +528,25 @@ def test_check_proper_names_the_separation(ref, x, n, y, message):
     assert ("no unique mode" if one_dose else "has no finite mode") in message
     assert "prior=NormalPrior(...)" in message
     assert bioassay.check_proper(data, NormalPrior(mean=[0.0, 0.0], cov=np.eye(2))) is None
+
+
+def test_the_separation_message_names_only_doses_of_groups(ref, lp_separable):
+    """Every dose the message names is a dose of the data (never the cut between two groups), and
+    each side it describes holds what it says: checked for every separable outcome of 3 groups."""
+    x, n = ref.X[:3], ref.N[:3]
+    for y in np.ndindex(6, 6, 6):
+        if not lp_separable(x, n, y):
+            continue
+        data = BioassayData(x=x, n=n, y=list(y))
+        with pytest.raises(ImproperPosteriorError) as error:
+            bioassay.check_proper(data)
+        for words, side, dose in re.findall(
+            r"(no deaths|only deaths) at or (below|above) x = (-?[0-9.]+)", str(error.value)
+        ):
+            assert float(dose) in x.tolist(), (y, str(error.value))
+            group = x <= float(dose) if side == "below" else x >= float(dose)
+            pure = np.asarray(y)[group] == (0 if words == "no deaths" else 5)
+            assert group.any() and pure.all(), (y, str(error.value))
 
 
 def test_check_proper_accepts_the_bioassay_data_and_refuses_wrong_types(data):
@@ -566,7 +608,7 @@ def test_the_log_beta_fit_accepts_a_falling_curve_that_the_flat_prior_cannot(ref
     but on beta > 0 the log posterior falls in every direction, so the (alpha, log beta) fit exists.
     Its mode is checked against scipy's root of the reference score in (alpha, log beta)."""
     falling = BioassayData(x=ref.X, n=ref.N, y=[5, 5, 0, 0])
-    with pytest.raises(ImproperPosteriorError, match="only deaths below"):
+    with pytest.raises(ImproperPosteriorError, match="only deaths at or below"):
         bioassay.laplace_fit(falling)
     fit = bioassay.laplace_fit_log_beta(falling)
 

@@ -13,24 +13,37 @@ from bda_helpers.beyond import no_normal_checks as check_08
 #: BDA3 Table 5.2, typed in independently of data/eight_schools.csv.
 Y = np.array([28.0, 8.0, -3.0, 7.0, -1.0, 1.0, 18.0, 12.0])
 SIGMA = np.array([15.0, 10.0, 16.0, 11.0, 9.0, 11.0, 10.0, 18.0])
+#: The answers of exercise 1 never appear in a failing message, in any of these spellings.
+DEATHS_PHRASES = ("[0, 5]", "[5]", "y = 0", "y = 5", "0 and 5")
+
+
+def _phrases(answer) -> tuple[str, ...]:
+    """The phrases that would leak the answer, less the student's own list, which the message echoes."""
+    return tuple(phrase for phrase in DEATHS_PHRASES if phrase != str(sorted(answer)))
 
 
 def test_placeholders_are_not_answered():
-    assert check_08.improper_second_dose(None).passed is None
+    assert check_08.improper_second_dose(None, None).passed is None
+    assert check_08.improper_two_doses(None).passed is None
+    assert check_08.improper_three_doses(None).passed is None
     assert check_08.tau_below_five(None).passed is None
 
 
 @pytest.fixture(scope="module")
 def improper_deaths(lp_separable):
-    """The deaths at x = 0.73 that make the two groups separable, by linear programming."""
-    return [y for y in range(6) if lp_separable([-0.05, 0.73], [5, 5], [3, y])]
+    """The deaths at x = 0.73 that make the groups separable, by linear programming: with the one-dose
+    group (3 of 5 at x = -0.05) only, and with a third group (0 of 5 at x = -0.86) too."""
+    two = [y for y in range(6) if lp_separable([-0.05, 0.73], [5, 5], [3, y])]
+    three = [y for y in range(6) if lp_separable([-0.05, 0.73, -0.86], [5, 5, 5], [3, y, 0])]
+    return two, three
 
 
-def test_improper_second_dose(improper_deaths, assert_no_leak):
-    assert improper_deaths == [0, 5]
-    for right in (improper_deaths, tuple(improper_deaths), set(improper_deaths), np.array(improper_deaths)):
-        assert check_08.improper_second_dose(right).passed is True
-    assert check_08.improper_second_dose([5, 0, 5]).passed is True  # order and repeats do not matter
+def test_improper_two_doses(improper_deaths, assert_no_leak):
+    expected = improper_deaths[0]
+    assert expected == [0, 5]
+    for right in (expected, tuple(expected), set(expected), np.array(expected)):
+        assert check_08.improper_two_doses(right).passed is True
+    assert check_08.improper_two_doses([5, 0, 5]).passed is True  # order and repeats do not matter
     cases = {
         (5,): ["misses some y", "quasi-separation", "fall with the dose"],
         (0,): ["misses some y", "quasi-separation"],
@@ -40,15 +53,45 @@ def test_improper_second_dose(improper_deaths, assert_no_leak):
         (0, 1, 2, 3, 4, 5): ["leave the posterior proper"],
     }
     for answer, fragments in cases.items():
-        result = check_08.improper_second_dose(list(answer))
+        result = check_08.improper_two_doses(list(answer))
         assert result.passed is False
         for fragment in fragments:
             assert fragment in result.message, (answer, result.message)
         # the hint never lists the answer's values, nor which of the student's values are wrong
-        assert_no_leak(result, answer=list(answer), phrases=("[0, 5]", "y = 0", "y = 5", "0 and 5"))
-    assert "outside 0..5" in check_08.improper_second_dose([6]).message
-    assert "whole numbers" in check_08.improper_second_dose([2.5]).message
-    assert "without quotes" in check_08.improper_second_dose("0").message
+        assert_no_leak(result, answer=list(answer), phrases=_phrases(answer))
+    assert "fall with the dose" not in check_08.improper_two_doses([0]).message  # only the falling y is there
+    assert "outside 0..5" in check_08.improper_two_doses([6]).message
+    assert "whole numbers" in check_08.improper_two_doses([2.5]).message
+    assert "without quotes" in check_08.improper_two_doses("0").message
+
+
+def test_improper_three_doses(improper_deaths, assert_no_leak):
+    expected = improper_deaths[1]
+    assert expected == [5]  # the group with no deaths below rules out a falling curve
+    assert check_08.improper_three_doses(expected).passed is True
+    assert check_08.improper_three_doses({5}).passed is True
+    cases = {
+        (0, 5): ["leave the posterior proper", "x = -0.86 included"],
+        (0,): ["leave the posterior proper", "x = -0.86 included", "misses some y", "quasi-separation"],
+        (): ["misses some y", "quasi-separation"],
+        (3, 5): ["leave the posterior proper", "two doses identify both"],
+    }
+    for answer, fragments in cases.items():
+        result = check_08.improper_three_doses(list(answer))
+        assert result.passed is False
+        for fragment in fragments:
+            assert fragment in result.message, (answer, result.message)
+        assert "fall with the dose" not in result.message  # no falling curve separates these data
+        assert "improper_y_three" in result.message
+        assert_no_leak(result, answer=list(answer), phrases=_phrases(answer))
+
+
+def test_improper_second_dose_reports_both_parts():
+    both = check_08.improper_second_dose([0, 5], [0, 5])
+    assert both.passed is False
+    assert [result.passed for result in both.results] == [True, False]
+    assert check_08.improper_second_dose([5, 0], [5]).passed is True
+    assert check_08.improper_second_dose([5, 0], None).passed is None
 
 
 def log_p_tau(tau):
@@ -63,51 +106,76 @@ def log_p_tau(tau):
     )
 
 
-@pytest.fixture(scope="module")
-def tau_probabilities():
-    """P(tau < 5 | y) on a fine trapezoid grid of tau to 2000, and by Laplace in log tau."""
+def log_half_cauchy(tau, scale=5.0):
+    """The half-Cauchy log density on tau >= 0, written out: 2 / (pi s (1 + (tau / s)²))."""
+    tau = np.asarray(tau, dtype=float)
+    return np.log(2 / (np.pi * scale)) - np.log1p((tau / scale) ** 2)
+
+
+def _grid_probability(weight):
+    """P(tau < 5 | y) for the posterior weight(tau) p(y | tau), by a trapezoid rule to tau = 2000."""
     tau = np.linspace(0.0, 2000.0, 2_000_001)
-    density = np.exp(log_p_tau(tau) - log_p_tau(0.0))
+    density = weight(tau) * np.exp(log_p_tau(tau) - log_p_tau(0.0))
     cdf = np.concatenate([[0.0], np.cumsum((density[1:] + density[:-1]) / 2)])
-    exact = np.interp(5.0, tau, cdf / cdf[-1])
-    log_density = lambda u: log_p_tau(np.exp(u)) + u  # noqa: E731
-    mode = optimize.minimize_scalar(lambda u: -log_density(u), bounds=(0, 4), method="bounded").x
+    return float(np.interp(5.0, tau, cdf / cdf[-1]))
+
+
+def _laplace_in_log_tau(log_prior):
+    """Mode and sd of the Laplace normal in log tau of log_prior(tau) + log p(y | tau) + log tau."""
+    log_density = lambda u: log_p_tau(np.exp(u)) + log_prior(np.exp(u)) + u  # noqa: E731
+    mode = optimize.minimize_scalar(lambda u: -log_density(u), bounds=(-2, 4), method="bounded").x
     h = 1e-4
     sd = (-(log_density(mode + h) - 2 * log_density(mode) + log_density(mode - h)) / h**2) ** -0.5
-    return exact, stats.norm.cdf((np.log(5.0) - mode) / sd), mode, sd
+    return mode, sd
+
+
+@pytest.fixture(scope="module")
+def tau_probabilities():
+    """P(tau < 5 | y) under the half-Cauchy(5) prior on a trapezoid grid and by Laplace in log tau;
+    the same under the uniform prior (a slip), and the Laplace mode and sd."""
+    exact = _grid_probability(lambda t: np.exp(log_half_cauchy(t)))
+    mode, sd = _laplace_in_log_tau(log_half_cauchy)
+    laplace = stats.norm.cdf((np.log(5.0) - mode) / sd)
+    uniform_exact = _grid_probability(lambda t: np.ones_like(t))
+    uniform_mode, uniform_sd = _laplace_in_log_tau(lambda t: 0.0)
+    uniform_laplace = stats.norm.cdf((np.log(5.0) - uniform_mode) / uniform_sd)
+    return exact, laplace, mode, sd, uniform_exact, uniform_laplace
 
 
 def test_tau_below_five(tau_probabilities, assert_no_leak):
-    exact, laplace, mode, sd = tau_probabilities
-    assert abs(exact - 0.4805) < 5e-4 and abs(laplace - 0.3004) < 5e-4
+    exact, laplace, mode, sd, uniform_exact, uniform_laplace = tau_probabilities
+    assert abs(exact - 0.7470) < 5e-4 and abs(laplace - 0.6288) < 5e-4
+    assert abs(uniform_exact - 0.4805) < 5e-4 and abs(uniform_laplace - 0.3004) < 5e-4
     assert check_08.tau_below_five([exact, laplace]).passed is True
     assert check_08.tau_below_five((round(exact, 3), round(laplace, 3))).passed is True
     no_log = stats.norm.cdf((5.0 - mode) / sd)
     variance = stats.norm.cdf((np.log(5.0) - mode) / sd**2)
     cases = {
         (laplace, exact): "wrong order",
+        (uniform_exact, laplace): "under the uniform prior of section 3",
+        (exact, uniform_laplace): "moves the mode of the density of log τ",
+        (uniform_exact, uniform_laplace): "under the uniform prior",
         (1 - exact, laplace): "P(τ > 5 | y)",
-        (exact, 1 - laplace): "take the CDF itself",
-        (exact, no_log): "at log 5, not at 5",
+        (exact, 1 - laplace): "the upper tail",
+        (exact, no_log): "written in log τ too",
         (exact, variance): "*sd* of log τ",
+        (0.0, laplace): "halfcauchy(scale=5)",
         (laplace, laplace): "that is the Laplace answer",
         (exact, exact): "that is the exact probability",
-        (exact + 0.1, laplace): "normalise p(τ | y)",
-        (exact, laplace - 0.1): "Φ((log 5 − mode) / sd)",
+        (exact + 0.1, laplace): "the share of its integral over all τ ≥ 0",
+        (exact, laplace - 0.1): "prior and Jacobian both included",
         (4.8, laplace): "not a probability",
     }
     for answer, hint in cases.items():
         result = check_08.tau_below_five(list(answer))
         assert result.passed is False and hint in result.message, (answer, result.message)
         assert_no_leak(result, exact, laplace, answer=np.array(answer))
+    assert "Φ(" not in check_08.tau_below_five([exact, laplace - 0.1]).message  # a concept, not a formula
     assert "shape" in check_08.tau_below_five(0.5).message
 
 
 def test_the_density_of_log_tau_slip_is_recognised(tau_probabilities):
     """Integrating tau p(tau | y) over tau (the density of log tau used as one of tau) is its own slip."""
-    tau = np.linspace(0.0, 2000.0, 400_001)
-    weighted = tau * np.exp(log_p_tau(tau) - log_p_tau(0.0))
-    cdf = np.concatenate([[0.0], np.cumsum((weighted[1:] + weighted[:-1]) / 2)])
-    slip = float(np.interp(5.0, tau, cdf / cdf[-1]))
+    slip = _grid_probability(lambda t: t * np.exp(log_half_cauchy(t)))
     result = check_08.tau_below_five([slip, tau_probabilities[1]])
     assert result.passed is False and "density of log τ" in result.message

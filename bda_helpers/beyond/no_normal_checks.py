@@ -6,8 +6,9 @@ which of the student's entries are the wrong ones when that would give the answe
 
 Examples
 --------
->>> improper_second_dose(None)
+>>> improper_second_dose(None, None)
 … Not answered yet: assign your answer to `improper_y` and run the cell again.
+… Not answered yet: assign your answer to `improper_y_three` and run the cell again.
 >>> tau_below_five(None)
 … Not answered yet: assign your answer to `prob_tau_below_5` and run the cell again.
 """
@@ -21,6 +22,7 @@ from scipy import integrate, optimize, stats
 
 from .. import bioassay
 from ..checks import (
+    CheckReport,
     CheckResult,
     as_array,
     as_numbers,
@@ -28,28 +30,47 @@ from ..checks import (
     describe_miss,
     format_answer,
     not_answered,
+    report,
     wrong,
 )
 from ..data import BioassayData, load_eight_schools
 from . import eight_schools
 
-__all__ = ["SECOND_DOSE", "improper_second_dose", "tau_below_five"]
+__all__ = [
+    "LOW_DOSE",
+    "SECOND_DOSE",
+    "TAU_LIMIT",
+    "TAU_PRIOR_SCALE",
+    "improper_second_dose",
+    "improper_three_doses",
+    "improper_two_doses",
+    "tau_below_five",
+]
 
-#: The one-dose group of notebook 08 (x, n, y) and the dose of the second group the exercise adds.
+#: The one-dose group of notebook 08 (x, n, y) and the dose of the second group exercise 1 adds.
 ONE_DOSE = (-0.05, 5, 3)
 SECOND_DOSE = 0.73
-#: The threshold of exercise 2: P(tau < TAU_LIMIT | y).
+#: Exercise 1b adds a third group at the lowest bioassay dose, with no deaths: (x, n, y).
+LOW_DOSE = (-0.86, 5, 0)
+#: Exercise 2: P(tau < TAU_LIMIT | y) under a half-Cauchy prior on tau with this scale.
 TAU_LIMIT = 5.0
+TAU_PRIOR_SCALE = 5.0
 
 
-def _improper_deaths() -> set[int]:
-    """The deaths y at the second dose for which the two groups are (quasi-)separated."""
-    x, n, y = ONE_DOSE
-    return {
-        deaths
-        for deaths in range(n + 1)
-        if bioassay.is_separable(BioassayData(x=[x, SECOND_DOSE], n=[n, n], y=[y, deaths]))
-    }
+def _groups(deaths: int, *, with_low_dose: bool) -> BioassayData:
+    """The data of exercise 1: the one-dose group, the second group with ``deaths``, maybe the low one."""
+    groups = [ONE_DOSE, (SECOND_DOSE, ONE_DOSE[1], deaths)] + ([LOW_DOSE] if with_low_dose else [])
+    x, n, y = zip(*groups)
+    return BioassayData(x=list(x), n=list(n), y=list(y))
+
+
+def _falls(data: BioassayData) -> bool:
+    """Whether only a curve that falls with the dose (beta -> -inf) separates ``data``."""
+    try:
+        bioassay.check_proper(data, beta_positive=True)
+    except bioassay.ImproperPosteriorError:
+        return False
+    return bioassay.is_separable(data)
 
 
 def _as_deaths(answer, name: str) -> set[int] | CheckResult:
@@ -70,100 +91,154 @@ def _as_deaths(answer, name: str) -> set[int] | CheckResult:
     return {int(v) for v in values}
 
 
-def improper_second_dose(improper_y) -> CheckResult:
-    """Exercise 1: the deaths y at the second dose x = 0.73 that leave the flat-prior posterior improper.
-
-    The reference is :func:`bda_helpers.bioassay.is_separable` applied to each y in 0..5.
-
-    Examples
-    --------
-    >>> improper_second_dose([]).passed
-    False
-    """
-    name = "improper_y"
-    given = _as_deaths(improper_y, name)
+def _improper_deaths(answer, name: str, *, with_low_dose: bool) -> CheckResult:
+    """Check a set of deaths at the second dose against :func:`bioassay.is_separable`, y by y."""
+    given = _as_deaths(answer, name)
     if isinstance(given, CheckResult):
         return given
-    expected = _improper_deaths()
+    n = ONE_DOSE[1]
+    expected = {y for y in range(n + 1) if bioassay.is_separable(_groups(y, with_low_dose=with_low_dose))}
     if given == expected:
         return correct(
-            f"{name} = {sorted(given)}: with every animal dead, or every animal alive, at x = {SECOND_DOSE}, "
-            "some curve — rising or falling — fits both groups better and better as it steepens "
-            "(quasi-separation: the mixed group sits at the cut itself)."
+            f"{name} = {sorted(given)}: for each of these y some curve fits every group better and better "
+            "as it steepens, with the mixed group at the cut itself (quasi-separation)."
         )
     extra, missing = given - expected, expected - given
     parts, hints = [], []
     if extra:
         parts.append("some of your values leave the posterior proper")
-        hints.append(
-            "with both deaths and survivors at each of two different doses, no dose separates the "
-            "groups, and two doses identify both α and β."
-        )
+        if extra - {0, n}:
+            hints.append(
+                "with both deaths and survivors at each of two different doses, no dose separates the "
+                "groups, and two doses identify both α and β."
+            )
+        if extra & {0, n}:
+            hints.append(
+                "a separating dose needs no survivors on one side of it and no deaths on the other (or "
+                f"the reverse) for every group, the one at x = {LOW_DOSE[0]} included."
+            )
     if missing:
         parts.append("your list misses some y that leave it improper")
         hints.append(
             "a group with both deaths and survivors does not prevent separation when it sits at the "
-            "cut itself (quasi-separation), and a curve may fall with the dose (β < 0) as well as rise."
+            "cut itself (quasi-separation)"
+            + (
+                ", and a curve may fall with the dose (β < 0) as well as rise."
+                if any(_falls(_groups(y, with_low_dose=with_low_dose)) for y in missing)
+                else "."
+            )
         )
     return wrong(f"{name} = {sorted(given)} is not right: {'; '.join(parts)}.", " Also: ".join(hints))
 
 
+def improper_two_doses(improper_y) -> CheckResult:
+    """Exercise 1a: the deaths y at the second dose x = 0.73 that leave the flat-prior posterior improper.
+
+    The reference is :func:`bda_helpers.bioassay.is_separable` applied to each y in 0..5.
+
+    Examples
+    --------
+    >>> improper_two_doses([]).passed
+    False
+    """
+    return _improper_deaths(improper_y, "improper_y", with_low_dose=False)
+
+
+def improper_three_doses(improper_y_three) -> CheckResult:
+    """Exercise 1b: the same, with a third group at x = -0.86 in which no animal died.
+
+    Examples
+    --------
+    >>> improper_three_doses([1, 2]).passed
+    False
+    """
+    return _improper_deaths(improper_y_three, "improper_y_three", with_low_dose=True)
+
+
+def improper_second_dose(improper_y, improper_y_three) -> CheckReport:
+    """Exercise 1, both parts: :func:`improper_two_doses` and :func:`improper_three_doses`.
+
+    Examples
+    --------
+    >>> improper_second_dose([], None).passed
+    False
+    """
+    return report(improper_two_doses(improper_y), improper_three_doses(improper_y_three))
+
+
 @lru_cache(maxsize=1)
 def _tau_references() -> dict[str, float]:
-    """P(tau < 5 | y) exactly and under Laplace in log tau, and the answers typical slips give."""
+    """P(tau < 5 | y) under the half-Cauchy prior, exactly and by Laplace in log tau, and the
+    answers typical slips give (the same under the uniform prior among them)."""
     schools = load_eight_schools()
     log_p0 = float(eight_schools.log_marginal_tau(0.0, schools))
+    prior = stats.halfcauchy(scale=TAU_PRIOR_SCALE)
 
-    def density(t: float, power: int = 0) -> float:
-        return t**power * np.exp(float(eight_schools.log_marginal_tau(t, schools)) - log_p0)
+    def probability(weight) -> float:
+        def density(t: float) -> float:
+            return weight(t) * np.exp(float(eight_schools.log_marginal_tau(t, schools)) - log_p0)
 
-    def probability(power: int = 0) -> float:
-        below = integrate.quad(density, 0, TAU_LIMIT, args=(power,), epsabs=0, epsrel=1e-11)[0]
-        above = integrate.quad(density, TAU_LIMIT, np.inf, args=(power,), epsabs=0, epsrel=1e-11)[0]
+        below = integrate.quad(density, 0, TAU_LIMIT, epsabs=0, epsrel=1e-11)[0]
+        above = integrate.quad(density, TAU_LIMIT, np.inf, epsabs=0, epsrel=1e-11)[0]
         return below / (below + above)
 
-    def log_tau_density(u: float) -> float:
-        return float(eight_schools.log_marginal_log_tau(u, schools))
+    def laplace_in_log_tau(log_prior) -> tuple[float, float]:
+        def log_density(u: float) -> float:  # log p(y | tau) + log p(tau) + log tau (the Jacobian)
+            return float(eight_schools.log_marginal_log_tau(u, schools)) + log_prior(np.exp(u))
 
-    mode = optimize.minimize_scalar(
-        lambda u: -log_tau_density(u), bounds=(-5, 5), method="bounded", options={"xatol": 1e-10}
-    ).x
-    h = 1e-3
-    sd = 1 / np.sqrt(
-        -(log_tau_density(mode + h) - 2 * log_tau_density(mode) + log_tau_density(mode - h)) / h**2
-    )
-    sd_at_zero = 1 / np.sqrt(-2 * (density(0.01) / density(0.0) - 1) / 0.01**2)  # log p ≈ −A τ²/2 near 0
-    exact, laplace = probability(), float(stats.norm.cdf((np.log(TAU_LIMIT) - mode) / sd))
+        mode = optimize.minimize_scalar(
+            lambda u: -log_density(u), bounds=(-5, 5), method="bounded", options={"xatol": 1e-10}
+        ).x
+        h = 1e-3
+        curvature = -(log_density(mode + h) - 2 * log_density(mode) + log_density(mode - h)) / h**2
+        return mode, 1 / np.sqrt(curvature)
+
+    mode, sd = laplace_in_log_tau(prior.logpdf)
+    uniform_mode, uniform_sd = laplace_in_log_tau(lambda t: 0.0)
+    exact = probability(prior.pdf)
+    laplace = float(stats.norm.cdf((np.log(TAU_LIMIT) - mode) / sd))
     return {
         "exact": exact,
         "laplace": laplace,
-        "log tau density": probability(power=1),
+        "uniform exact": probability(lambda t: 1.0),
+        "log tau density": probability(lambda t: t * prior.pdf(t)),
+        "prior from 5": 0.0,  # scipy's halfcauchy(5) is a prior starting at tau = 5 (loc = 5)
+        "exact upper": 1 - exact,
+        "uniform laplace": float(stats.norm.cdf((np.log(TAU_LIMIT) - uniform_mode) / uniform_sd)),
         "no log": float(stats.norm.cdf((TAU_LIMIT - mode) / sd)),
         "variance": float(stats.norm.cdf((np.log(TAU_LIMIT) - mode) / sd**2)),
-        "boundary normal": float(2 * stats.norm.cdf(TAU_LIMIT / sd_at_zero) - 1),
-        "boundary normal untruncated": float(stats.norm.cdf(TAU_LIMIT / sd_at_zero)),
-        "exact upper": 1 - exact,
         "laplace upper": 1 - laplace,
     }
 
 
 _TOLERANCE = 2e-3
+_PRIOR = "the posterior of τ is the prior times p(y | τ)"
 _EXACT_HINTS = {
+    "uniform exact": f"that is the answer under the uniform prior of section 3: {_PRIOR}, normalised.",
     "log tau density": "that integrates τ·p(τ | y), the density of log τ, over τ: integrate p(τ | y) "
     "itself over τ from 0 to 5, or p(log τ | y) over log τ up to log 5.",
+    "prior from 5": "a prior with no mass below τ = 5 gives 0: scipy's halfcauchy(5) takes 5 as loc, the "
+    "start of its support; give the scale by name, halfcauchy(scale=5).",
     "exact upper": "that is P(τ > 5 | y); the exercise asks for P(τ < 5 | y).",
-    "laplace": "that is the Laplace answer; the exact one integrates the normalised p(τ | y).",
+    "laplace": "that is the Laplace answer; the exact one integrates the normalised posterior of τ.",
 }
 _LAPLACE_HINTS = {
-    "no log": "the normal is in log τ: evaluate its CDF at log 5, not at 5.",
-    "variance": "divide by the Laplace *sd* of log τ, not its variance.",
-    "boundary normal": "that is the normal at τ̂ = 0 (cut at 0); the exercise asks for the Laplace "
-    "approximation in log τ.",
-    "boundary normal untruncated": "that is the normal at τ̂ = 0; the exercise asks for the Laplace "
-    "approximation in log τ.",
-    "laplace upper": "that is the normal's P(log τ > log 5); take the CDF itself.",
+    "uniform laplace": "that is the Laplace approximation under the uniform prior: the half-Cauchy prior "
+    "moves the mode of the density of log τ and changes its curvature, so find both again.",
+    "no log": "the normal is a distribution of log τ: the event τ < 5 has to be written in log τ too.",
+    "variance": "the Laplace normal's spread is the *sd* of log τ, the inverse square root of the "
+    "curvature, not its variance.",
+    "laplace upper": "that is the normal's P(τ > 5), the upper tail; the exercise asks for P(τ < 5).",
     "exact": "that is the exact probability; the Laplace one comes from the normal in log τ.",
 }
+_EXACT_FALLBACK = (
+    f"{_PRIOR} (section 3's eight_schools.log_marginal_tau is log p(y | τ)); P(τ < 5 | y) is the "
+    "share of its integral over all τ ≥ 0 that lies below 5."
+)
+_LAPLACE_FALLBACK = (
+    "Laplace here is a normal in log τ, centred at the mode of this posterior's density of log τ "
+    "(prior and Jacobian both included) with the sd its curvature there gives."
+)
 
 
 def _matches(value: float, reference: float) -> bool:
@@ -171,9 +246,10 @@ def _matches(value: float, reference: float) -> bool:
 
 
 def tau_below_five(prob_tau_below_5) -> CheckResult:
-    """Exercise 2: ``[exact, laplace]`` values of P(tau < 5 | y) for the eight schools.
+    """Exercise 2: ``[exact, laplace]`` values of P(tau < 5 | y) for the eight schools, half-Cauchy prior.
 
-    The exact one by quadrature of :func:`~bda_helpers.beyond.eight_schools.log_marginal_tau`,
+    The prior on tau is half-Cauchy with scale 5 (the uniform prior on mu stays). The exact value
+    by quadrature of the prior times :func:`~bda_helpers.beyond.eight_schools.log_marginal_tau`,
     the Laplace one from the normal approximation of log tau at its mode. Both pass within 0.002.
 
     Examples
@@ -195,25 +271,21 @@ def tau_below_five(prob_tau_below_5) -> CheckResult:
     exact, laplace = float(values[0]), float(values[1])
     if _matches(exact, ref["exact"]) and _matches(laplace, ref["laplace"]):
         return correct(
-            f"{name} = [{exact:.3f}, {laplace:.3f}]: the normal in log τ has too little mass at small τ, "
-            "where the data are most consistent with no variation between schools."
+            f"{name} = [{exact:.3f}, {laplace:.3f}]: even with a prior that favours small τ, the normal in "
+            "log τ has too little mass there, where the data are most consistent with no variation "
+            "between schools."
         )
     if _matches(exact, ref["laplace"]) and _matches(laplace, ref["exact"]):
         return wrong(f"{name} is in the wrong order.", "give [exact, laplace].")
     expected = np.array([ref["exact"], ref["laplace"]])
     hints = []
-    for index, (value, hint_table) in enumerate(((exact, _EXACT_HINTS), (laplace, _LAPLACE_HINTS))):
+    for index, (value, hint_table, fallback) in enumerate(
+        ((exact, _EXACT_HINTS, _EXACT_FALLBACK), (laplace, _LAPLACE_HINTS, _LAPLACE_FALLBACK))
+    ):
         if _matches(value, expected[index]):
             continue
         slip = next((key for key in hint_table if _matches(value, ref[key])), None)
-        if slip is not None:
-            hints.append(hint_table[slip])
-        elif index == 0:
-            hints.append(
-                "normalise p(τ | y) by its integral over all τ ≥ 0 (quadrature, e.g. scipy.integrate.quad)."
-            )
-        else:
-            hints.append("use Φ((log 5 − mode) / sd) with the mode and sd of log τ from section 3.")
+        hints.append(fallback if slip is None else hint_table[slip])
     miss = describe_miss(
         name, values, expected, rtol=0.0, atol=_TOLERANCE, names=("the exact value", "the Laplace value")
     )
