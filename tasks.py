@@ -280,11 +280,20 @@ def compared_outputs(cell: dict) -> str | None:
     marked = any(line.strip().lstrip("#").strip() in _IGNORE_MARKERS for line in source.splitlines())
     if cell.get("cell_type") != "code" or marked or {"nbval-ignore-output", "nbval-skip"} & set(tags):
         return None
-    kept = []
+    kept, streams = [], {}
     for output in cell.get("outputs", []):
         output = {key: value for key, value in output.items() if key not in ("execution_count", "metadata")}
         if "data" in output:
             output["data"] = {key: value for key, value in output["data"].items() if key not in _NOT_COMPARED}
+        if output.get("output_type") == "stream":
+            # As nbval does: a kernel may split one cell's printing into several stream outputs,
+            # differently on each run, so all the text of one stream counts as one output.
+            text = "".join(output.get("text", ""))
+            if output.get("name") in streams:
+                streams[output["name"]]["text"] += text
+                continue
+            output = {**output, "text": text}
+            streams[output.get("name")] = output
         kept.append(output)
     return json.dumps(kept, sort_keys=True, ensure_ascii=False)
 

@@ -7,9 +7,18 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from bda_helpers.checks import CheckResult
 from bda_helpers.checks import finite_differences as check_04
 
 H = 1e-4
+
+
+def without_echo(result, answer):
+    """The result with the answer's ten-digit echo taken out, for the leak test (which strips only
+    the usual four-digit echo)."""
+    return CheckResult(
+        result.passed, result.message.replace(check_04._full_digits(np.asarray(answer)), "«answer»")
+    )
 
 
 def forward_raw(ref, h=H):
@@ -52,7 +61,9 @@ def test_forward_difference_hessian_typical_mistakes(ref, make, hint, assert_no_
     assert result.passed is False and hint in result.message
     # Neither the estimate nor its error against the analytic Hessian (one step from it).
     error = np.abs(0.5 * (raw + raw.T) - ref.hessian(mode)).max() / np.abs(ref.hessian(mode)).max()
-    assert_no_leak(result, 0.5 * (raw + raw.T), error, answer=answer)
+    assert_no_leak(without_echo(result, answer), 0.5 * (raw + raw.T), error, answer=answer)
+    # The answer is echoed to ten digits, where forward, central and analytic Hessians differ.
+    assert check_04._full_digits(np.asarray(answer)) in result.message
 
 
 @pytest.mark.parametrize("decimals", [6, 7])
@@ -65,7 +76,7 @@ def test_forward_difference_hessian_close_to_the_analytic_one(ref, decimals, ass
     error = (
         np.abs(0.5 * (raw + raw.T) - ref.hessian(ref.mode())).max() / np.abs(ref.hessian(ref.mode())).max()
     )
-    assert_no_leak(result, 0.5 * (raw + raw.T), error, answer=answer)
+    assert_no_leak(without_echo(result, answer), 0.5 * (raw + raw.T), error, answer=answer)
 
 
 def test_forward_difference_hessian_rounded_coarser_than_its_error_is_not_called_closer(ref):
@@ -77,6 +88,39 @@ def test_forward_difference_hessian_rounded_coarser_than_its_error_is_not_called
     assert np.abs(answer - exact).max() > np.abs(0.5 * (raw + raw.T) - exact).max()
     result = check_04.forward_difference_hessian(answer)
     assert result.passed is False and "closer to the analytic Hessian" not in result.message
+
+
+@pytest.mark.parametrize(
+    ("make", "order"),
+    [
+        (lambda forward, exact: forward + 1e-3, "1e-03"),
+        (lambda forward, exact: exact.round(4), "1e-04"),
+        (lambda forward, exact: 0.5 * forward, "1e+00"),
+    ],
+)
+def test_forward_difference_hessian_says_how_far_off(ref, make, order, assert_no_leak):
+    # A miss the printed digits hide is sized, as an order of magnitude only.
+    raw = forward_raw(ref)
+    forward, exact = 0.5 * (raw + raw.T), ref.hessian(ref.mode())
+    answer = make(forward, exact)
+    result = check_04.forward_difference_hessian(answer)
+    assert result.passed is False and f"off by up to about {order}" in result.message
+    error = np.abs(forward - exact).max() / np.abs(exact).max()
+    assert_no_leak(without_echo(result, answer), forward, error, answer=answer)
+
+
+@pytest.mark.parametrize("which", ["analytic", "central"])
+def test_forward_difference_hessian_does_not_size_the_estimates_own_error(ref, which, assert_no_leak):
+    # At the analytic or the central Hessian the miss is the forward estimate's own error, which the
+    # exercise asks for: it is not sized.
+    mode = ref.mode()
+    central = np.column_stack(
+        [(ref.gradient(mode + H * e) - ref.gradient(mode - H * e)) / (2 * H) for e in np.eye(2)]
+    )
+    answer = ref.hessian(mode) if which == "analytic" else 0.5 * (central + central.T)
+    result = check_04.forward_difference_hessian(answer)
+    assert result.passed is False and "off by up to" not in result.message
+    assert check_04._full_digits(answer) in result.message
 
 
 def test_forward_best_step_right_within_a_factor_of_ten(ref):

@@ -67,6 +67,15 @@ def test_centred_mode_typical_mistakes(ref, make, hint, assert_no_leak):
     assert_no_leak(result, centred, answer=given)
 
 
+def test_centred_mode_docstring_does_not_show_the_answer(ref):
+    # help(check_03.centred_mode) must not give the exercise away: the slope is the printed one,
+    # the centred intercept is the answer.
+    centred = centred_reference(ref)
+    for decimals in (2, 3, 4):
+        assert f"{centred[0]:.{decimals}f}" not in check_03.centred_mode.__doc__
+    assert f"{centred[0]:.4f}" not in check_03.__doc__
+
+
 @pytest.mark.parametrize("answer", ["-0.08, 7.75", [True, False], [0.1, 2.6, 0.0]])
 def test_centred_mode_refuses_text_booleans_and_wrong_shapes(answer):
     result = check_03.centred_mode(answer)
@@ -76,28 +85,39 @@ def test_centred_mode_refuses_text_booleans_and_wrong_shapes(answer):
 
 # --- largest_good_start ----------------------------------------------------------------------
 
+NU = 5  # the exercise's Student-t target: log p = -3 log(1 + theta² / 5), concave for |theta| < sqrt(5)
+# |theta_1| = 2 theta³ / (nu - theta²) equals theta where 3 theta² = nu
+EDGE = np.sqrt(NU / 3)
+CAUCHY_EDGE = 1 / np.sqrt(3)  # the same for nu = 1, printed in the notebook for another target
 
-EDGE = 1 / np.sqrt(3)  # |theta_1| = 2 theta³ / (1 - theta²) equals theta where 3 theta² = 1
+
+def test_the_exercise_target_is_the_checks():
+    assert check_03.STUDENT_T_DF == NU
 
 
 def test_largest_good_start_right_by_a_scan():
-    # A student's scan: from which starts on a grid does one plain step raise -log(1 + theta²)?
-    theta = np.linspace(0.001, 0.999, 999)
-    step = theta - (-2 * theta / (1 + theta**2)) / (-2 * (1 - theta**2) / (1 + theta**2) ** 2)
-    good = -np.log1p(step**2) > -np.log1p(theta**2)
+    # A student's scan: from which starts on a grid does one plain step raise -3 log(1 + theta²/5)?
+    theta = np.linspace(0.001, np.sqrt(NU) - 0.001, 4000)
+    gradient = -6 * theta / (NU + theta**2)
+    second = -6 * (NU - theta**2) / (NU + theta**2) ** 2
+    step = theta - gradient / second
+    good = -3 * np.log1p(step**2 / NU) > -3 * np.log1p(theta**2 / NU)
     largest = theta[good].max()
     assert abs(largest - EDGE) < 1e-3
     assert check_03.largest_good_start(largest).passed is True
     assert check_03.largest_good_start(EDGE).passed is True
+    assert check_03.largest_good_start(round(EDGE, 3)).passed is True
 
 
 @pytest.mark.parametrize(
     ("answer", "hint"),
     [
-        (1.0, "stops being concave"),
+        (np.sqrt(NU), "stops being concave"),
+        (CAUCHY_EDGE, "Cauchy target of section 4"),
         (EDGE**2, "theta_0² rather than"),
-        (2.0, "beyond 1"),
-        (0.8, "overshoots the mode"),
+        (3.0, "beyond √5"),
+        (2.0, "overshoots the mode"),
+        (1.0, "still raises the log density"),
         (0.3, "still raises the log density"),
         (-EDGE, "not a positive start"),
         (0.0, "not a positive start"),
@@ -109,8 +129,22 @@ def test_largest_good_start_typical_mistakes(answer, hint, assert_no_leak):
     result = check_03.largest_good_start(answer)
     assert result.passed is False and hint in result.message
     assert_no_leak(
-        result, EDGE, EDGE**2, answer=answer if isinstance(answer, float) else None, phrases=("√3",)
+        result,
+        EDGE,
+        EDGE**2,
+        answer=answer if isinstance(answer, float) else None,
+        phrases=("√(ν/3)", "√(5/3)", "1.291", "ν/3"),
     )
+
+
+def test_the_hints_are_true():
+    # Beyond sqrt(nu) the step goes outwards; between the edge and sqrt(nu) it overshoots.
+    def plain_step(theta):
+        return theta - (-6 * theta / (NU + theta**2)) / (-6 * (NU - theta**2) / (NU + theta**2) ** 2)
+
+    assert plain_step(3.0) > 3.0
+    assert plain_step(2.0) < -2.0
+    assert abs(plain_step(1.0)) < 1.0  # 1 is a good start: the answer is farther out
 
 
 # --- iterations_from -----------------------------------------------------------------------------

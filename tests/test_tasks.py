@@ -281,3 +281,11 @@ def test_quiet_jupyterlab_creates_the_settings_folder(tmp_path, monkeypatch):
     tasks.quiet_jupyterlab()
     written = json.loads((tmp_path / "share" / "jupyter" / "lab" / "settings" / "overrides.json").read_text())
     assert written["@jupyterlab/apputils-extension:notification"]["fetchNews"] == "false"
+
+
+def test_compared_outputs_merge_a_stream_split_differently_on_another_run():
+    once = code_cell("a", "print(1); print(2)", stream("1\n2\n"))
+    split = code_cell("a", "print(1); print(2)", stream("1\n"), stream("2\n"))
+    assert tasks.compared_outputs(once) == tasks.compared_outputs(split)
+    other = code_cell("a", "print(1); print(3)", stream("1\n"), stream("3\n"))
+    assert tasks.compared_outputs(other) != tasks.compared_outputs(once)

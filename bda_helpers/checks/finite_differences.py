@@ -47,6 +47,23 @@ def _symmetrised(matrix: np.ndarray) -> np.ndarray:
     return 0.5 * (matrix + matrix.T)
 
 
+def _full_digits(values: np.ndarray) -> str:
+    """A matrix with ten significant digits: at four, forward, central and analytic Hessians look alike."""
+    return np.array2string(np.asarray(values, dtype=float), formatter={"float_kind": "{:.10g}".format})
+
+
+def _with_full_digits(result: CheckResult, name: str, values: np.ndarray, size_of_miss: float | None):
+    """``result`` with the answer echoed to ten digits and, if given, the order of magnitude of its miss."""
+    message = result.message.replace(
+        f"{name} = {format_answer(values)}", f"{name} = {_full_digits(values)}", 1
+    )
+    if size_of_miss is not None:
+        order = f"1e{int(np.round(np.log10(size_of_miss))):+03d}"
+        head, _, hint = message.partition(" Hint: ")
+        message = f"{head} (Its entries are off by up to about {order}.)" + (f" Hint: {hint}" if hint else "")
+    return CheckResult(result.passed, message)
+
+
 def forward_difference_hessian(answer, step: float = 1e-4, name: str = "forward_hessian") -> CheckResult:
     """Check the symmetrised forward-difference Hessian of the bioassay log posterior at its mode.
 
@@ -55,9 +72,13 @@ def forward_difference_hessian(answer, step: float = 1e-4, name: str = "forward_
 
     Examples
     --------
-    The analytic Hessian as notebook 04 prints it, to six decimals:
+    A wrong answer is echoed to ten significant digits (at four, the forward, central and
+    analytic Hessians look alike). The analytic Hessian as notebook 04 prints it, to six decimals:
 
     >>> result = forward_difference_hessian([[-1.964769, 0.293425], [0.293425, -0.085937]])
+    >>> print(result.message.split(" is not right")[0])
+    forward_hessian = [[-1.964769 0.293425]
+     [0.293425 -0.085937]]
     >>> result.message.split("Hint: ")[1]  # doctest: +NORMALIZE_WHITESPACE
     'that is closer to the analytic Hessian than the forward-difference estimate with h = 0.0001 is (the
     analytic Hessian itself, a smaller step or a more accurate formula?). Build it from gradient evaluations:
@@ -74,7 +95,7 @@ def forward_difference_hessian(answer, step: float = 1e-4, name: str = "forward_
     atol = 1e-3 * error * scale  # far below the forward-difference error itself
     if not np.allclose(values, values.T, rtol=0.0, atol=atol):
         return wrong(
-            f"{name} = {format_answer(values)} is not symmetric: its entries [0, 1] and [1, 0] differ by "
+            f"{name} = {_full_digits(values)} is not symmetric: its entries [0, 1] and [1, 0] differ by "
             f"{abs(values[0, 1] - values[1, 0]):.1e}.",
             "Average the two off-diagonal estimates: (J + J.T) / 2.",
         )
@@ -83,12 +104,14 @@ def forward_difference_hessian(answer, step: float = 1e-4, name: str = "forward_
         f"with h = {step:g}; then symmetrise."
     )
     if np.allclose(values, exact, rtol=0.0, atol=1e-12 * scale):  # closer than the central estimate's error
-        return wrong(
+        analytic = wrong(
             describe_miss(name, values, reference, rtol=0.0, atol=atol, names=_NAMES),
             f"that is the analytic Hessian, not its forward-difference estimate. {build_it}",
         )
+        return _with_full_digits(analytic, name, values, None)
     # Closer to the analytic Hessian than the forward-difference estimate itself is.
     near_analytic = np.max(np.abs(values - exact)) < np.max(np.abs(reference - exact))
+    central = fd_hessian(gradient, mode, step=step)
     result = check_close(
         values,
         reference,
@@ -103,7 +126,7 @@ def forward_difference_hessian(answer, step: float = 1e-4, name: str = "forward_
                 "not by 2h (that is the central difference's spacing).",
             ),
             (
-                fd_hessian(gradient, mode, step=step),
+                central,
                 "that matches the central-difference Hessian (which agrees with the analytic one to "
                 "about nine digits), not the forward one. Forward differences use g(mode + h e_j) - g(mode), "
                 "one-sided, divided by h.",
@@ -122,7 +145,12 @@ def forward_difference_hessian(answer, step: float = 1e-4, name: str = "forward_
             f"{name} matches the forward-difference Hessian with h = {step:g}; its relative "
             f"error against the analytic Hessian is {error:.1e}."
         )
-    return result
+    # How far off, as an order of magnitude; not where the miss is the estimate's own error against
+    # the analytic Hessian (an answer at or near the analytic or the central one), which the exercise
+    # asks the student to measure.
+    near_central = np.max(np.abs(values - central)) < 0.1 * np.max(np.abs(reference - exact))
+    size = None if near_analytic or near_central else float(np.max(np.abs(values - reference)))
+    return _with_full_digits(result, name, values, size)
 
 
 def forward_best_step(answer, name: str = "forward_best_h") -> CheckResult:

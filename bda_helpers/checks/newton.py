@@ -2,20 +2,22 @@
 
 Each check recomputes its reference itself: the mode for centred doses by
 :func:`~bda_helpers.newton` on the centred data, the edge of the starts from which a plain
-Newton step raises the Cauchy log density by a root finder, and the number of Newton steps
+Newton step raises a Student-t log density by a root finder, and the number of Newton steps
 from a bad start by :func:`~bda_helpers.newton`. They recognise the typical slips: the mode
 for the original doses, an intercept moved the wrong way, doses scaled as well as centred; the
-edge of the concave region taken for the edge of the good starts; a count that includes the
-start. A wrong answer learns which entries are off and which way, never the reference value.
+edge of the concave region taken for the edge of the good starts, the Cauchy target of the
+notebook's section 4 in place of the exercise's; a count that includes the start. A wrong
+answer learns which entries are off and which way, never the reference value.
 
 Examples
 --------
 >>> centred_mode(None)
 … Not answered yet: assign your answer to `mode_centred` and run the cell again.
->>> largest_good_start(1.0)  # doctest: +NORMALIZE_WHITESPACE
-❌ Not yet: largest_good_start = 1 is too large. Hint: 1 is where the Cauchy log density stops being
-concave. Inside it the plain step points towards the mode, but a full step can overshoot it and land
-farther out on the other side: compare log p(theta_1) with log p(theta_0), not only the step's direction.
+>>> largest_good_start(2.236)  # doctest: +NORMALIZE_WHITESPACE
+❌ Not yet: largest_good_start = 2.236 is too large. Hint: √5 ≈ 2.236 is where this log density stops
+being concave. Inside it the plain step points towards the mode, but a full step can overshoot it and
+land farther out on the other side: compare log p(theta_1) with log p(theta_0), not only the step's
+direction.
 """
 
 from __future__ import annotations
@@ -28,10 +30,14 @@ from ..data import BioassayData, load_bioassay
 from ..newton import newton
 from . import CheckResult, as_array, check_close, correct, describe_miss, format_answer, not_answered, wrong
 
-__all__ = ["centred_mode", "largest_good_start", "iterations_from"]
+__all__ = ["centred_mode", "largest_good_start", "iterations_from", "EXERCISE_START", "STUDENT_T_DF"]
 
 #: The start of the exercise on counting iterations.
 EXERCISE_START = (-2.0, -5.0)
+
+#: The degrees of freedom of the Student-t target of the exercise on good starts:
+#: log p(theta) = -(nu + 1) / 2 * log(1 + theta² / nu), concave for |theta| < sqrt(nu).
+STUDENT_T_DF = 5
 
 _NAMES = ("α", "β")
 
@@ -59,8 +65,13 @@ def centred_mode(answer, name: str = "mode_centred") -> CheckResult:
 
     Examples
     --------
-    >>> centred_mode([-0.0833, 7.7488])
-    ✅ Correct: mode_centred = [-0.0833  7.7488]: the same dose-response curve, so the same slope.
+    The mode for the original doses, which notebook 03 prints:
+
+    >>> centred_mode([0.8466, 7.7488])  # doctest: +NORMALIZE_WHITESPACE
+    ❌ Not yet: mode_centred = [0.8466 7.7488] is not right: α is too large. Hint: that is the mode for the
+    original doses. Centring changes what the intercept means (the log-odds at the mean dose, not at x = 0),
+    and the curve must stay the same at every dose: write alpha_c + beta * x_c = alpha + beta * x for one
+    dose, with x_c = x - x̄, and solve for alpha_c; or run newton on the centred data.
     """
     data = load_bioassay()
     x_bar = float(data.x.mean())
@@ -105,19 +116,25 @@ def centred_mode(answer, name: str = "mode_centred") -> CheckResult:
     return result
 
 
-def _cauchy_step(theta0: float) -> float:
-    """One plain Newton step on log p(theta) = -log(1 + theta²), from ``theta0``."""
-    gradient = -2 * theta0 / (1 + theta0**2)
-    second = -2 * (1 - theta0**2) / (1 + theta0**2) ** 2
+def _plain_step(theta0: float, nu: float) -> float:
+    """One plain Newton step on log p(theta) = -(nu + 1) / 2 * log(1 + theta² / nu), from ``theta0``."""
+    gradient = -(nu + 1) * theta0 / (nu + theta0**2)
+    second = -(nu + 1) * (nu - theta0**2) / (nu + theta0**2) ** 2
     return theta0 - gradient / second
+
+
+def _good_start_edge(nu: float) -> float:
+    """The root of ``|theta_1(theta_0)| - theta_0`` on (0, sqrt(nu)), by :func:`scipy.optimize.brentq`."""
+    edge = np.sqrt(nu)
+    return optimize.brentq(lambda t: abs(_plain_step(t, nu)) - t, 1e-3 * edge, (1 - 1e-3) * edge, xtol=1e-14)
 
 
 def largest_good_start(answer, name: str = "largest_good_start") -> CheckResult:
     """Check the edge of the starts ``theta_0 > 0`` from which one plain Newton step raises the
-    Cauchy log density ``-log(1 + theta²)``.
+    Student-t log density ``-(nu + 1) / 2 * log(1 + theta² / nu)``, ``nu =`` :data:`STUDENT_T_DF`.
 
     The log density falls with ``|theta|``, so a step raises it exactly when ``|theta_1| < theta_0``;
-    the reference is the root of ``|theta_1(theta_0)| - theta_0`` on (0, 1), found by
+    the reference is the root of ``|theta_1(theta_0)| - theta_0`` on (0, sqrt(nu)), found by
     :func:`scipy.optimize.brentq`. Accepted within 0.2 %.
 
     Examples
@@ -132,29 +149,37 @@ def largest_good_start(answer, name: str = "largest_good_start") -> CheckResult:
     value = float(value)
     if value <= 0:
         return wrong(f"{name} = {format_answer(value)} is not a positive start.")
-    expected = optimize.brentq(lambda t: abs(_cauchy_step(t)) - t, 1e-3, 1 - 1e-3, xtol=1e-14)
+    nu = STUDENT_T_DF
+    expected = _good_start_edge(nu)
+    concave_edge = np.sqrt(nu)
     if np.isclose(value, expected, rtol=2e-3, atol=0.0):
         return correct(
-            f"{name} = {format_answer(value)}; the edge is {expected:.4f} = 1/√3. Between it and 1 the "
+            f"{name} = {format_answer(value)}; the edge is {expected:.4f} = √(ν/3). Between it and √ν the "
             "target is concave and the step points the right way, yet a full step overshoots the mode."
         )
     miss = describe_miss(name, value, expected)
-    if np.isclose(value, 1.0, rtol=1e-2, atol=0.0):
+    if np.isclose(value, concave_edge, rtol=1e-2, atol=0.0):
         return wrong(
             miss,
-            "1 is where the Cauchy log density stops being concave. Inside it the plain step points "
-            "towards the mode, but a full step can overshoot it and land farther out on the other side: "
-            "compare log p(theta_1) with log p(theta_0), not only the step's direction.",
+            f"√{nu} ≈ {concave_edge:.3f} is where this log density stops being concave. Inside it the plain "
+            "step points towards the mode, but a full step can overshoot it and land farther out on the "
+            "other side: compare log p(theta_1) with log p(theta_0), not only the step's direction.",
+        )
+    if np.isclose(value, _good_start_edge(1.0), rtol=2e-3, atol=0.0):
+        return wrong(
+            miss,
+            "that is the edge for the Cauchy target of section 4 (ν = 1). This exercise's target is the "
+            f"Student-t with ν = {nu}, log p = -{(nu + 1) / 2:g} log(1 + θ²/{nu}): its derivatives differ.",
         )
     if np.isclose(value, expected**2, rtol=2e-3, atol=0.0):
         return wrong(
             miss, "that looks like the edge for theta_0² rather than for theta_0: check what you solved for."
         )
-    if value > 1:
+    if value > concave_edge:
         return wrong(
             miss,
-            "beyond 1 the second derivative is positive and the plain step goes away from the mode "
-            "(section 4): no start there raises the log density.",
+            f"beyond √{nu} the second derivative is positive and the plain step goes away from the mode "
+            "(as in section 4): no start there raises the log density.",
         )
     if value > expected:
         return wrong(
