@@ -74,6 +74,52 @@ def test_prob_half_die_at_zero(wide_fine, posterior_mode, assert_no_leak):
         assert_no_leak(result, right, 1 - right, answer=answer)
 
 
+def own_draws(wide_fine, size, seed):
+    """Draws of (α, β) from the finer grid's cells (own sampler, cell centres)."""
+    rng = np.random.default_rng(seed)
+    cells = rng.choice(wide_fine.mass.size, size=size, p=wide_fine.mass.ravel())
+    i, j = np.unravel_index(cells, wide_fine.mass.shape)
+    return wide_fine.alpha[i], wide_fine.beta[j]
+
+
+def test_prob_half_die_at_zero_from_the_notebooks_1500_draws_is_close(wide_fine, assert_no_leak):
+    """A share of 1,500 draws (Monte Carlo sd ≈ 0.008) often misses the 10,000-draw tolerance: it gets
+    told it is close, never a hint at a wrong method."""
+    right = wide_fine.mass.sum(axis=1)[wide_fine.alpha > 0].sum()
+    sd_1500 = np.sqrt(right * (1 - right) / 1500)
+    for offset in (2.0, -2.0, 2.9):
+        answer = right + offset * sd_1500
+        result = check_06.prob_half_die_at_zero(answer)
+        assert result.passed is False and "close: within the Monte Carlo error" in result.message, answer
+        assert_no_leak(result, right, 1 - right, answer=answer)
+    far = check_06.prob_half_die_at_zero(right + 4 * sd_1500)
+    assert far.passed is False and "close" not in far.message and "what is the log-odds" in far.message
+    verdicts = set()
+    for seed in range(40):
+        alpha, _ = own_draws(wide_fine, 1500, seed)
+        result = check_06.prob_half_die_at_zero(float(np.mean(alpha > 0)))
+        assert result.passed or "close:" in result.message, result.message
+        verdicts.add(result.passed)
+    assert verdicts == {True, False}  # both happen: the hint is needed
+
+
+def test_ld10_interval_from_the_notebooks_1500_draws_is_close(ld_interval, wide_fine, assert_no_leak):
+    exact = ld_interval(special.logit(0.1))
+    verdicts = set()
+    for seed in range(40):
+        alpha, beta = own_draws(wide_fine, 1500, seed)
+        interval = np.quantile((special.logit(0.1) - alpha) / beta, [0.025, 0.975])
+        result = check_06.ld10_interval(list(interval))
+        assert result.passed or "close: within the Monte Carlo error" in result.message, result.message
+        if not result.passed:
+            assert_no_leak(result, exact, answer=interval)
+        verdicts.add(result.passed)
+    assert verdicts == {True, False}
+    # far outside the error of 1,500 draws: not "close"
+    result = check_06.ld10_interval(list(exact + [0.2, 0.0]))
+    assert result.passed is False and "close" not in result.message
+
+
 def test_ld10_interval_right_answers(ld_interval, wide_fine):
     exact = ld_interval(special.logit(0.1))
     np.testing.assert_allclose(exact, [-0.755, -0.151], atol=1e-3)
