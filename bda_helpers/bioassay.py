@@ -57,9 +57,9 @@ __all__ = [
 ]
 
 #: The course's grid for the exact posterior, α ∈ [−5, 12] and β ∈ [−10, 100], with 500 × 1500
-#: points — different lengths, so an axis mix-up fails loudly. It is wider than the sources'
-#: α ∈ [−4, 8], β ∈ [−10, 40], which cut off about 0.07 % of the flat-prior posterior (all at
-#: β > 40) and so put β's 97.5 % quantile and sd low in their first decimal; this grid leaves out
+#: points — different lengths, so an axis mix-up fails loudly. It is wider than the BDA Python
+#: demos' α ∈ [−4, 8], β ∈ [−10, 40], which cut off about 0.07 % of the flat-prior posterior (almost
+#: all of it at β > 40) and so put β's 97.5 % quantile and sd low in their first decimal; this grid leaves out
 #: less than 1e-7 and gives quantiles to three decimals (tests/test_exact_reference.py checks
 #: them against adaptive quadrature). Read-only: they are the defaults of :func:`grid_posterior`,
 #: shared by every caller.

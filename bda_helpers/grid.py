@@ -6,7 +6,8 @@ Generic: the grid knows its two parameters only by the names it is given (by def
 
 Each grid point is the centre of a cell, and the cell's probability is spread uniformly
 over it. That one convention gives jittered draws (a uniform offset within the cell),
-exact marginal quantiles (a piecewise-linear CDF) and moments that agree with each other.
+marginal quantiles from a piecewise-linear CDF (exact for the grid, as close to the posterior's
+as the grid is fine and wide) and moments that agree with each other.
 """
 
 from __future__ import annotations
@@ -275,7 +276,7 @@ class GridPosterior:
         return self.mass.sum(axis=1 - self._index(name))
 
     def quantile(self, name: str, q) -> np.ndarray:
-        """Exact marginal quantiles of parameter ``name`` from the grid's piecewise-linear CDF.
+        """Marginal quantiles of parameter ``name``: those of the grid's piecewise-linear CDF.
 
         Parameters
         ----------

@@ -8,17 +8,23 @@ from bda_helpers import GridPosterior
 from bda_helpers.checks import bioassay_grid as check
 
 ALPHA_RANGE, BETA_RANGE = (-5.0, 12.0), (-10.0, 100.0)  # the course grid's ranges, 500 × 1500 points
+DEMOS_ALPHA, DEMOS_BETA = (-4.0, 8.0), (-10.0, 40.0)  # the BDA Python demos' window
 
 
 @pytest.fixture(scope="module")
-def grids(ref):
-    def build(alpha_points, beta_points, beta_range=BETA_RANGE):
+def build(ref):
+    def build(alpha_points, beta_points, beta_range=BETA_RANGE, alpha_range=ALPHA_RANGE):
         return GridPosterior.from_log_density(
             lambda theta: ref.log_likelihood(theta[..., 0], theta[..., 1]),
-            (np.linspace(*ALPHA_RANGE, alpha_points), np.linspace(*beta_range, beta_points)),
+            (np.linspace(*alpha_range, alpha_points), np.linspace(*beta_range, beta_points)),
             names=("alpha", "beta"),
         )
 
+    return build
+
+
+@pytest.fixture(scope="module")
+def grids(build):
     return {
         "coarse": build(30, 45),
         "swapped": build(45, 30),
@@ -27,64 +33,131 @@ def grids(ref):
     }
 
 
-def beta_summary(grid):
-    return float(np.sum(grid.marginal("beta") * grid.axis("beta"))), grid.quantile("beta", [0.025, 0.975])
+def summary(grid):
+    """β's mean and its [2.5 %, 97.5 %] quantiles, then α's: the three answers of exercise 1."""
+    return (
+        float(np.sum(grid.marginal("beta") * grid.axis("beta"))),
+        grid.quantile("beta", [0.025, 0.975]),
+        grid.quantile("alpha", [0.025, 0.975]),
+    )
 
 
-def beta_draws(grid, n=1000, seed=20260402):
-    """β of ``n`` jittered draws from the grid, by inverse-CDF sampling written here."""
+def draws(grid, n=1000, seed=20260402):
+    """``n`` jittered draws (α, β) from the grid, by inverse-CDF sampling written here."""
     rng = np.random.default_rng(seed)
     cells = np.searchsorted(np.cumsum(grid.mass.ravel()), rng.uniform(size=n))
-    beta = grid.axis("beta")[np.unravel_index(cells, grid.mass.shape)[1]]
-    return beta + rng.uniform(-0.5, 0.5, size=n) * grid.step[1]
+    j, k = np.unravel_index(cells, grid.mass.shape)
+    centres = np.column_stack([grid.axis("alpha")[j], grid.axis("beta")[k]])
+    return centres + rng.uniform(-0.5, 0.5, size=(n, 2)) * grid.step
+
+
+def assert_named(report, hints, rights, answers, assert_no_leak):
+    """Each part of ``report`` fails with its hint (``None``: passes), shows no right value, and
+    never speaks of draws."""
+    for result, hint, right, answer in zip(report.results, hints, rights, answers):
+        if hint is None:
+            assert result.passed is True, repr(result)
+            continue
+        assert result.passed is False and hint in result.message, repr(result)
+        assert "random draws" not in result.message
+        assert_no_leak(result, right, answer=answer)
 
 
 def test_coarse_grid_right_answers_pass(grids):
-    assert check.coarse_grid_beta(*beta_summary(grids["coarse"])).passed is True
+    assert check.coarse_grid_beta(*summary(grids["coarse"])).passed is True
 
 
 def test_coarse_grid_slips_are_named(grids, assert_no_leak):
-    right_mean, right_interval = beta_summary(grids["coarse"])
-    fine = check.coarse_grid_beta(*beta_summary(grids["course"]))
-    assert "course's 500 × 1500 grid" in repr(fine)
-    swapped = check.coarse_grid_beta(*beta_summary(grids["swapped"]))
-    assert "45 points in α and 30 in β" in repr(swapped)
-    for report, grid in ((fine, grids["course"]), (swapped, grids["swapped"])):
-        for result, answer, right in zip(report.results, beta_summary(grid), (right_mean, right_interval)):
-            assert result.passed is False
-            assert_no_leak(result, right, answer=answer)
-    half = check.coarse_grid_beta(right_mean, None)
+    right = summary(grids["coarse"])
+    fine = check.coarse_grid_beta(*summary(grids["course"]))
+    hints = ("much finer grid in β", "much finer grid in β", "course's 500 × 1500 grid")
+    assert_named(fine, hints, right, summary(grids["course"]), assert_no_leak)
+    swapped = check.coarse_grid_beta(*summary(grids["swapped"]))
+    hints = ("30 points in β: are the counts swapped?",) * 2 + ("45 points in α and 30 in β",)
+    assert_named(swapped, hints, right, summary(grids["swapped"]), assert_no_leak)
+    half = check.coarse_grid_beta(right[0], None, right[2])
     assert half.passed is None and "coarse_beta_interval" in repr(half)
+
+
+@pytest.mark.parametrize(
+    ("grid_args", "hints"),
+    [
+        ((30, 45, DEMOS_BETA, DEMOS_ALPHA), ("demos' window, α ∈ [-4, 8] and β ∈ [-10, 40]",) * 3),
+        ((30, 45, DEMOS_BETA), ("demos' β range",) * 3),
+        ((30, 45, BETA_RANGE, DEMOS_ALPHA), ("demos' α range",) * 3),
+        ((31, 46), ("46 points in β", "46 points in β", "31 points in α and 46 in β")),
+        ((29, 44), ("44 points in β", "44 points in β", "29 points in α and 44 in β")),
+        ((30, 46), ("46 points in β", "46 points in β", "30 points in α and 46 in β")),
+        ((31, 45), (None, None, "31 points in α and 45 in β")),  # β's summaries hardly see α's count
+        ((500, 45), (None, None, "only β was coarsened")),
+        ((30, 1500), ("much finer grid in β",) * 2 + ("only α was coarsened",)),
+    ],
+)
+def test_coarse_grid_mistakes_are_named_and_not_taken_for_draws(
+    build, grids, grid_args, hints, assert_no_leak
+):
+    answers = summary(build(*grid_args))
+    assert_named(check.coarse_grid_beta(*answers), hints, summary(grids["coarse"]), answers, assert_no_leak)
 
 
 def test_coarse_grid_centre_rule_is_named(grids, assert_no_leak):
     coarse = grids["coarse"]
-    right_mean, right_interval = beta_summary(coarse)
-    cumulative = np.cumsum(coarse.marginal("beta"))
-    centres = np.array([coarse.axis("beta")[np.argmax(cumulative >= p)] for p in (0.025, 0.975)])
-    result = check.coarse_grid_beta(right_mean, centres).results[1]
-    assert result.passed is False and "read at cell centres" in result.message
-    assert_no_leak(result, right_interval, answer=centres)
+    right = summary(coarse)
+    for parameter, part in (("beta", 1), ("alpha", 2)):
+        cumulative = np.cumsum(coarse.marginal(parameter))
+        centres = np.array([coarse.axis(parameter)[np.argmax(cumulative >= p)] for p in (0.025, 0.975)])
+        answers = list(right)
+        answers[part] = centres
+        result = check.coarse_grid_beta(*answers).results[part]
+        assert result.passed is False and "read at cell centres" in result.message
+        assert f'grid.quantile("{parameter}"' in result.message
+        assert_no_leak(result, right[part], answer=centres)
+
+
+def test_rounded_answers_are_named_without_a_direction(build, grids, assert_no_leak):
+    right = summary(grids["coarse"])
+    rounded = (round(right[0], 2), right[1].round(2), right[2].round(2))
+    result = check.coarse_grid_beta(*rounded)
+    for part, answer, value in zip(result.results, rounded, right):
+        assert part.passed is False and "is rounded" in part.message and "give more digits" in part.message
+        assert "too large" not in part.message and "too small" not in part.message
+        assert_no_leak(part, value, answer=answer)
+    assert "is rounded" in repr(check.coarse_grid_beta(round(right[0], 1), *right[1:]).results[0])
+    # a wrong grid's value, rounded, is still named for its grid, not for rounding
+    demos = summary(build(30, 45, DEMOS_BETA, DEMOS_ALPHA))
+    result = check.coarse_grid_beta(round(demos[0], 2), demos[1].round(2), demos[2].round(2))
+    assert all("demos' window" in part.message for part in result.results)
+    cut = grids["cut"]
+    q975, edge = cut.quantile("beta", 0.975), cut.edge_mass().high["beta"]
+    result = check.truncated_grid_beta(round(float(q975), 2), float(f"{edge:.3g}"))
+    assert all("is rounded" in part.message for part in result.results)
 
 
 def test_draws_instead_of_the_grid_are_named(grids, assert_no_leak):
     coarse = grids["coarse"]
-    right_mean, right_interval = beta_summary(coarse)
-    draws = beta_draws(coarse)
-    mean, interval = float(draws.mean()), np.quantile(draws, [0.025, 0.975])
-    result = check.coarse_grid_beta(mean, interval)
-    for part, answer, right in zip(result.results, (mean, interval), (right_mean, right_interval)):
+    right = summary(coarse)
+    sample = draws(coarse)
+    answers = (
+        float(sample[:, 1].mean()),
+        np.quantile(sample[:, 1], [0.025, 0.975]),
+        np.quantile(sample[:, 0], [0.025, 0.975]),
+    )
+    result = check.coarse_grid_beta(*answers)
+    for part, answer, value in zip(result.results, answers, right):
         assert part.passed is False and "random draws" in part.message
-        assert_no_leak(part, right, answer=answer)
+        assert_no_leak(part, value, answer=answer)
     cut = grids["cut"]
-    q975 = float(np.quantile(beta_draws(cut), 0.975))
+    q975 = float(np.quantile(draws(cut)[:, 1], 0.975))
     result = check.truncated_grid_beta(q975, cut.edge_mass().high["beta"]).results[0]
     assert result.passed is False and "random draws" in result.message
     assert_no_leak(result, cut.quantile("beta", 0.975), answer=q975)
     # far from the right values: no talk of draws, the method instead
-    far = check.coarse_grid_beta(right_mean * 3, right_interval * 3)
+    far = check.coarse_grid_beta(right[0] * 3, right[1] * 3, right[2] * 3)
     assert all("random draws" not in part.message for part in far.results)
-    assert "grid.mean()" in far.results[0].message and "grid.quantile" in far.results[1].message
+    assert "grid.mean()" in far.results[0].message
+    assert (
+        'grid.quantile("beta"' in far.results[1].message and 'grid.quantile("alpha"' in far.results[2].message
+    )
 
 
 def test_truncated_grid_right_answers_pass_and_full_grid_values_are_named(grids, assert_no_leak):
@@ -99,6 +172,22 @@ def test_truncated_grid_right_answers_pass_and_full_grid_values_are_named(grids,
     assert 'edge_mass().high["beta"]' in repr(check.truncated_grid_beta(15.0, 0.5))
 
 
+@pytest.mark.parametrize(
+    ("beta_points", "hints"),
+    [
+        (360, ("360 points in β, as on the BDA Python demos' grids",) * 2),
+        (1501, (None, "1501 points in β")),  # the quantile moves by 3e-7 of itself only
+        (1499, (None, "1499 points in β")),
+    ],
+)
+def test_truncated_grid_point_counts_are_named(build, grids, beta_points, hints, assert_no_leak):
+    cut = grids["cut"]
+    other = build(500, beta_points, (-10.0, 20.0))
+    answers = (float(other.quantile("beta", 0.975)), other.edge_mass().high["beta"])
+    rights = (cut.quantile("beta", 0.975), cut.edge_mass().high["beta"])
+    assert_named(check.truncated_grid_beta(*answers), hints, rights, answers, assert_no_leak)
+
+
 def test_the_checks_use_the_course_grid():
     assert check._grid().axis("alpha").tolist() == np.linspace(*ALPHA_RANGE, 500).tolist()
     assert check._grid().axis("beta").tolist() == np.linspace(*BETA_RANGE, 1500).tolist()
@@ -107,9 +196,10 @@ def test_the_checks_use_the_course_grid():
 
 def test_unanswered_exercises_are_not_failures():
     assert check.truncated_grid_beta(None, None).passed is None
-    assert check.coarse_grid_beta(None, None).passed is None
+    assert check.coarse_grid_beta(None, None, None).passed is None
 
 
 def test_unusable_answers_are_not_taken_for_draws():
-    result = check.coarse_grid_beta("11.6", [1.0, 2.0, 3.0])
+    result = check.coarse_grid_beta("11.6", [1.0, 2.0, 3.0], [True, False])
     assert "string" in result.results[0].message and "shape" in result.results[1].message
+    assert "boolean" in result.results[2].message

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from scipy import integrate, optimize, special
+from scipy import integrate, optimize, special, stats
 
 from bda_helpers import laplace, laplace_mixture
 from bda_helpers.checks import one_dimension as check_01
@@ -119,7 +119,7 @@ def _leak_secrets(ref):
         (lambda ref: ref.modes[::-1], "give the left peak first"),
         (lambda ref: [ref.valley, ref.modes[1]], "the minimum between the peaks"),
         (lambda ref: [ref.modes[0], ref.valley], "the minimum between the peaks"),
-        (lambda ref: [-0.5, 0.5], "vanishes and f''(θ) = -12θ² + 4 < 0"),
+        (lambda ref: [-0.5, 0.5], "vanishes and (ln f)''(θ) = -12θ² + 4 < 0"),
     ],
 )
 def test_tilted_modes_slips(make_modes, hint, assert_no_leak):
@@ -140,7 +140,9 @@ def test_tilted_modes_slips(make_modes, hint, assert_no_leak):
         (lambda ref: np.sqrt(ref.variances), "standard deviations"),
         (lambda ref: [0.125, 0.125], "the untilted peaks"),
         (lambda ref: ref.variances[::-1], "give the left peak first"),
-        (lambda ref: [0.2, 0.2], "take -1/f''(θ̂) at each mode"),
+        (lambda ref: ref.variances / ref.heights, "-1/f'' of the density f itself"),
+        (lambda ref: [0.2, 0.2], "take -1/(ln f)''(θ̂) at each mode"),
+        (lambda ref: np.round(ref.variances, 2), "at least three significant digits"),
     ],
 )
 def test_tilted_variances_slips(make_variances, hint, assert_no_leak):
@@ -182,6 +184,17 @@ def test_tilted_weights_slips(make_weights, hint, assert_no_leak):
     assert_no_leak(result, *_leak_secrets(ref), ref.true, answer=answer)
 
 
+def test_tilted_mixture_accepts_answers_rounded_to_three_significant_digits():
+    ref = tilted_reference()
+    rounded = [np.array([float(f"{value:.3g}") for value in values]) for values in (ref.modes, ref.variances)]
+    weights = np.array([float(f"{value:.3g}") for value in ref.weights])
+    assert check_01.tilted_mixture(*rounded, weights).passed is True
+    assert check_01.tilted_mixture(ref.modes, [0.157, 0.106], ref.weights).passed is True  # as typed
+    # the hints speak of (ln f)' and (ln f)'', never of the density's own derivatives as if they were those
+    wrong = check_01.tilted_mixture([-0.5, 0.5], [0.2, 0.2], [0.4, 0.6])
+    assert "f'(" not in repr(wrong).replace("(ln f)'(", "") and "-1/f''" not in repr(wrong)
+
+
 def test_tilted_mixture_unusable_answers():
     ref = tilted_reference()
     assert "shape" in check_01.tilted_mixture([1.0], ref.variances, ref.weights).results[0].message
@@ -219,8 +232,11 @@ def test_gamma_laplace_not_answered_names_the_missing_variable():
         (2.5, 1.5, "variance of the Gamma itself"),
         (2.5, 0.8, "the precision"),
         (2.5, np.sqrt(1.25), "standard deviation"),
-        (2.5, 9.0 / 5.0, "-1/f'' at the mean a/b"),
-        (2.5, 5.0 / 9.0, "-f'' at the mean a/b: a precision"),
+        (2.5, 9.0 / 5.0, "-1/(ln f)'' at the mean a/b"),
+        (2.5, 5.0 / 9.0, "-(ln f)'' at the mean a/b: a precision"),
+        (2.5, 1.25 / (2.5**5 * np.exp(-5.0)), "-1/f'' of the unnormalised density"),
+        (2.5, 1.25 / stats.gamma.pdf(2.5, 6.0, scale=0.5), "-1/f'' of the normalised Gamma density"),
+        (2.5, 1.3, "at least three significant digits"),
     ],
 )
 def test_gamma_laplace_typical_mistakes(mode, variance, hint, assert_no_leak):
@@ -231,6 +247,16 @@ def test_gamma_laplace_typical_mistakes(mode, variance, hint, assert_no_leak):
     assert_no_leak(result, right_mode, right_variance, 1 / right_variance, answer=shown)
 
 
+def test_gamma_laplace_density_slip_is_the_one_the_notebook_describes():
+    # -1/f'' of the density itself at the mode: f'' = f(θ̂)·(ln f)''(θ̂) there, so -1/f'' ≈ 1.90, not 1.25.
+    mode, _, _ = gamma_reference()
+    density = lambda t: np.exp(gamma_kernel(t))  # noqa: E731
+    slip = -1.0 / second_derivative(density, mode)
+    assert slip == pytest.approx(1.90, abs=5e-3)
+    result = check_01.gamma_laplace(mode, slip)
+    assert result.passed is False and "-1/f'' of the unnormalised density" in result.message
+
+
 def test_gamma_target_must_have_a_mode():
     with pytest.raises(ValueError, match="shape > 1 and rate > 0"):
         check_01.gamma_laplace(1.0, 1.0, shape=1.0)
@@ -239,13 +265,16 @@ def test_gamma_target_must_have_a_mode():
 # --- exercise 3 ------------------------------------------------------------------------
 
 
-def test_gamma_evidence_right_answer_passes_and_reports_the_error_against_the_exact_value():
+def test_gamma_evidence_right_answer_passes_and_confirms_the_number_only():
     _, _, z = gamma_reference()
     exact, _ = integrate.quad(lambda t: np.exp(gamma_kernel(t)), 0.0, np.inf)
     assert exact == pytest.approx(special.gamma(6.0) / 2.0**6)
     result = check_01.gamma_evidence(z)
     assert result.passed is True, result.message
-    assert f"{100 * (z / exact - 1):+.2f} %" in result.message and "Stirling" in result.message
+    assert result.message == f"laplace_z = {z:.4g}."  # the exercise's questions stay the student's
+    for spoiler in ("Stirling", "12", "%", f"{exact:.4g}", f"{exact:.3g}", f"{100 * (z / exact - 1):.2f}"):
+        assert spoiler not in result.message
+    assert check_01.gamma_evidence(float(f"{z:.3g}")).passed is True
 
 
 def test_gamma_evidence_not_answered():
@@ -261,6 +290,7 @@ def test_gamma_evidence_not_answered():
         (lambda height, variance, z: height * 2 * np.pi * variance, "square root is missing"),
         (lambda height, variance, z: height * np.sqrt(2 * np.pi / variance), "A is the precision"),
         (lambda height, variance, z: np.log(z), "log Z"),
+        (lambda height, variance, z: round(z, 1), "at least three significant digits"),
     ],
 )
 def test_gamma_evidence_typical_mistakes(make_answer, hint, assert_no_leak):

@@ -7,7 +7,6 @@ likelihood, with its quantiles taken by an own sort-and-interpolate.
 """
 
 import re
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -17,14 +16,6 @@ from bda_helpers.checks import format_answer
 from bda_helpers.checks import quantiles_ld50 as check_06
 
 
-@pytest.fixture(scope="module")
-def wide_fine(ref):
-    alpha, beta = np.linspace(-6.0, 14.0, 1000), np.linspace(-12.0, 130.0, 3000)
-    log_density = ref.log_likelihood(alpha[:, None], beta[None, :])
-    mass = np.exp(log_density - log_density.max())
-    return SimpleNamespace(alpha=alpha, beta=beta, mass=mass / mass.sum())
-
-
 def own_weighted_quantiles(values, weights, probs):
     order = np.argsort(values)
     v, w = values[order], weights[order] / weights.sum()
@@ -32,11 +23,11 @@ def own_weighted_quantiles(values, weights, probs):
 
 
 @pytest.fixture(scope="module")
-def ld_interval(wide_fine):
+def ld_interval(fine_grid):
     """The exact 95 % interval of the log dose at which a given share dies (cells with β > 0)."""
-    alpha, beta = np.meshgrid(wide_fine.alpha, wide_fine.beta, indexing="ij")
+    alpha, beta = np.meshgrid(fine_grid.alpha, fine_grid.beta, indexing="ij")
     positive = beta > 0
-    alpha, beta, mass = alpha[positive], beta[positive], wide_fine.mass[positive]
+    alpha, beta, mass = alpha[positive], beta[positive], fine_grid.mass[positive]
 
     def interval(log_odds):
         return own_weighted_quantiles((log_odds - alpha) / beta, mass, [0.025, 0.975])
@@ -49,9 +40,9 @@ def test_placeholders_are_not_answered():
     assert check_06.ld10_interval(None).passed is None
 
 
-def test_prob_half_die_at_zero(wide_fine, posterior_mode, assert_no_leak):
-    alpha_marginal = wide_fine.mass.sum(axis=1)
-    right = alpha_marginal[wide_fine.alpha > 0].sum()  # centres: the cell at α = 0 is split by none
+def test_prob_half_die_at_zero(fine_grid, posterior_mode, assert_no_leak):
+    alpha_marginal = fine_grid.mass.sum(axis=1)
+    right = alpha_marginal[fine_grid.alpha > 0].sum()  # centres: the cell at α = 0 is split by none
     assert right == pytest.approx(0.899, abs=1e-3)
     result = check_06.prob_half_die_at_zero(right)
     assert result.passed is True and "where the Laplace normal says" in result.message
@@ -64,7 +55,7 @@ def test_prob_half_die_at_zero(wide_fine, posterior_mode, assert_no_leak):
         stats.norm.sf(0.0, mode, sd**2): "what the Laplace normal says",  # variance as scale: as close
         1 - right: "the other side",
         special.expit(mode): "on the mode's curve",
-        alpha_marginal @ special.expit(wide_fine.alpha): "posterior mean of the death probability",
+        alpha_marginal @ special.expit(fine_grid.alpha): "posterior mean of the death probability",
         0.5: "what is the log-odds",
         1.5: "not a percentage",
     }
@@ -74,18 +65,18 @@ def test_prob_half_die_at_zero(wide_fine, posterior_mode, assert_no_leak):
         assert_no_leak(result, right, 1 - right, answer=answer)
 
 
-def own_draws(wide_fine, size, seed):
+def own_draws(fine_grid, size, seed):
     """Draws of (α, β) from the finer grid's cells (own sampler, cell centres)."""
     rng = np.random.default_rng(seed)
-    cells = rng.choice(wide_fine.mass.size, size=size, p=wide_fine.mass.ravel())
-    i, j = np.unravel_index(cells, wide_fine.mass.shape)
-    return wide_fine.alpha[i], wide_fine.beta[j]
+    cells = rng.choice(fine_grid.mass.size, size=size, p=fine_grid.mass.ravel())
+    i, j = np.unravel_index(cells, fine_grid.mass.shape)
+    return fine_grid.alpha[i], fine_grid.beta[j]
 
 
-def test_prob_half_die_at_zero_from_the_notebooks_1500_draws_is_close(wide_fine, assert_no_leak):
+def test_prob_half_die_at_zero_from_the_notebooks_1500_draws_is_close(fine_grid, assert_no_leak):
     """A share of 1,500 draws (Monte Carlo sd ≈ 0.008) often misses the 10,000-draw tolerance: it gets
     told it is close, never a hint at a wrong method."""
-    right = wide_fine.mass.sum(axis=1)[wide_fine.alpha > 0].sum()
+    right = fine_grid.mass.sum(axis=1)[fine_grid.alpha > 0].sum()
     sd_1500 = np.sqrt(right * (1 - right) / 1500)
     for offset in (2.0, -2.0, 2.9):
         answer = right + offset * sd_1500
@@ -96,18 +87,18 @@ def test_prob_half_die_at_zero_from_the_notebooks_1500_draws_is_close(wide_fine,
     assert far.passed is False and "close" not in far.message and "what is the log-odds" in far.message
     verdicts = set()
     for seed in range(40):
-        alpha, _ = own_draws(wide_fine, 1500, seed)
+        alpha, _ = own_draws(fine_grid, 1500, seed)
         result = check_06.prob_half_die_at_zero(float(np.mean(alpha > 0)))
         assert result.passed or "close:" in result.message, result.message
         verdicts.add(result.passed)
     assert verdicts == {True, False}  # both happen: the hint is needed
 
 
-def test_ld10_interval_from_the_notebooks_1500_draws_is_close(ld_interval, wide_fine, assert_no_leak):
+def test_ld10_interval_from_the_notebooks_1500_draws_is_close(ld_interval, fine_grid, assert_no_leak):
     exact = ld_interval(special.logit(0.1))
     verdicts = set()
     for seed in range(40):
-        alpha, beta = own_draws(wide_fine, 1500, seed)
+        alpha, beta = own_draws(fine_grid, 1500, seed)
         interval = np.quantile((special.logit(0.1) - alpha) / beta, [0.025, 0.975])
         result = check_06.ld10_interval(list(interval))
         assert result.passed or "close: within the Monte Carlo error" in result.message, result.message
@@ -120,16 +111,16 @@ def test_ld10_interval_from_the_notebooks_1500_draws_is_close(ld_interval, wide_
     assert result.passed is False and "close" not in result.message
 
 
-def test_ld10_interval_right_answers(ld_interval, wide_fine):
+def test_ld10_interval_right_answers(ld_interval, fine_grid):
     exact = ld_interval(special.logit(0.1))
     np.testing.assert_allclose(exact, [-0.755, -0.151], atol=1e-3)
     result = check_06.ld10_interval(exact)
     assert result.passed is True and "4,000 draws" in result.message
     # 4,000 draws from the finer grid (own sampler) give an interval the check accepts.
     rng = np.random.default_rng(66)
-    cells = rng.choice(wide_fine.mass.size, size=4000, p=wide_fine.mass.ravel())
-    i, j = np.unravel_index(cells, wide_fine.mass.shape)
-    alpha, beta = wide_fine.alpha[i], wide_fine.beta[j]
+    cells = rng.choice(fine_grid.mass.size, size=4000, p=fine_grid.mass.ravel())
+    i, j = np.unravel_index(cells, fine_grid.mass.shape)
+    alpha, beta = fine_grid.alpha[i], fine_grid.beta[j]
     assert (beta > 0).all()
     interval = np.quantile((special.logit(0.1) - alpha) / beta, [0.025, 0.975])
     assert check_06.ld10_interval(interval).passed is True, check_06.ld10_interval(interval).message

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -28,14 +27,6 @@ def approx(data):
 def grid(data):
     """The notebook's grid: the course's default, 500 × 1500 points on α ∈ [−5, 12], β ∈ [−10, 100]."""
     return bioassay.grid_posterior(data)
-
-
-@pytest.fixture(scope="module")
-def wide_fine(ref):
-    alpha, beta = np.linspace(-6.0, 14.0, 1000), np.linspace(-12.0, 130.0, 3000)
-    log_density = ref.log_likelihood(alpha[:, None], beta[None, :])
-    mass = np.exp(log_density - log_density.max())
-    return SimpleNamespace(alpha=alpha, beta=beta, mass=mass / mass.sum())
 
 
 def test_laplace_mode_sds_and_correlation_match_the_reference(approx, posterior_mode):
@@ -72,31 +63,31 @@ def test_laplace_draws_by_hand_are_the_helpers_draws_bit_for_bit(approx):
     np.testing.assert_array_equal(approx.sample(1500, rng), by_hand)
 
 
-def test_exact_posterior_has_almost_no_mass_below_beta_zero(wide_fine, grid):
-    below = wide_fine.mass[:, wide_fine.beta < 0].sum()
+def test_exact_posterior_has_almost_no_mass_below_beta_zero(fine_grid, grid):
+    below = fine_grid.mass[:, fine_grid.beta < 0].sum()
     assert below == pytest.approx(4.0e-6, rel=0.05)  # adaptive quadrature: 4.0e-6
     assert grid.cdf("beta", 0.0) == pytest.approx(below, rel=0.3)  # the coarse grid's CDF, same order
 
 
-def test_grid_mean_against_the_finer_grid(wide_fine, grid):
+def test_grid_mean_against_the_finer_grid(fine_grid, grid):
     """Notebook 05 section 6 prints (1.31, 11.64) and asserts (1.315, 11.636)."""
     fine_mean = np.array(
-        [wide_fine.mass.sum(axis=1) @ wide_fine.alpha, wide_fine.mass.sum(axis=0) @ wide_fine.beta]
+        [fine_grid.mass.sum(axis=1) @ fine_grid.alpha, fine_grid.mass.sum(axis=0) @ fine_grid.beta]
     )
     np.testing.assert_allclose(fine_mean, [1.3147, 11.6356], atol=5e-4)  # adaptive quadrature's values
     np.testing.assert_allclose(grid.mean(), fine_mean, atol=5e-4)
 
 
-def test_exact_mass_inside_the_laplace_ellipses(wide_fine, posterior_mode):
+def test_exact_mass_inside_the_laplace_ellipses(fine_grid, posterior_mode):
     """Notebook 05 section 4: the Laplace 95 % ellipse holds ~83.5 % of the exact posterior."""
     precision = np.linalg.inv(posterior_mode.cov)
-    d_alpha = wide_fine.alpha[:, None] - posterior_mode.mode[0]
-    d_beta = wide_fine.beta[None, :] - posterior_mode.mode[1]
+    d_alpha = fine_grid.alpha[:, None] - posterior_mode.mode[0]
+    d_beta = fine_grid.beta[None, :] - posterior_mode.mode[1]
     mahalanobis2 = (
         precision[0, 0] * d_alpha**2 + 2 * precision[0, 1] * d_alpha * d_beta + precision[1, 1] * d_beta**2
     )
     levels = (0.5, 0.8, 0.95, 0.99)
-    held = [wide_fine.mass[mahalanobis2 <= stats.chi2.ppf(level, 2)].sum() for level in levels]
+    held = [fine_grid.mass[mahalanobis2 <= stats.chi2.ppf(level, 2)].sum() for level in levels]
     np.testing.assert_allclose(held, [0.442, 0.682, 0.835, 0.912], atol=1e-3)
 
 

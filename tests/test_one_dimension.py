@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 from scipy import integrate, optimize, special, stats
@@ -138,7 +140,9 @@ def test_plain_newton_by_hand_from_two():
             break
     assert path[1] == pytest.approx(16 / 11, rel=1e-15)  # 2 - 6/11
     assert [round(t, 4) for t in path[:6]] == [2.0, 1.4545, 1.151, 1.0253, 1.0009, 1.0]
-    assert all(d2log_f(t) < 0 for t in path)  # plain Newton never meets positive curvature on the way
+    # From above the mode the slope -4θ³ + 4θ is concave, so no tangent step passes the mode, and ln f rises.
+    assert min(path) >= 1.0 and all(b <= a for a, b in itertools.pairwise(path))
+    assert all(log_f(b) >= log_f(a) for a, b in itertools.pairwise(path))
     assert theta == pytest.approx(1.0, abs=1e-15)
     helper = laplace(theta0=[2.0], **BIMODAL)
     assert abs(helper.mode[0] - theta) < 1e-10 and helper.cov[0, 0] == pytest.approx(0.125, rel=1e-10)
@@ -163,3 +167,19 @@ def test_a_strict_maximum_need_not_have_positive_curvature():
             [0.0],
             log_density=lambda t: -(t[0] ** 4),
         )
+
+
+def test_height_ratio_at_the_mode_is_one_plus_the_error_of_laplace_z():
+    # Both normalised curves start from g(0.8) = 1: the true one divided by Z, Laplace's by sqrt(2π).
+    height_true, height_laplace = 1.0 / Z_UNIMODAL, 1.0 / np.sqrt(2 * np.pi)
+    assert round(height_true, 3) == 0.439 and round(height_laplace, 3) == 0.399
+    assert round(height_true / height_laplace, 3) == 1.101
+    assert height_true / height_laplace == pytest.approx(np.sqrt(2 * np.pi) / Z_UNIMODAL, rel=1e-15)
+
+
+def test_newton_from_a_bad_side_can_overshoot_despite_negative_curvature():
+    # Negative curvature alone does not prevent overshoot: on ln f = -θ⁴ + 2θ², from 0.6 (where
+    # (ln f)'' = -0.32 < 0) a plain Newton step jumps far past the mode at 1.
+    start = 0.6
+    assert d2log_f(start) < 0
+    assert start - dlog_f(start) / d2log_f(start) > 2.0

@@ -10,7 +10,6 @@ interpolate (no package code).
 from __future__ import annotations
 
 import dataclasses
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -19,14 +18,6 @@ from scipy import special, stats
 from bda_helpers import bioassay, load_bioassay
 
 PROBS = (0.025, 0.25, 0.5, 0.75, 0.975)
-
-
-@pytest.fixture(scope="module")
-def wide_fine(ref):
-    alpha, beta = np.linspace(-6.0, 14.0, 1000), np.linspace(-12.0, 130.0, 3000)
-    log_density = ref.log_likelihood(alpha[:, None], beta[None, :])
-    mass = np.exp(log_density - log_density.max())
-    return SimpleNamespace(alpha=alpha, beta=beta, mass=mass / mass.sum())
 
 
 def own_weighted_quantiles(values, weights, probs):
@@ -92,13 +83,13 @@ def test_laplace_bands_from_draws_converge_to_the_normal_quantiles(posterior_mod
     np.testing.assert_allclose(median, design @ mode, atol=0.03)
 
 
-def test_exact_bands_at_the_tested_doses_against_a_finer_wider_grid(course_bands, wide_fine):
+def test_exact_bands_at_the_tested_doses_against_a_finer_wider_grid(course_bands, fine_grid):
     """Notebook 06 section 5 prints these to three decimals."""
     data = load_bioassay()
-    alpha, beta = wide_fine.alpha[:, None], wide_fine.beta[None, :]
+    alpha, beta = fine_grid.alpha[:, None], fine_grid.beta[None, :]
     for j, x in enumerate(data.x):
         reference = special.expit(
-            own_weighted_quantiles(alpha + beta * x, wide_fine.mass, [0.025, 0.5, 0.975])
+            own_weighted_quantiles(alpha + beta * x, fine_grid.mass, [0.025, 0.5, 0.975])
         )
         got = [course_bands.band(0.95)[0][j], course_bands.median[j], course_bands.band(0.95)[1][j]]
         np.testing.assert_allclose(got, reference, atol=5e-4)
@@ -109,17 +100,17 @@ def test_exact_bands_at_the_tested_doses_against_a_finer_wider_grid(course_bands
     assert course_bands.band(0.95)[1][0] < 0.07 and course_bands.band(0.95)[0][-1] > 0.92
 
 
-def test_the_median_curve_crosses_a_share_at_the_median_dose(wide_fine):
+def test_the_median_curve_crosses_a_share_at_the_median_dose(fine_grid):
     """For increasing curves P(p(x) ≥ s) = P(LD_s ≤ x): the median curve reaches 10 % at the LD10's
     posterior median (notebook 06: −0.320), and 50 % at the LD50's (−0.112)."""
-    alpha, beta = np.meshgrid(wide_fine.alpha, wide_fine.beta, indexing="ij")
+    alpha, beta = np.meshgrid(fine_grid.alpha, fine_grid.beta, indexing="ij")
     positive = beta > 0
     for share, printed in ((0.1, -0.320), (0.5, -0.112)):
         doses = (special.logit(share) - alpha[positive]) / beta[positive]
-        median_dose = own_weighted_quantiles(doses, wide_fine.mass[positive], 0.5)
+        median_dose = own_weighted_quantiles(doses, fine_grid.mass[positive], 0.5)
         assert median_dose == pytest.approx(printed, abs=5e-4)
         at = np.array([median_dose])
-        curve = own_weighted_quantiles(alpha + beta * at[0], wide_fine.mass, 0.5)
+        curve = own_weighted_quantiles(alpha + beta * at[0], fine_grid.mass, 0.5)
         assert special.expit(curve) == pytest.approx(share, abs=1e-3)
 
 

@@ -10,8 +10,6 @@ tests/test_exact_reference.py.
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -27,15 +25,6 @@ PROBS = np.array([0.025, 0.25, 0.75, 0.975])
 def grid(data):
     """The notebook's grid: the course's default, 500 × 1500 points on α ∈ [−5, 12], β ∈ [−10, 100]."""
     return bioassay.grid_posterior(data)
-
-
-@pytest.fixture(scope="module")
-def fine_grid(ref):
-    """Finer and wider than the course grid (this module's reference; the conftest's stops at β = 40)."""
-    alpha, beta = np.linspace(-6.0, 14.0, 1000), np.linspace(-12.0, 130.0, 3000)
-    log_density = ref.log_likelihood(alpha[:, None], beta[None, :])
-    mass = np.exp(log_density - log_density.max())
-    return SimpleNamespace(alpha=alpha, beta=beta, mass=mass / mass.sum())
 
 
 def fine_cdf(centres, cell_mass, values):

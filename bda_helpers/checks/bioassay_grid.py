@@ -1,27 +1,32 @@
 """Self-checks for notebook 02, the bioassay posterior on a grid.
 
-Each check rebuilds the grid the exercise describes from the data (nothing is stored),
-compares the answer, and recognises the usual slips — an answer from the course's own
-500 × 1500 grid, the point counts of α and β swapped, quantiles read at cell centres, and
-a mean or quantiles of random draws instead of the grid's exact ones — to say which one it
-was.
+Each check rebuilds the grid the exercise describes from the data (nothing is stored) and
+compares the answer with the grid's own, deterministic values. A wrong answer is matched,
+in this order, against: the right value rounded to the digits typed (a typed number, not
+the computed one); the values of the usual wrong grids — the course's own 500 × 1500, the
+BDA Python demos' window α ∈ [−4, 8], β ∈ [−10, 40] or their 360 points in β, point counts
+swapped or one off, one axis coarsened only; and quantiles read at cell centres. Only an
+answer that matches none of these but lies within the scatter of a mean or quantiles of
+random draws is asked whether it came from draws.
 
 Examples
 --------
->>> coarse_grid_beta(None, None)
+>>> coarse_grid_beta(None, None, None)
 … Not answered yet: assign your answer to `coarse_beta_mean` and run the cell again.
 … Not answered yet: assign your answer to `coarse_beta_interval` and run the cell again.
+… Not answered yet: assign your answer to `coarse_alpha_interval` and run the cell again.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cache
 
 import numpy as np
 
 from .. import bioassay, load_bioassay
 from ..grid import GridPosterior
-from . import CheckReport, check_close, report
+from . import CheckReport, CheckResult, as_array, correct, describe_miss, format_answer, report, wrong
 
 __all__ = ["COARSE_POINTS", "TRUNCATED_BETA", "coarse_grid_beta", "truncated_grid_beta"]
 
@@ -31,114 +36,221 @@ COARSE_POINTS = (30, 45)
 TRUNCATED_BETA = (float(bioassay.GRID_BETA[0]), 20.0)
 
 _PROBS = (0.025, 0.975)
-_RTOL = 1e-6  # the answers are exact grid computations: only rounding differs
+_RTOL = 1e-6  # the answers are deterministic grid computations: only round-off differs
 # The course grid (bioassay.GRID_ALPHA × bioassay.GRID_BETA): its ranges and point counts.
 _ALPHA_RANGE = (float(bioassay.GRID_ALPHA[0]), float(bioassay.GRID_ALPHA[-1]))
 _BETA_RANGE = (float(bioassay.GRID_BETA[0]), float(bioassay.GRID_BETA[-1]))
 _POINTS = (bioassay.GRID_ALPHA.size, bioassay.GRID_BETA.size)
+# The window and the β count of the BDA Python demos' grids (demo3_6, demo4_1).
+_DEMOS_ALPHA, _DEMOS_BETA, _DEMOS_BETA_POINTS = (-4.0, 8.0), (-10.0, 40.0), 360
 #: An answer within this many Monte Carlo standard errors of a sample of :data:`_FEW_DRAWS`
-#: draws (but not right) is taken for a mean or quantiles of random draws.
+#: draws, but matching none of the grid slips, is asked whether it came from random draws.
 _DRAW_SES, _FEW_DRAWS = 4.0, 100
-_DRAWS_HINT = (
-    "that is close but not exact, within the scatter of a mean or quantiles of random draws: if you "
-    "used draws (grid.sample), take the grid's exact values instead (grid.mean(), grid.quantile), which "
-    "have no Monte Carlo error; if you typed a rounded number, assign the computed value itself."
-)
+_LINSPACE = "np.linspace(start, stop, n) makes n points, n - 1 steps apart"
 
 
 @cache
 def _grid(
-    alpha_points: int = _POINTS[0], beta_points: int = _POINTS[1], beta_range: tuple = _BETA_RANGE
+    alpha_points: int = _POINTS[0],
+    beta_points: int = _POINTS[1],
+    beta_range: tuple = _BETA_RANGE,
+    alpha_range: tuple = _ALPHA_RANGE,
 ) -> GridPosterior:
-    alpha = np.linspace(*_ALPHA_RANGE, alpha_points)
+    alpha = np.linspace(*alpha_range, alpha_points)
     return bioassay.grid_posterior(load_bioassay(), alpha=alpha, beta=np.linspace(*beta_range, beta_points))
 
 
-def _beta_summary(grid: GridPosterior) -> tuple[float, np.ndarray]:
-    return float(grid.mean()[1]), grid.quantile("beta", _PROBS)
+def _typed_tolerance(values: np.ndarray) -> np.ndarray | None:
+    """Half a unit in the last decimal of each entry, if every entry has at most 8 decimals (a typed,
+    rounded number); ``None`` for a computed value, whose digits run on."""
+    decimals = []
+    for value in values.ravel():
+        found = [d for d in range(9) if abs(value - round(value, d)) <= 1e-12 * max(1.0, abs(value))]
+        if not found:
+            return None
+        decimals.append(found[0])
+    return 0.5 * 10.0 ** -np.reshape(decimals, values.shape) * (1 + 1e-9)
 
 
-def _centre_rule(grid: GridPosterior, probs) -> np.ndarray:
-    """β's quantiles read at cell centres: the first centre where the cumulative mass reaches p."""
-    cumulative = np.cumsum(grid.marginal("beta"))
-    return grid.axis("beta")[np.searchsorted(cumulative, probs)]
-
-
-def _within_draw_error(answer, expected, ses) -> bool:
-    """Whether ``answer`` (any shape ``expected`` has) lies within ``_DRAW_SES`` of its standard errors."""
-    try:
-        values = np.asarray(answer, dtype=float)
-    except (TypeError, ValueError):
-        return False
-    if values.shape != np.shape(expected) or not np.isfinite(values).all():
-        return False
+def _within_draw_error(values: np.ndarray, expected, ses) -> bool:
+    """Whether ``values`` lie within ``_DRAW_SES`` of their Monte Carlo standard errors of ``expected``."""
     return bool(np.all(np.abs(values - expected) <= _DRAW_SES * np.asarray(ses)))
 
 
-def _quantile_ses(grid: GridPosterior, quantile) -> np.ndarray:
-    """Standard errors of β's sample quantiles from :data:`_FEW_DRAWS` draws: sqrt(p(1-p)/n) / density."""
-    probs = np.atleast_1d(_PROBS if np.ndim(quantile) else 0.975)
-    cell = np.clip(
-        np.searchsorted(grid.axis("beta") + grid.step[1] / 2, quantile), 0, grid.axis("beta").size - 1
+def _check(
+    answer,
+    expected,
+    *,
+    name: str,
+    mistakes: Sequence[tuple[object, str]],
+    scatter_ses,
+    draws_hint: str,
+    hint: str,
+    names: Sequence[str] = (),
+) -> CheckResult:
+    """Like :func:`~bda_helpers.checks.check_close`, for a grid's deterministic values: a right value
+    rounded to the digits typed is named first, mistakes are matched to the digits typed, and an
+    answer matching no mistake but within ``scatter_ses`` Monte Carlo errors gets ``draws_hint``."""
+    expected = np.asarray(expected, dtype=float)
+    values = as_array(answer, expected.shape, name)
+    if isinstance(values, CheckResult):
+        return values
+    if np.allclose(values, expected, rtol=_RTOL, atol=0.0):
+        return correct(f"{name} = {format_answer(values)}.")
+    typed = _typed_tolerance(values)
+    atol = 0.0 if typed is None else typed
+    if typed is not None and np.all(np.abs(values - expected) <= typed):
+        return wrong(
+            f"{name} = {format_answer(values)} is rounded: right to the digits given, but give more digits.",
+            f"assign the value your code computes to `{name}` (not a typed number).",
+        )
+    for mistaken, mistake_hint in mistakes:
+        mistaken = np.asarray(mistaken, dtype=float)
+        if mistaken.shape == expected.shape and np.allclose(values, mistaken, rtol=_RTOL, atol=atol):
+            hint = mistake_hint
+            break
+    else:
+        if _within_draw_error(values, expected, scatter_ses):
+            hint = draws_hint
+    return wrong(describe_miss(name, values, expected, rtol=_RTOL, names=names), hint)
+
+
+def _quantile_ses(grid: GridPosterior, name: str, quantile, probs) -> np.ndarray:
+    """Standard errors of sample quantiles from :data:`_FEW_DRAWS` draws: sqrt(p(1-p)/n) / density."""
+    axis = grid.axis(name)
+    step = grid.step[0 if name == "alpha" else 1]
+    cell = np.clip(np.searchsorted(axis + step / 2, quantile), 0, axis.size - 1)
+    density = grid.marginal(name)[cell] / step
+    return np.sqrt(np.asarray(probs) * (1 - np.asarray(probs)) / _FEW_DRAWS) / density
+
+
+def _centre_rule(grid: GridPosterior, name: str, probs) -> np.ndarray:
+    """Quantiles read at cell centres: the first centre where the cumulative mass reaches p."""
+    return grid.axis(name)[np.searchsorted(np.cumsum(grid.marginal(name)), probs)]
+
+
+def _draws_hint(what: str, build: str) -> str:
+    return (
+        f"that is within the scatter of {what} of random draws: if you used draws (grid.sample), take the "
+        f"grid's own values instead (grid.mean(), grid.quantile), which are deterministic; if not, check "
+        f"that your grid is the exercise's, {build}."
     )
-    density = np.atleast_1d(grid.marginal("beta")[cell] / grid.step[1])
-    return np.sqrt(probs * (1 - probs) / _FEW_DRAWS) / density
 
 
-def coarse_grid_beta(coarse_beta_mean, coarse_beta_interval) -> CheckReport:
-    """Exercise 1: β's posterior mean and its 2.5 % and 97.5 % quantiles on the 30 × 45 grid.
+def _coarse_mistakes(parameter: str, summary) -> list[tuple[object, str]]:
+    """The usual wrong grids of exercise 1 and the hint for each, as ``summary(grid)`` values.
+
+    β's summaries hardly depend on α's point count (they move by about 1e-7), so their hints name
+    only what they can tell apart: β's points and the ranges; α's quantiles depend on both counts."""
+    a, b = COARSE_POINTS
+    wanted = f"the exercise asks for {a} points in α and {b} in β"
+    demos = (
+        f"the BDA Python demos' window, α ∈ [{_DEMOS_ALPHA[0]:g}, {_DEMOS_ALPHA[1]:g}] and "
+        f"β ∈ [{_DEMOS_BETA[0]:g}, {_DEMOS_BETA[1]:g}]"
+    )
+    keep = f"the exercise keeps the course's ranges, α ∈ [{_ALPHA_RANGE[0]:g}, {_ALPHA_RANGE[1]:g}] and β ∈ "
+    keep += f"[{_BETA_RANGE[0]:g}, {_BETA_RANGE[1]:g}]"
+    grids = [
+        (_grid(a, b, _DEMOS_BETA, _DEMOS_ALPHA), f"That is the value on {demos}; {keep}."),
+        (_grid(a, b, _DEMOS_BETA), f"That is the value with the demos' β range; {keep}."),
+        (_grid(a, b, _BETA_RANGE, _DEMOS_ALPHA), f"That is the value with the demos' α range; {keep}."),
+    ]
+    if parameter == "beta":
+        grids += [
+            (
+                _grid(a, _POINTS[1]),
+                f"That is the value on a much finer grid in β, such as the course grid's "
+                f"{_POINTS[1]} points; {wanted}.",
+            ),
+            (
+                _grid(b, a),
+                f"That is the value with {a} points in β: are the counts swapped? {wanted.capitalize()}.",
+            ),
+        ]
+        grids += [
+            (_grid(a, n), f"That is the value with {n} points in β; {wanted}: {_LINSPACE}.")
+            for n in (b - 1, b + 1)
+        ]
+    else:
+        grids += [
+            (
+                _grid(*_POINTS),
+                f"That is the value on the course's {_POINTS[0]} × {_POINTS[1]} grid; {wanted}.",
+            ),
+            (
+                _grid(_POINTS[0], b),
+                f"That grid has {_POINTS[0]} points in α: only β was coarsened; {wanted}.",
+            ),
+            (
+                _grid(a, _POINTS[1]),
+                f"That grid has {_POINTS[1]} points in β: only α was coarsened; {wanted}.",
+            ),
+            (_grid(b, a), f"That grid has {b} points in α and {a} in β: the counts are swapped; {wanted}."),
+        ]
+        counts = [(m, n) for m in (a - 1, a, a + 1) for n in (b - 1, b, b + 1) if (m, n) != (a, b)]
+        grids += [
+            (_grid(m, n), f"That grid has {m} points in α and {n} in β; {wanted}: {_LINSPACE}.")
+            for m, n in counts
+        ]
+    return [(summary(grid), hint) for grid, hint in grids]
+
+
+def coarse_grid_beta(coarse_beta_mean, coarse_beta_interval, coarse_alpha_interval) -> CheckReport:
+    """Exercise 1: on the 30 × 45 grid, β's posterior mean, and the grid's 2.5 % and 97.5 % quantiles
+    of β and of α.
 
     Examples
     --------
-    >>> fine_mean, fine_interval = _beta_summary(_grid())
-    >>> coarse_grid_beta(fine_mean, fine_interval).passed
-    False
+    >>> grid = _grid(*COARSE_POINTS)
+    >>> right = grid.mean()[1], grid.quantile("beta", [0.025, 0.975]), grid.quantile("alpha", [0.025, 0.975])
+    >>> coarse_grid_beta(*right).passed
+    True
+    >>> coarse_grid_beta(round(right[0], 2), *right[1:]).results[0]  # doctest: +NORMALIZE_WHITESPACE
+    ❌ Not yet: coarse_beta_mean = 11.64 is rounded: right to the digits given, but give more digits.
+    Hint: assign the value your code computes to `coarse_beta_mean` (not a typed number).
     """
     coarse = _grid(*COARSE_POINTS)
-    mean, interval = _beta_summary(coarse)
-    fine_mean, fine_interval = _beta_summary(_grid())
-    swapped_mean, swapped_interval = _beta_summary(_grid(*COARSE_POINTS[::-1]))
-    alpha_points, beta_points = COARSE_POINTS
-    from_fine = (
-        f"That is the value on the course's {_POINTS[0]} × {_POINTS[1]} grid; rebuild it with "
-        f"{alpha_points} points in α and {beta_points} in β."
-    )
-    swapped = (
-        f"That grid has {beta_points} points in α and {alpha_points} in β; the exercise asks for "
-        f"{alpha_points} in α and {beta_points} in β."
-    )
-    mean_se = np.sqrt(coarse.cov()[1, 1] / _FEW_DRAWS)
-    mean_result = check_close(
+    build = f"alpha=np.linspace({_ALPHA_RANGE[0]:g}, {_ALPHA_RANGE[1]:g}, {COARSE_POINTS[0]}), "
+    build += f"beta=np.linspace({_BETA_RANGE[0]:g}, {_BETA_RANGE[1]:g}, {COARSE_POINTS[1]})"
+    mean = float(coarse.mean()[1])
+    mean_result = _check(
         coarse_beta_mean,
         mean,
         name="coarse_beta_mean",
-        rtol=_RTOL,
-        mistakes=[(fine_mean, from_fine), (swapped_mean, swapped)],
-        hint=_DRAWS_HINT
-        if _within_draw_error(coarse_beta_mean, mean, mean_se)
-        else "grid.mean() gives the posterior means of (α, β) on the grid; take the β entry.",
+        mistakes=_coarse_mistakes("beta", lambda grid: grid.mean()[1]),
+        scatter_ses=np.sqrt(coarse.cov()[1, 1] / _FEW_DRAWS),
+        draws_hint=_draws_hint("a mean", build),
+        hint=f"grid.mean() gives the posterior means of (α, β) on the grid; take the β entry, on the grid "
+        f"built with {build}.",
     )
-    interval_result = check_close(
-        coarse_beta_interval,
-        interval,
-        name="coarse_beta_interval",
-        rtol=_RTOL,
-        names=("2.5 %", "97.5 %"),
-        mistakes=[
-            (fine_interval, from_fine),
-            (swapped_interval, swapped),
-            (
-                _centre_rule(coarse, _PROBS),
-                "those are read at cell centres (the first centre where the cumulative mass reaches "
-                "the probability); the grid spreads each cell's mass across the cell, and "
-                'grid.quantile("beta", [0.025, 0.975]) reads its piecewise-linear CDF.',
-            ),
-        ],
-        hint=_DRAWS_HINT
-        if _within_draw_error(coarse_beta_interval, interval, _quantile_ses(coarse, interval))
-        else 'take the grid\'s exact quantiles, grid.quantile("beta", [0.025, 0.975]).',
-    )
-    return report(mean_result, interval_result)
+    intervals = []
+    for parameter, answer, symbol in (
+        ("beta", coarse_beta_interval, "β"),
+        ("alpha", coarse_alpha_interval, "α"),
+    ):
+        quantiles = coarse.quantile(parameter, _PROBS)
+        reader = f'grid.quantile("{parameter}", [0.025, 0.975])'
+        centres = (
+            f"those are read at cell centres (the first centre where the cumulative mass reaches the "
+            f"probability); the grid spreads each cell's mass across the cell, and {reader} reads its "
+            "piecewise-linear CDF."
+        )
+        intervals.append(
+            _check(
+                answer,
+                quantiles,
+                name=f"coarse_{parameter}_interval",
+                names=("2.5 %", "97.5 %"),
+                mistakes=[
+                    *_coarse_mistakes(parameter, lambda grid, p=parameter: grid.quantile(p, _PROBS)),
+                    (_centre_rule(coarse, parameter, _PROBS), centres),
+                ],
+                scatter_ses=_quantile_ses(coarse, parameter, quantiles, _PROBS),
+                draws_hint=_draws_hint("quantiles", build),
+                hint=f"take the grid's own quantiles of {symbol}, {reader}, on the grid built with {build}.",
+            )
+        )
+    return report(mean_result, *intervals)
 
 
 def truncated_grid_beta(truncated_beta_q975, truncated_beta_high_edge) -> CheckReport:
@@ -154,35 +266,52 @@ def truncated_grid_beta(truncated_beta_q975, truncated_beta_high_edge) -> CheckR
     truncated = _grid(*_POINTS, TRUNCATED_BETA)
     full = _grid()
     low, high = (f"{end:g}" for end in TRUNCATED_BETA)
-    q975 = truncated.quantile("beta", 0.975)
     build = f"build the grid with beta=np.linspace({low}, {high}, {_POINTS[1]}) and α as on the course grid"
-    q975_result = check_close(
+    demos_points = _grid(_POINTS[0], _DEMOS_BETA_POINTS, TRUNCATED_BETA)
+    demos_hint = (
+        f"That is the value with {_DEMOS_BETA_POINTS} points in β, as on the BDA Python demos' grids; the "
+        f"exercise keeps the course grid's {_POINTS[1]}."
+    )
+    q975 = truncated.quantile("beta", 0.975)
+    q975_result = _check(
         truncated_beta_q975,
         q975,
         name="truncated_beta_q975",
-        rtol=_RTOL,
         mistakes=[
             (
                 full.quantile("beta", 0.975),
                 f"That is the 97.5 % quantile of the full grid; on [{low}, {high}] no quantile can "
                 f"exceed {high}.",
-            )
+            ),
+            (demos_points.quantile("beta", 0.975), demos_hint),
         ],
-        hint=_DRAWS_HINT
-        if _within_draw_error(truncated_beta_q975, q975, _quantile_ses(truncated, q975))
-        else f'{build}, and take grid.quantile("beta", 0.975).',
+        scatter_ses=_quantile_ses(truncated, "beta", q975, 0.975),
+        draws_hint=_draws_hint(
+            "a quantile", f"beta=np.linspace({low}, {high}, {_POINTS[1]}) with the course grid's α"
+        ),
+        hint=f'{build}, and take grid.quantile("beta", 0.975).',
     )
-    edge = check_close(
+    edge = _check(
         truncated_beta_high_edge,
         truncated.edge_mass().high["beta"],
         name="truncated_beta_high_edge",
-        rtol=_RTOL,
         mistakes=[
             (
                 full.edge_mass().high["beta"],
                 f"That is the edge mass of the full grid, up to β = {_BETA_RANGE[1]:g}.",
-            )
+            ),
+            (demos_points.edge_mass().high["beta"], demos_hint),
+            *(
+                (
+                    _grid(_POINTS[0], n, TRUNCATED_BETA).edge_mass().high["beta"],
+                    f"That is the value with {n} points in β; the exercise keeps the course grid's "
+                    f"{_POINTS[1]}: {_LINSPACE}.",
+                )
+                for n in (_POINTS[1] - 1, _POINTS[1] + 1)
+            ),
         ],
+        scatter_ses=0.0,  # no draws give an edge mass
+        draws_hint="",
         hint=f'edge_mass().high["beta"] of the cut grid ({build}): the mass in its last column of cells, '
         f"at β = {high}.",
     )
