@@ -199,6 +199,25 @@ def test_ld90_beyond_data_is_the_share_of_the_students_own_draws(ref, posterior_
     assert_fails_with(check.ld90_beyond_data(laplace, ld90), "too large" if laplace > share else "too small")
 
 
+def test_ld90_beyond_data_asks_for_the_draws_share_when_a_near_value_is_typed(
+    ref, posterior_mode, laplace_draws
+):
+    """A printed percentage typed in (rounded to 2 decimals) or the exact Laplace share is near
+    the draws' own share but not it: the hint says to compute it from the draws, not to do what
+    the student did."""
+    laplace, _ = ld90_shares(ref, posterior_mode)
+    ld90 = ld90_of(laplace_draws[:10_000])
+    share = np.mean(ld90 > HIGHEST_DOSE)
+    for answer in (round(share, 2), round(laplace, 3), laplace, share + 0.004, share - 0.004):
+        if abs(answer - share) <= 5e-4:  # within rounding of the draws' share: right
+            assert check.ld90_beyond_data(answer, ld90).passed
+            continue
+        result = check.ld90_beyond_data(answer, ld90)
+        assert_fails_with(result, "Close, but not the share of your own", "at least 3 decimals")
+        assert "Count your" not in result.message
+    assert_fails_with(check.ld90_beyond_data(share + 0.02, ld90), "Count your `ld90_draws`")
+
+
 @pytest.mark.parametrize("seed", range(20))
 def test_ld90_beyond_data_tells_dividing_by_all_draws_apart(posterior_mode, seed):
     """Dividing by all 10,000 draws instead of the kept ones is within Monte Carlo error of the
@@ -264,6 +283,18 @@ def test_cov_log_beta(ref, log_beta_fit):
         fd_information(lambda p: log_beta_density(p, ref, False), no_jacobian_mode)
     )
     assert_fails_with(check.cov_log_beta(no_jacobian_cov), "log-Jacobian")
+
+
+def test_the_delta_method_route_is_named_in_the_log_beta_hints(posterior_mode):
+    """Carrying the (α, β) Laplace over to log β by the delta method, J Σ Jᵀ with
+    J = diag(1, 1/β̂), gives the no-Jacobian fit (the gradient in β is 0 at the (α, β) mode),
+    so the hint must name that route too, not only a forgotten log-Jacobian."""
+    mode, cov = posterior_mode.mode, posterior_mode.cov
+    jacobian = np.diag([1.0, 1.0 / mode[1]])
+    delta_cov = jacobian @ cov @ jacobian.T
+    assert_fails_with(check.cov_log_beta(delta_cov), "delta method", "log-Jacobian")
+    delta_q975 = np.exp(np.log(mode[1]) + stats.norm.ppf(0.975) * np.sqrt(delta_cov[1, 1]))
+    assert_fails_with(check.beta_q975(delta_q975), "delta method", "log-Jacobian")
 
 
 def test_beta_q975_recognises_each_slip_at_its_own_scale(
@@ -350,10 +381,17 @@ def test_mode_correlated_prior(ref):
 def test_mode_windshield():
     assert check.mode_windshield([Y.mean(), 0.5 * np.log(SIGMA_HAT2)]).passed
     result = check.mode_windshield([Y.mean(), 0.5 * np.log(S2)])
-    assert_fails_with(result, "sample sd s", "divides by n")
+    assert_fails_with(result, "sample sd s", "gradient of the log density in (μ, log σ) vanishes")
     assert "peaks" not in result.message  # the peak of log σ's marginal is the next question
-    assert_fails_with(check.mode_windshield([Y.mean(), np.sqrt(SIGMA_HAT2)]), "log σ̂, not σ̂")
-    assert_fails_with(check.mode_windshield([Y.mean(), np.log(SIGMA_HAT2)]), "log σ̂²")
+    # the hints explain the method; none states the answer to part 1 (σ̂² divides by n)
+    for answer in ([Y.mean(), 0.5 * np.log(S2)], [Y.mean(), np.sqrt(S2)], [Y.mean(), np.sqrt(SIGMA_HAT2)]):
+        message = check.mode_windshield(answer).message
+        for giveaway in ("divides by n", "dividing by n,", "/ n", "Σ(y − ȳ)²", "σ̂"):
+            assert giveaway not in message, message
+    assert_fails_with(
+        check.mode_windshield([Y.mean(), np.sqrt(SIGMA_HAT2)]), "log of σ at the mode, not σ itself"
+    )
+    assert_fails_with(check.mode_windshield([Y.mean(), np.log(SIGMA_HAT2)]), "not log σ² = 2 log σ")
 
 
 def test_log_sigma_marginal_peak():
@@ -368,13 +406,12 @@ def test_log_sigma_marginal_peak():
     peak = tau[np.argmax(marginal)]
     assert peak == pytest.approx(0.5 * np.log(S2), abs=1e-3)
     assert check.log_sigma_marginal_peak(peak).passed
-    assert_fails_with(
-        check.log_sigma_marginal_peak(0.5 * np.log(SIGMA_HAT2)),
-        "*joint* mode",
-        "factor σ",
-        "σ · p(σ | y)",
-        "a peak moves under a change of variable",
-    )
+    result = check.log_sigma_marginal_peak(0.5 * np.log(SIGMA_HAT2))
+    assert_fails_with(result, "*joint* mode", "Integrate μ out", "a peak moves under a change of variable")
+    # the hint points at the route, not the result that answers "why does it differ?"
+    for giveaway in ("factor σ", "one power of σ", "σ · p(σ | y)", "= σ", "log s"):
+        assert giveaway not in result.message, result.message
+    assert_fails_with(check.log_sigma_marginal_peak(round(0.5 * np.log(SIGMA_HAT2), 3)), "*joint* mode")
     sigma2_mode = (N - 1) * S2 / (N + 1)
     assert_fails_with(check.log_sigma_marginal_peak(0.5 * np.log(sigma2_mode)), "σ²'s density")
     assert_fails_with(check.log_sigma_marginal_peak(np.sqrt(S2)), "σ scale")
@@ -382,10 +419,41 @@ def test_log_sigma_marginal_peak():
     assert_fails_with(check.log_sigma_marginal_peak(0.6), "Integrate μ out")
 
 
+def log_marginal_log_sigma(tau):
+    """The log marginal density of log σ, μ integrated out numerically (trapezoid on a wide grid)."""
+    mu = np.linspace(Y.mean() - 15, Y.mean() + 15, 3001)
+    sigma = np.exp(np.atleast_1d(tau))[:, None]
+    log_joint = -N * np.log(sigma) - ((Y[None, None, :] - mu[None, :, None]) ** 2).sum(axis=2) / (
+        2 * sigma**2
+    )
+    return np.log(np.trapezoid(np.exp(log_joint), mu, axis=1))
+
+
+@pytest.mark.parametrize("step", [0.005, 0.01])
+@pytest.mark.parametrize("offset", np.linspace(0.0, 1.0, 11))
+def test_log_sigma_marginal_peak_accepts_a_peak_read_off_a_grid(step, offset):
+    tau = np.arange(0.1 + offset * step, 0.7, step)
+    peak = tau[np.argmax(log_marginal_log_sigma(tau))]
+    assert check.log_sigma_marginal_peak(peak).passed
+
+
+def test_log_sigma_marginal_peak_asks_for_precision_near_the_peak():
+    log_s = 0.5 * np.log(S2)
+    assert check.log_sigma_marginal_peak(round(log_s, 2)).passed  # log s rounded to 2 decimals
+    for answer in (log_s + 0.01, log_s - 0.01):
+        result = check.log_sigma_marginal_peak(answer)
+        assert_fails_with(result, "near the peak", "more precisely")
+        assert "Integrate μ out of" not in result.message
+    assert_fails_with(check.log_sigma_marginal_peak(log_s + 0.03), "Integrate μ out")
+
+
 def test_cov_windshield():
     cov = np.diag([SIGMA_HAT2 / N, 1 / (2 * N)])
     assert check.cov_windshield(cov).passed
-    assert_fails_with(check.cov_windshield(np.diag([S2 / N, 1 / (2 * N)])), "sample variance s²")
+    result = check.cov_windshield(np.diag([S2 / N, 1 / (2 * N)]))
+    assert_fails_with(result, "gradient in (μ, log σ) vanishes", "not the sample sd s")
+    for giveaway in ("dividing by n)", "σ = σ̂", "divides by n"):
+        assert giveaway not in result.message, result.message
     assert_fails_with(
         check.cov_windshield(np.diag([SIGMA_HAT2 / N, 1 / (2 * (N - 1))])), "n − 1 in var(log σ)"
     )
@@ -420,6 +488,29 @@ def test_nuts_diagnostics():
     assert_fails_with(check.nuts_diagnostics([1.0, 1.0], [150.0, 900.0], [950.0, 900.0]), "bulk ESS")
     assert_fails_with(check.nuts_diagnostics([1.0, 1.0], [950.0, 900.0], [950.0, 300.0]), "tail ESS", "95 %")
     assert_fails_with(check.nuts_diagnostics([950.0, 900.0], [1.0, 1.0], [1.0, 1.0]), "swapped")
+    assert_fails_with(
+        check.nuts_diagnostics([2756.0, 2488.0], [1996.0, 1949.0], [1.0, 1.0]),
+        "`rhat_nuts` and `tail_ess_nuts` look swapped",
+    )
+    assert_fails_with(
+        check.nuts_diagnostics([1996.0, 1949.0], [1.0, 1.0], [2756.0, 2488.0]),
+        "`rhat_nuts` and `ess_nuts` look swapped",
+    )
+    assert_fails_with(
+        check.nuts_diagnostics([1996.0, 1949.0], [2756.0, 2488.0], [2700.0, 2400.0]),
+        "looks like an effective sample size",
+        "arviz.rhat",
+    )
+    # the relative ESS (az.ess(..., relative=True)), a fraction of the 8000 draws
+    relative = check.nuts_diagnostics([1.0, 1.0], [0.25, 0.24], [0.34, 0.31])
+    assert_fails_with(relative, "bulk ESS", "relative ESS", "without relative=True")
+    assert "Draw more" not in relative.message
+    relative_tail = check.nuts_diagnostics([1.0, 1.0], [1996.0, 1949.0], [0.34, 0.31])
+    assert_fails_with(relative_tail, "tail ESS", "relative ESS", "`tail_ess_nuts`")
+    # it checks the numbers given against thresholds; it does not claim to have seen the run
+    passed = check.nuts_diagnostics([1.001, 1.002], [950.0, 900.0], [1200.0, 1100.0])
+    assert "thresholds" in passed.message and "the chains agree" not in passed.message
+    assert "cannot see the run" in check.nuts_diagnostics.__doc__
     assert check.nuts_diagnostics(None, None, None).passed is None
     assert "`tail_ess_nuts`" in check.nuts_diagnostics([1.0, 1.0], [950.0, 900.0], None).message
 
@@ -446,9 +537,9 @@ def test_nuts_beta_quantiles(grid_beta_5_50_95, grid_beta_quantiles, posterior_m
         check.nuts_beta_quantiles(grid_beta_quantiles, ess=2000, tail_ess=2500), "2.5 %, 50 % and 97.5 %"
     )
     assert_fails_with(check.nuts_beta_quantiles(right[::-1], ess=2000, tail_ess=2500), "not increasing")
-    assert_fails_with(
-        check.nuts_beta_quantiles(right + [0.0, 0.0, 6.0], ess=2000, tail_ess=2500), "95 % is too large"
-    )
+    generic = check.nuts_beta_quantiles(right + [0.0, 0.0, 6.0], ess=2000, tail_ess=2500)
+    assert_fails_with(generic, "95 % is too large", "Pool the chains' draws")
+    assert "grid" not in generic.message  # which NUTS agrees with is part 3's question
     assert_fails_with(
         check.nuts_beta_quantiles(right, ess=float("nan"), tail_ess=2500), "effective sample size"
     )
@@ -506,6 +597,8 @@ def test_failures_never_show_the_reference(
         (ld90_beyond, 0.016, [own_share]),
         (ld90_beyond, own_share * kept.mean(), [own_share]),
         (ld90_beyond, 0.3, [own_share]),
+        (ld90_beyond, round(own_share, 2), [own_share]),
+        (ld90_beyond, own_share + 0.004, [own_share]),
         (check.mode_log_beta, [mode[0], np.log(mode[1])], [mode_lb]),
         (check.mode_log_beta, [mode_lb[0], np.exp(mode_lb[1])], [mode_lb[1]]),
         (check.cov_log_beta, -info_lb, [cov_lb]),
@@ -526,7 +619,15 @@ def test_failures_never_show_the_reference(
             [0.5 * np.log(S2), np.sqrt(S2)],
         ),
         (check.log_sigma_marginal_peak, 0.6, [0.5 * np.log(S2), np.sqrt(S2)]),
+        (check.log_sigma_marginal_peak, 0.5 * np.log(S2) + 0.01, [0.5 * np.log(S2), np.sqrt(S2)]),
+        (check.log_sigma_marginal_peak, 0.5 * np.log(S2) - 0.01, [0.5 * np.log(S2), np.sqrt(S2)]),
         (check.cov_windshield, np.diag([S2 / N, 1 / (2 * N)]), [SIGMA_HAT2 / N, 1 / (2 * N)]),
+        (
+            check.cov_log_beta,
+            np.diag([1.0, 1.0 / mode[1]]) @ cov @ np.diag([1.0, 1.0 / mode[1]]),
+            [cov_lb],
+        ),
+        (check.mode_windshield, [Y.mean(), np.sqrt(S2)], [windshield_mode[1], np.sqrt(SIGMA_HAT2)]),
         (check.cov_windshield, np.diag([SIGMA_HAT2 / N, 1 / (2 * (N - 1))]), [SIGMA_HAT2 / N, 1 / (2 * N)]),
         (check.cov_windshield, np.diag([S2 / N, 1 / (2 * (N - 1))]), [SIGMA_HAT2 / N, 1 / (2 * N)]),
         (
@@ -540,6 +641,7 @@ def test_failures_never_show_the_reference(
         (check.mode_correlated_prior, mode + [0.3, -1.0], [correlated_mode]),
         (nuts_quantiles, laplace_beta, [grid_beta_5_50_95]),
         (nuts_quantiles, [3.45, 10.66, 25.41], [grid_beta_5_50_95]),
+        (nuts_quantiles, grid_beta_5_50_95 + [0.0, 0.0, 6.0], [grid_beta_5_50_95]),
     ]
     for function, answer, secrets in cases:
         assert_no_leak(function(answer), *secrets, answer=np.asarray(answer, dtype=float))
@@ -555,6 +657,21 @@ def test_failures_never_show_the_reference(
         (LOGIT_90 - a) / b + 0.1,
     ):
         assert_no_leak(check.ld90_draws(answer), conditional, phrases=["2.197", "2.20"])
+
+
+def test_docstrings_do_not_state_the_answers():
+    """``check.f?`` shows a check's docstring: it says what is checked, never the answer."""
+    giveaways = {
+        check.log_sigma_marginal_peak: ("peaks at log s", "ddof", "σ̂² =", "(n − 1) s²"),
+        check.sigma_interval_laplace: ("1.96 / sqrt(2n)", "sqrt(2 * y.size)", "ddof", "y.std()"),
+        check.mode_correlated_prior: ("[[4, 10]", "10], [10", "100]"),
+        check.mode_windshield: ("ddof", "σ̂² =", "divides by n"),
+        check.cov_windshield: ("1 / (2n)", "1/(2n)", "σ̂²/n", "ddof"),
+        check.nuts_beta_quantiles: ("should match the grid",),
+    }
+    for function, phrases in giveaways.items():
+        for phrase in phrases:
+            assert phrase not in function.__doc__, f"{phrase!r} in the docstring of {function.__name__}"
 
 
 def test_text_and_booleans_are_refused():
