@@ -23,7 +23,8 @@ def _phrases(answer) -> tuple[str, ...]:
 
 
 def test_placeholders_are_not_answered():
-    assert check_08.improper_second_dose(None, None).passed is None
+    assert check_08.improper_second_dose(None, None, None).passed is None
+    assert check_08.separating_sign(None, [0]).passed is None
     assert check_08.improper_two_doses(None).passed is None
     assert check_08.improper_three_doses(None).passed is None
     assert check_08.tau_below_five(None).passed is None
@@ -46,8 +47,8 @@ def test_improper_two_doses(improper_deaths, assert_no_leak):
     assert check_08.improper_two_doses([5, 0, 5]).passed is True  # order and repeats do not matter
     cases = {
         (5,): ["misses some y", "quasi-separation", "fall with the dose"],
-        (0,): ["misses some y", "quasi-separation"],
-        (): ["misses some y", "quasi-separation"],
+        (0,): ["misses some y", "quasi-separation", "rise with the dose (β > 0) as well as fall"],
+        (): ["misses some y", "quasi-separation", "rise with the dose (β > 0) or fall with it"],
         (0, 3, 5): ["leave the posterior proper", "two doses identify both"],
         (1, 2, 3, 4): ["leave the posterior proper", "misses some y"],
         (0, 1, 2, 3, 4, 5): ["leave the posterior proper"],
@@ -86,12 +87,77 @@ def test_improper_three_doses(improper_deaths, assert_no_leak):
         assert_no_leak(result, answer=list(answer), phrases=_phrases(answer))
 
 
-def test_improper_second_dose_reports_both_parts():
-    both = check_08.improper_second_dose([0, 5], [0, 5])
-    assert both.passed is False
-    assert [result.passed for result in both.results] == [True, False]
-    assert check_08.improper_second_dose([5, 0], [5]).passed is True
-    assert check_08.improper_second_dose([5, 0], None).passed is None
+def _lp_slope_signs(x, n, y) -> set[int]:
+    """The signs of b over the separating cone of :func:`conftest._lp_separable` (linear programming):
+    +1 if a separating (a, b) with b > 0 exists, -1 if one with b < 0 does."""
+    rows = [[-1.0, -x_i] for x_i, y_i in zip(x, y) if y_i > 0]
+    rows += [[1.0, x_i] for x_i, n_i, y_i in zip(x, n, y) if y_i < n_i]
+    signs = set()
+    for sign in (1, -1):  # maximise sign * b
+        result = optimize.linprog([0, -sign], A_ub=rows, b_ub=np.zeros(len(rows)), bounds=[(-1, 1), (-1, 1)])
+        assert result.status == 0
+        if result.fun < -1e-9:
+            signs.add(sign)
+    return signs
+
+
+@pytest.fixture(scope="module")
+def separating_signs(improper_deaths):
+    """For each improper y of exercise 1a, the one sign of beta along which the likelihood keeps rising."""
+    signs = {y: _lp_slope_signs([-0.05, 0.73], [5, 5], [3, y]) for y in improper_deaths[0]}
+    assert all(len(found) == 1 for found in signs.values())  # one direction for each y
+    return {y: found.pop() for y, found in signs.items()}
+
+
+def test_separating_sign(separating_signs, assert_no_leak):
+    expected = separating_signs
+    assert expected == {0: -1, 5: 1}  # y = 0: no deaths at the high dose, only a falling curve separates
+    right_list = sorted(expected)
+    assert check_08.separating_sign(expected, right_list).passed is True
+    assert check_08.separating_sign({y: float(s) for y, s in expected.items()}, right_list).passed is True
+    assert check_08.separating_sign({np.int64(y): s for y, s in expected.items()}, right_list).passed is True
+    sign_cases = {
+        (1, 1): ["not every sign", "may fall with the dose (β < 0)", "p goes to 0 below the cut"],
+        (-1, -1): ["not every sign", "may rise with the dose (β > 0)", "p goes to 0 below the cut"],
+        (1, -1): ["not every sign", "p goes to 0 below the cut"],
+    }
+    for (sign_0, sign_5), fragments in sign_cases.items():
+        result = check_08.separating_sign({0: sign_0, 5: sign_5}, right_list)
+        assert result.passed is False
+        for fragment in fragments:
+            assert fragment in result.message, ((sign_0, sign_5), result.message)
+        assert_no_leak(result, phrases=("0: -1", "5: 1", "y = 0", "y = 5"))
+    assert "as well as fall" not in check_08.separating_sign({0: 1, 5: 1}, right_list).message
+    # the signs are judged only once improper_y is right, so no verdict tells which y are improper
+    for answer in ([5], [0], [0, 3, 5]):
+        signs = {y: expected.get(y, 1) for y in answer}
+        result = check_08.separating_sign(signs, answer)
+        assert result.passed is False and "once `improper_y` is right" in result.message
+        assert_no_leak(result, answer=answer, phrases=_phrases(answer))
+    assert "keys of `beta_sign` should be exactly" in check_08.separating_sign(expected, [5]).message
+    assert "answer `improper_y` first" in check_08.separating_sign(expected, None).message
+    assert check_08.separating_sign(expected, None).passed is False
+    bad = {
+        "a dict": [1, -1],
+        "whole numbers such as 2": {0.0: -1, 5.0: 1},
+        "not text": {"0": -1, "5": 1},
+        "outside 0..5": {0: -1, 6: 1},
+        "a number, not str": {0: "-", 5: "+"},
+        "a number, not bool": {0: False, 5: True},
+        "+1 where the likelihood keeps rising": {0: -2, 5: 2},
+    }
+    for fragment, answer in bad.items():
+        result = check_08.separating_sign(answer, right_list)
+        assert result.passed is False and fragment in result.message, (answer, result.message)
+
+
+def test_improper_second_dose_reports_every_part(separating_signs):
+    all_three = check_08.improper_second_dose([0, 5], separating_signs, [0, 5])
+    assert all_three.passed is False
+    assert [result.passed for result in all_three.results] == [True, True, False]
+    assert check_08.improper_second_dose([5, 0], separating_signs, [5]).passed is True
+    assert check_08.improper_second_dose([5, 0], None, [5]).passed is None
+    assert check_08.improper_second_dose([5, 0], separating_signs, None).passed is None
 
 
 def log_p_tau(tau):

@@ -3,7 +3,8 @@
     y_j | theta_j ~ N(theta_j, sigma_j²)  (sigma_j known),   theta_j | mu, tau ~ N(mu, tau²),
     p(mu, tau) ∝ 1  (tau ≥ 0)
 
-The model has no unique normal approximation, which is why the course shows it:
+The model has no adequate normal approximation (a boundary mode in tau, a skewed density in
+log tau, no joint mode), which is why the course shows it:
 
 - the marginal posterior of tau (BDA3 eq. 5.21, theta and mu integrated out) is, for the eight
   schools, largest at the boundary tau = 0 (:func:`log_marginal_tau`);

@@ -6,8 +6,9 @@ which of the student's entries are the wrong ones when that would give the answe
 
 Examples
 --------
->>> improper_second_dose(None, None)
+>>> improper_second_dose(None, None, None)
 … Not answered yet: assign your answer to `improper_y` and run the cell again.
+… Not answered yet: assign your answer to `beta_sign` and run the cell again.
 … Not answered yet: assign your answer to `improper_y_three` and run the cell again.
 >>> tau_below_five(None)
 … Not answered yet: assign your answer to `prob_tau_below_5` and run the cell again.
@@ -16,6 +17,7 @@ Examples
 from __future__ import annotations
 
 from functools import lru_cache
+from numbers import Real
 
 import numpy as np
 from scipy import integrate, optimize, stats
@@ -44,6 +46,7 @@ __all__ = [
     "improper_second_dose",
     "improper_three_doses",
     "improper_two_doses",
+    "separating_sign",
     "tau_below_five",
 ]
 
@@ -64,13 +67,33 @@ def _groups(deaths: int, *, with_low_dose: bool) -> BioassayData:
     return BioassayData(x=list(x), n=list(n), y=list(y))
 
 
-def _falls(data: BioassayData) -> bool:
-    """Whether only a curve that falls with the dose (beta -> -inf) separates ``data``."""
+def _rises(data: BioassayData) -> bool:
+    """Whether a curve that rises with the dose (beta -> +inf) separates ``data``."""
     try:
         bioassay.check_proper(data, beta_positive=True)
     except bioassay.ImproperPosteriorError:
-        return False
-    return bioassay.is_separable(data)
+        return True
+    return False
+
+
+def _falls(data: BioassayData) -> bool:
+    """Whether only a curve that falls with the dose (beta -> -inf) separates ``data``."""
+    return not _rises(data) and bioassay.is_separable(data)
+
+
+def _direction_hint(missing: set[int], given: set[int], *, with_low_dose: bool) -> str:
+    """The end of the hint for a list that misses some improper y: which way a curve may run."""
+    missing_falls = any(_falls(_groups(y, with_low_dose=with_low_dose)) for y in missing)
+    missing_rises = any(_rises(_groups(y, with_low_dose=with_low_dose)) for y in missing)
+    # a rising curve is the first one thought of: name it only to a student who found a falling one
+    found_falls = any(_falls(_groups(y, with_low_dose=with_low_dose)) for y in given)
+    if missing_falls and missing_rises:
+        return ", and the steepening curve may rise with the dose (β > 0) or fall with it (β < 0)."
+    if missing_falls:
+        return ", and a curve may fall with the dose (β < 0) as well as rise."
+    if missing_rises and found_falls:
+        return ", and a curve may rise with the dose (β > 0) as well as fall."
+    return "."
 
 
 def _as_deaths(answer, name: str) -> set[int] | CheckResult:
@@ -100,8 +123,9 @@ def _improper_deaths(answer, name: str, *, with_low_dose: bool) -> CheckResult:
     expected = {y for y in range(n + 1) if bioassay.is_separable(_groups(y, with_low_dose=with_low_dose))}
     if given == expected:
         return correct(
-            f"{name} = {sorted(given)}: for each of these y some curve fits every group better and better "
-            "as it steepens, with the mixed group at the cut itself (quasi-separation)."
+            f"{name} = {sorted(given)}: for each of these y some curve fits no group worse and the other "
+            "groups better and better as it steepens (the mixed group, at the cut, keeps its p): "
+            "quasi-separation."
         )
     extra, missing = given - expected, expected - given
     parts, hints = [], []
@@ -121,12 +145,7 @@ def _improper_deaths(answer, name: str, *, with_low_dose: bool) -> CheckResult:
         parts.append("your list misses some y that leave it improper")
         hints.append(
             "a group with both deaths and survivors does not prevent separation when it sits at the "
-            "cut itself (quasi-separation)"
-            + (
-                ", and a curve may fall with the dose (β < 0) as well as rise."
-                if any(_falls(_groups(y, with_low_dose=with_low_dose)) for y in missing)
-                else "."
-            )
+            "cut itself (quasi-separation)" + _direction_hint(missing, given, with_low_dose=with_low_dose)
         )
     return wrong(f"{name} = {sorted(given)} is not right: {'; '.join(parts)}.", " Also: ".join(hints))
 
@@ -155,15 +174,88 @@ def improper_three_doses(improper_y_three) -> CheckResult:
     return _improper_deaths(improper_y_three, "improper_y_three", with_low_dose=True)
 
 
-def improper_second_dose(improper_y, improper_y_three) -> CheckReport:
-    """Exercise 1, both parts: :func:`improper_two_doses` and :func:`improper_three_doses`.
+def _as_signs(beta_sign, name: str) -> dict[int, int] | CheckResult:
+    """A dict {deaths: +1 or -1} with keys in 0..5, or the verdict that it is not one."""
+    if beta_sign is None:
+        return not_answered(name)
+    shape = f"`{name}` should be a dict whose keys are the y of `improper_y` and whose values are +1 or -1"
+    if not isinstance(beta_sign, dict):
+        return wrong(f"{shape}, e.g. written {{y: sign, ...}}.")
+    n = ONE_DOSE[1]
+    if not all(isinstance(key, (int, np.integer)) and not isinstance(key, bool) for key in beta_sign):
+        return wrong(f"{shape}: its keys are numbers of deaths, whole numbers such as 2, not text or 2.0.")
+    if any(not 0 <= key <= n for key in beta_sign):
+        return wrong(f"`{name}` has a key outside 0..{n}: five animals are in the group.")
+    signs = {}
+    for key, value in beta_sign.items():
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, Real):
+            return wrong(f"{shape}: a number, not {type(value).__name__}.")
+        if value not in (1, -1):
+            return wrong(
+                f"{shape}: +1 where the likelihood keeps rising as β → +∞, -1 where it does as β → -∞.",
+            )
+        signs[int(key)] = int(value)
+    return signs
+
+
+def separating_sign(beta_sign, improper_y) -> CheckResult:
+    """Exercise 1a, second half: for each y at x = 0.73 that leaves the posterior improper, the sign of
+    beta along which the likelihood keeps rising (+1: a curve rising with the dose, -1: falling).
+
+    The reference: :func:`bda_helpers.bioassay.is_separable` for which y, and
+    :func:`bda_helpers.bioassay.check_proper` with ``beta_positive=True`` for the sign (it refuses
+    exactly the separations a rising curve follows). The signs are judged only once the keys are
+    the right y, so that a verdict on a sign never tells which y are improper.
 
     Examples
     --------
-    >>> improper_second_dose([], None).passed
+    >>> separating_sign({1: 1}, [1]).passed
     False
     """
-    return report(improper_two_doses(improper_y), improper_three_doses(improper_y_three))
+    name = "beta_sign"
+    signs = _as_signs(beta_sign, name)
+    if isinstance(signs, CheckResult):
+        return signs
+    n = ONE_DOSE[1]
+    expected = {y for y in range(n + 1) if bioassay.is_separable(_groups(y, with_low_dose=False))}
+    listed = _as_deaths(improper_y, "improper_y")
+    if isinstance(listed, CheckResult):
+        return wrong(f"answer `improper_y` first: the keys of `{name}` are the y of that list.")
+    if set(signs) != listed:
+        return wrong(f"the keys of `{name}` should be exactly the y in `improper_y`.")
+    if listed != expected:  # judge no sign before the list is right: a verdict would tell which y
+        return wrong(f"`{name}` is judged once `improper_y` is right: its keys are the y of that list.")
+    reference = {y: 1 if _rises(_groups(y, with_low_dose=False)) else -1 for y in expected}
+    if signs == reference:
+        return correct(
+            f"{name} = {signs}: a steepening curve sends p towards 0 where no animal died and towards 1 "
+            "where every animal died, so the side of the cut those groups sit on fixes the sign of β."
+        )
+    hints = []
+    if set(signs.values()) == {1} and -1 in reference.values():
+        hints.append("a curve may fall with the dose (β < 0) as well as rise.")
+    elif set(signs.values()) == {-1} and 1 in reference.values():
+        hints.append("a curve may rise with the dose (β > 0) as well as fall.")
+    hints.append(
+        "as a curve with β > 0 steepens, p goes to 0 below the cut and to 1 above it; for each y, ask on "
+        "which side of x = -0.05 a group in which no animal died (or every animal died) sits."
+    )
+    return wrong(f"not every sign in `{name}` is right.", " Also: ".join(hints))
+
+
+def improper_second_dose(improper_y, beta_sign, improper_y_three) -> CheckReport:
+    """Exercise 1: :func:`improper_two_doses`, :func:`separating_sign` and :func:`improper_three_doses`.
+
+    Examples
+    --------
+    >>> improper_second_dose([], None, None).passed
+    False
+    """
+    return report(
+        improper_two_doses(improper_y),
+        separating_sign(beta_sign, improper_y),
+        improper_three_doses(improper_y_three),
+    )
 
 
 @lru_cache(maxsize=1)
