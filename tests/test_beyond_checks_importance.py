@@ -1,10 +1,11 @@
-"""The self-check of notebook 09's exercise, LD50's 97.5 % quantile by importance sampling.
+"""The self-check of notebook 09's exercise: LD50's upper tail from both importance samples.
 
-The answer is a function of the student's sample, so the check grades it against that sample:
-the tests compute the weighted quantile here with plain numpy (the inverted CDF, and the midpoint
-rule), check that every definition passes and the neighbouring probabilities do not, that each
-recognised slip gets its own hint, and that no failing message shows the answer. The Monte Carlo
-error the right answer's message quotes is checked against the spread over seeds.
+The answers are functions of the student's samples, so the check grades them against those
+samples: the tests compute the weighted quantiles and the tail mean here with plain numpy (the
+inverted CDF, and the midpoint rule), check that every quantile definition passes and the
+neighbouring probabilities do not, that each recognised slip gets its own hint, that no failing
+message shows an answer, and that what the right answers' messages claim is true (an independent
+fine grid, and replications over seeds).
 """
 
 import re
@@ -18,6 +19,7 @@ from bda_helpers.beyond.importance import ImportanceSample, importance_sample
 
 SEED = 20261126  # notebook 09's
 N_IS = 4000
+NAMES = ("ld50_q975_ab", "ld50_q975_lb", "beta_in_ld50_tail", "ab_ld50_biased_low")
 
 
 def two_samples(rng):
@@ -51,90 +53,218 @@ def ld50(sample, log_beta):
     return -alpha / (np.exp(second) if log_beta else second)
 
 
+def tail_mean(values, weights, beta, threshold):
+    tail = values > threshold
+    return np.sum(weights[tail] * beta[tail]) / np.sum(weights[tail])
+
+
+def fine_exact(fine_grid):
+    """The exact 97.5 % LD50 quantile and the mean of β over LD50's upper 2.5 %, on the fine grid."""
+    alpha_grid, beta_grid = np.meshgrid(fine_grid.alpha, fine_grid.beta, indexing="ij")
+    positive = beta_grid > 0
+    values, beta, mass = (
+        -alpha_grid[positive] / beta_grid[positive],
+        beta_grid[positive],
+        fine_grid.mass[positive],
+    )
+    quantile = midpoint_quantile(values, mass, 0.975)
+    return quantile, tail_mean(values, mass, beta, quantile)
+
+
 @pytest.fixture(scope="module")
-def samples():
-    return two_samples(np.random.default_rng(SEED))
+def notebook():
+    """The notebook's samples, its resampled draws and the right answers computed here."""
+    rng = np.random.default_rng(SEED)
+    sample_ab, sample_lb = two_samples(rng)
+    resampled = sample_lb.resample(1000, rng)
+    q_ab = midpoint_quantile(ld50(sample_ab, False), sample_ab.weights, 0.975)
+    q_lb = midpoint_quantile(ld50(sample_lb, True), sample_lb.weights, 0.975)
+    beta_tail = tail_mean(ld50(sample_lb, True), sample_lb.weights, np.exp(sample_lb.draws[:, 1]), q_lb)
+    return sample_ab, sample_lb, resampled, (float(q_ab), float(q_lb), float(beta_tail), False)
 
 
-def test_placeholder_and_bad_input(samples):
+def run(notebook, *answers):
+    sample_ab, sample_lb, resampled, _ = notebook
+    return check_beyond.ld50_q975_importance(
+        *answers, sample_alpha_beta=sample_ab, sample_log_beta=sample_lb, resampled=resampled
+    )
+
+
+def test_placeholder_and_bad_input(notebook):
+    sample_ab, sample_lb, resampled, right = notebook
+    assert [r.passed for r in run(notebook, None, None, None, None).results] == [None] * 4
+    assert "one number" in run(notebook, [0.1, 0.2], *right[1:]).results[0].message
+    assert "without quotes" in run(notebook, "0.1", *right[1:]).results[0].message
+    assert "not finite" in run(notebook, right[0], np.nan, *right[2:]).results[1].message
+    assert "True or False" in run(notebook, *right[:3], "no").results[3].message
     check = check_beyond.ld50_q975_importance
-    assert check(None, *samples).passed is None
-    assert "one number" in check([0.1, 0.2], *samples).message
-    assert "without quotes" in check("0.1", *samples).message
-    assert "not finite" in check(np.nan, *samples).message
     with pytest.raises(TypeError, match="sample_log_beta must be an ImportanceSample"):
-        check(0.1, samples[0], samples[1].draws)
+        check(*right, sample_alpha_beta=sample_ab, sample_log_beta=sample_lb.draws)
     with pytest.raises(TypeError, match="sample_alpha_beta must be an ImportanceSample"):
-        check(0.1, {"(α, β)": samples[0]}, samples[1])
-    one_column = ImportanceSample(samples[1].draws[:, :1], samples[1].log_weights)
+        check(*right, sample_alpha_beta={"(α, β)": sample_ab}, sample_log_beta=sample_lb)
+    one_column = ImportanceSample(sample_lb.draws[:, :1], sample_lb.log_weights)
     with pytest.raises(ValueError, match="two columns"):
-        check(0.1, samples[0], one_column)
+        check(*right, sample_alpha_beta=sample_ab, sample_log_beta=one_column)
+    with pytest.raises(ValueError, match="resampled must be"):
+        check(*right, sample_alpha_beta=sample_ab, sample_log_beta=sample_lb, resampled=resampled[:, :1])
+    # without the resampled draws the check still grades
+    assert check(*right, sample_alpha_beta=sample_ab, sample_log_beta=sample_lb).passed is True
 
 
-def test_right_answers_pass_by_any_quantile_definition(samples):
-    sample_lb = samples[1]
-    values, weights = ld50(sample_lb, True), sample_lb.weights
-    for answer in (
-        inverted_cdf_quantile(values, weights, 0.975),
-        midpoint_quantile(values, weights, 0.975),
-        np.quantile(values, 0.975, weights=weights, method="inverted_cdf"),
-    ):
-        assert check_beyond.ld50_q975_importance(float(answer), *samples).passed is True, answer
+def test_right_answers_pass_by_any_quantile_definition(notebook):
+    sample_ab, sample_lb, _, right = notebook
+    assert run(notebook, *right).passed is True
+    for which, (sample, log_beta) in enumerate(((sample_ab, False), (sample_lb, True))):
+        values, weights = ld50(sample, log_beta), sample.weights
+        for answer in (
+            inverted_cdf_quantile(values, weights, 0.975),
+            midpoint_quantile(values, weights, 0.975),
+            np.quantile(values, 0.975, weights=weights, method="inverted_cdf"),
+        ):
+            answers = list(right)
+            answers[which] = float(answer)
+            assert run(notebook, *answers).results[which].passed is True, (which, answer)
+    # the tail mean with the tail cut at the inverted-CDF quantile, and LD50 only where β > 0
+    values, beta = ld50(sample_lb, True), np.exp(sample_lb.draws[:, 1])
+    cut = inverted_cdf_quantile(values, sample_lb.weights, 0.975)
+    assert run(notebook, *right[:2], float(tail_mean(values, sample_lb.weights, beta, cut)), False).passed
+    positive = sample_ab.draws[:, 1] > 0
+    answer = midpoint_quantile(ld50(sample_ab, False)[positive], sample_ab.weights[positive], 0.975)
+    assert run(notebook, float(answer), *right[1:]).passed is True
 
 
 def test_right_answers_pass_for_other_seeds():
     for seed in range(3):
         sample_ab, sample_lb = two_samples(np.random.default_rng([SEED, 100 + seed]))
-        answer = inverted_cdf_quantile(ld50(sample_lb, True), sample_lb.weights, 0.975)
-        assert check_beyond.ld50_q975_importance(float(answer), sample_ab, sample_lb).passed is True
+        q_lb = inverted_cdf_quantile(ld50(sample_lb, True), sample_lb.weights, 0.975)
+        answers = (
+            float(inverted_cdf_quantile(ld50(sample_ab, False), sample_ab.weights, 0.975)),
+            float(q_lb),
+            float(tail_mean(ld50(sample_lb, True), sample_lb.weights, np.exp(sample_lb.draws[:, 1]), q_lb)),
+            False,
+        )
+        result = check_beyond.ld50_q975_importance(
+            *answers, sample_alpha_beta=sample_ab, sample_log_beta=sample_lb
+        )
+        assert result.passed is True, result
 
 
-def test_each_slip_gets_its_hint_and_nothing_leaks(samples, fine_grid, assert_no_leak):
-    sample_ab, sample_lb = samples
-    values, weights = ld50(sample_lb, True), sample_lb.weights
-    right = midpoint_quantile(values, weights, 0.975)
+def test_each_quantile_slip_gets_its_hint_and_nothing_leaks(notebook, fine_grid, assert_no_leak):
+    sample_ab, sample_lb, resampled, right = notebook
+    exact, exact_tail = fine_exact(fine_grid)
+    v_ab, v_lb = ld50(sample_ab, False), ld50(sample_lb, True)
+    w_ab, w_lb = sample_ab.weights, sample_lb.weights
+    raw_ab, raw_lb = (np.exp(s.log_weights - s.log_weights.max()) for s in (sample_ab, sample_lb))
     alpha, log_beta = sample_lb.draws.T
+    v_res = -resampled[:, 0] / np.exp(resampled[:, 1])
     cases = {
-        midpoint_quantile(values, weights, 0.97): "a probability below 0.975",
-        midpoint_quantile(values, weights, 0.98): "a probability above 0.975",
-        midpoint_quantile(values, weights, 0.985): "a probability above 0.975",
-        midpoint_quantile(values, weights, 0.99): "a probability above 0.975",
-        midpoint_quantile(ld50(sample_ab, False), sample_ab.weights, 0.975): "of the (α, β) sample",
-        np.quantile(values, 0.975): "(α, log β) proposal's draws without their importance weights",
-        np.quantile(ld50(sample_ab, False), 0.975): "(α, β) proposal's draws without their importance",
-        midpoint_quantile(-values, weights, 0.975): "sign is flipped",
-        midpoint_quantile(-alpha / log_beta, weights, 0.975): "second column is log β",
-        -0.5: "a probability below 0.975",
+        0: {
+            midpoint_quantile(v_lb, w_lb, 0.975): "matches the (α, log β) sample; this answer is the (α, β)",
+            np.quantile(v_ab, 0.975): "this sample's draws without their importance weights",
+            np.quantile(v_lb, 0.975): "the (α, log β) sample's draws without their importance weights",
+            midpoint_quantile(-v_ab, w_ab, 0.975): "sign is flipped",
+            np.quantile(v_res, 0.975): "resampled draws, which come from the (α, log β) sample",
+            midpoint_quantile(v_ab, w_ab, 0.97): "a probability below 0.975",
+            midpoint_quantile(v_ab, w_ab, 0.99): "a probability above 0.975",
+            0.1: "rounded to one or two significant digits",
+            -0.5: "a probability below 0.975",
+        },
+        1: {
+            midpoint_quantile(v_ab, w_ab, 0.975): "matches the (α, β) sample; this answer is the (α, log β)",
+            np.quantile(v_lb, 0.975): "this sample's draws without their importance weights",
+            midpoint_quantile(-v_lb, w_lb, 0.975): "sign is flipped",
+            midpoint_quantile(-alpha / log_beta, w_lb, 0.975): "second column is log β",
+            np.quantile(v_res, 0.975): "1,000 importance-resampled draws: an estimate too",
+            midpoint_quantile(v_lb, w_lb, 0.97): "a probability below 0.975",
+            midpoint_quantile(v_lb, w_lb, 0.98): "a probability above 0.975",
+            midpoint_quantile(v_lb, w_lb, 0.99): "a probability above 0.975",
+            0.1: "rounded to one or two significant digits",
+        },
     }
-    alpha_grid, beta_grid = np.meshgrid(fine_grid.alpha, fine_grid.beta, indexing="ij")
-    positive = beta_grid > 0
-    exact = midpoint_quantile(-alpha_grid[positive] / beta_grid[positive], fine_grid.mass[positive], 0.975)
+    for which, (values, raw) in enumerate(((v_ab, raw_ab), (v_lb, raw_lb))):
+        raw_answer = float(midpoint_quantile(values, raw, 0.975))
+        answers = list(right)
+        answers[which] = raw_answer
+        if not run(notebook, *answers).results[which].passed:  # raw and smoothed weights may agree here
+            cases[which][raw_answer] = "raw importance weights"
+    for which, slips in cases.items():
+        for answer, hint in slips.items():
+            answers = list(right)
+            answers[which] = float(answer)
+            result = run(notebook, *answers).results[which]
+            assert result.passed is False and hint in result.message, (which, answer, result.message)
+            assert "np." not in result.message and "weighted_quantiles" not in result.message  # no code
+            assert_no_leak(result, *right[:3], exact, exact_tail, answer=float(answer))
+
+
+def test_each_tail_slip_gets_its_hint_and_nothing_leaks(notebook, fine_grid, assert_no_leak):
+    sample_ab, sample_lb, _, right = notebook
+    exact, exact_tail = fine_exact(fine_grid)
+    v_ab, v_lb = ld50(sample_ab, False), ld50(sample_lb, True)
+    w_ab, w_lb = sample_ab.weights, sample_lb.weights
+    log_beta = sample_lb.draws[:, 1]
+    beta = np.exp(log_beta)
+    q_lb = right[1]
+    cases = {
+        tail_mean(v_ab, w_ab, sample_ab.draws[:, 1], right[0]): "matches the (α, β) sample",
+        tail_mean(v_lb, w_lb, log_beta, q_lb): "averages log β",
+        tail_mean(v_lb, np.ones_like(w_lb), beta, q_lb): "leaves out the weights",
+        w_lb @ beta: "the mean over all draws",
+        tail_mean(-v_lb, w_lb, beta, midpoint_quantile(-v_lb, w_lb, 0.975)): "LD50's lower tail",
+        np.sum((w_lb * beta)[v_lb > q_lb]): "divided by those weights' sum",
+        5.0: "rounded to one or two significant digits",
+    }
     for answer, hint in cases.items():
-        result = check_beyond.ld50_q975_importance(float(answer), *samples)
-        assert result.passed is False and hint in result.message, (answer, result.message)
-        assert "weighted_quantiles" not in result.message and "np." not in result.message  # no code
-        assert_no_leak(result, right, exact, answer=float(answer))
+        result = run(notebook, *right[:2], float(answer), False)
+        tail, decision = result.results[2:]
+        assert tail.passed is False and hint in tail.message, (answer, tail.message)
+        assert decision.passed is False and "graded once `beta_in_ld50_tail` is right" in decision.message
+        assert_no_leak(tail, *right[:3], exact, exact_tail, answer=float(answer))
 
 
-def test_right_message_is_true(samples, fine_grid):
-    """The message quotes the exact value (checked on the independent fine grid) and the distance
-    in ESS-based Monte Carlo standard errors; over 20 seeds that standard error is within a factor
-    of 1.6 of the estimates' actual spread, and the notebook's estimate is within 2.5 sds of exact."""
-    sample_lb = samples[1]
-    right = midpoint_quantile(ld50(sample_lb, True), sample_lb.weights, 0.975)
-    message = check_beyond.ld50_q975_importance(float(right), *samples).message
+def test_decision(notebook):
+    right = notebook[3]
+    wrong = run(notebook, *right[:3], True).results[3]
+    assert wrong.passed is False and "Where in β does LD50's upper tail lie" in wrong.message
+    assert "small β" not in wrong.message  # the hint asks, it does not answer
+    assert run(notebook, *right[:3], np.bool_(False)).results[3].passed is True
+    assert "True or False" in run(notebook, *right[:3], 0).results[3].message
+
+
+def test_right_messages_are_true(notebook, fine_grid):
+    """The right answers' messages quote the exact values (checked on the independent fine grid);
+    the decision's message claims: LD50's upper tail lies at small β, where the (α, β) proposal draws
+    plenty, so its LD50 estimate has no systematic shortfall, unlike its estimate of β's 97.5 %
+    quantile, and its heaviest weights sit at large β. Checked over 40 seeds."""
+    right = notebook[3]
+    results = run(notebook, *right).results
+    exact, exact_tail = fine_exact(fine_grid)
+    for result in results[:2]:
+        assert f"fine grid: {exact:.3f})" in result.message
+    quoted = float(re.search(r"fine grid: (\d+\.\d+)\)", results[2].message).group(1))
+    assert abs(quoted - exact_tail) <= 0.006
+    assert exact_tail < 6  # "small β": the posterior's β mean is 11.6, its median 10.7
+    data = load_bioassay()
+    approx = bioassay.laplace_fit(data)
     alpha_grid, beta_grid = np.meshgrid(fine_grid.alpha, fine_grid.beta, indexing="ij")
-    positive = beta_grid > 0
-    exact = midpoint_quantile(-alpha_grid[positive] / beta_grid[positive], fine_grid.mass[positive], 0.975)
-    assert f"is {exact:.3f}," in message
-    estimates, standard_errors = [], []
-    for seed in range(20):
-        _, sample = two_samples(np.random.default_rng([SEED, 200 + seed]))
-        estimates.append(midpoint_quantile(ld50(sample, True), sample.weights, 0.975))
-        quoted = check_beyond.ld50_q975_importance(float(estimates[-1]), _, sample).message
-        distance = float(re.search(r"(\d+\.\d) Monte Carlo standard errors", quoted).group(1))
-        standard_errors.append(abs(estimates[-1] - exact) / distance if distance > 0.2 else np.nan)
-    spread = np.std(estimates, ddof=1)
-    assert abs(np.mean(estimates) - exact) < 3 * spread / np.sqrt(20)  # no bias beyond Monte Carlo error
-    assert 1 / 1.6 < np.nanmedian(standard_errors) / spread < 1.6
-    assert abs(right - exact) < 2.5 * spread
+    in_tail = (beta_grid > 0) & (-alpha_grid / np.where(beta_grid > 0, beta_grid, 1.0) > exact)
+    tail_mass = fine_grid.mass[in_tail]
+    beta_tail = beta_grid[in_tail]
+    assert tail_mass[beta_tail > 15].sum() / tail_mass.sum() < 1e-3  # LD50's tail: β below 15 ...
+    from scipy import stats
+
+    assert stats.norm.cdf(15, approx.mode[1], approx.sd[1]) > 0.9  # ... where the proposal draws 90 %+
+    ld50_ab, ld50_lb, beta_ab = [], [], []
+    for seed in range(40):
+        sample_ab, sample_lb = two_samples(np.random.default_rng([SEED, 300 + seed]))
+        ld50_ab.append(midpoint_quantile(ld50(sample_ab, False), sample_ab.weights, 0.975))
+        ld50_lb.append(midpoint_quantile(ld50(sample_lb, True), sample_lb.weights, 0.975))
+        beta_ab.append(midpoint_quantile(sample_ab.draws[:, 1], sample_ab.weights, 0.975))
+        heaviest = np.argsort(sample_ab.weights)[-40:]  # the largest 1 % of the weights
+        assert np.median(sample_ab.draws[heaviest, 1]) > 15  # at large β, far from LD50's tail (mean β < 6)
+    ld50_ab, ld50_lb, beta_ab = map(np.array, (ld50_ab, ld50_lb, beta_ab))
+    se_ab = ld50_ab.std(ddof=1) / np.sqrt(40)
+    assert abs(ld50_ab.mean() - exact) < 3 * se_ab  # no systematic shortfall of LD50's quantile ...
+    _, beta_exact = np.meshgrid(fine_grid.alpha, fine_grid.beta, indexing="ij")
+    beta_q975 = midpoint_quantile(beta_exact.ravel(), fine_grid.mass.ravel(), 0.975)
+    assert np.median(beta_q975 - beta_ab) > 2 and (beta_ab < beta_q975).mean() > 0.75  # ... but of β's

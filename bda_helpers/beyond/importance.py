@@ -176,12 +176,13 @@ class ImportanceSample:
 
     @property
     def k_threshold(self) -> float:
-        """The largest k̂ for which PSIS is reliable with S draws: ``min(1 − 1/log10(S), 0.7)``.
+        """The largest k̂ for which the smoothed estimates are usable: ``min(1 − 1/log10(S), 0.7)``.
 
-        Vehtari et al. (2024) derive ``1 − 1/log10(S)`` from how fast the error of the smoothed
-        estimate shrinks with S, and cap it at 0.7, beyond which the number of draws a reliable
-        estimate needs grows impractically large. It is 0.5 for S = 100, about 0.67 for
-        S = 1000 and 0.7 from S ≈ 2154 on.
+        They are reliable in practice only below 0.5 (see :attr:`diagnosis`); between 0.5 and this
+        threshold they converge more slowly than 1/√S. Vehtari et al. (2024) derive
+        ``1 − 1/log10(S)`` from how fast the error of the smoothed estimate shrinks with S, and cap
+        it at 0.7, beyond which the number of draws a reliable estimate needs grows impractically
+        large. It is 0.5 for S = 100, about 0.67 for S = 1000 and 0.7 from S ≈ 2154 on.
         """
         return min(1.0 - 1.0 / np.log10(self.n_draws), 0.7)
 
