@@ -166,3 +166,63 @@ def test_forward_best_step_typical_mistakes(answer, hint, assert_no_leak):
     # No step that would pass: no sqrt(eps) ≈ 1.5e-08, no step of the sweep's best decades.
     echoed = answer if isinstance(answer, float) else None
     assert_no_leak(result, answer=echoed, phrases=("1.5e-08", "e-07", "e-08", "sqrt(ε)"))
+
+
+@pytest.mark.parametrize("decimals", [7, 8])
+def test_forward_difference_hessian_kept_to_seven_decimals_passes(ref, decimals):
+    # 1 % of the estimate's own error (~1e-5) is ~1e-7: seven decimals are enough, the analytic
+    # Hessian (off by the whole error) is far from passing.
+    raw = forward_raw(ref)
+    result = check_04.forward_difference_hessian((0.5 * (raw + raw.T)).round(decimals))
+    assert result.passed is True, result.message
+
+
+@pytest.mark.parametrize("which", ["rounded to 6 decimals", "at the mode's 5 printed decimals"])
+def test_forward_difference_hessian_near_miss_is_not_called_closer(ref, which, assert_no_leak):
+    # A right method, slightly off: rounded, or at the mode as notebook 03 prints it, (0.84658, 7.74882).
+    # By chance such an answer can sit a little nearer the analytic Hessian than the estimate does;
+    # the check must not send the student after the analytic Hessian or a smaller step.
+    raw = forward_raw(ref)
+    forward, exact = 0.5 * (raw + raw.T), ref.hessian(ref.mode())
+    if which == "rounded to 6 decimals":
+        answer = forward.round(6)
+    else:
+        printed = np.array([0.84658, 7.74882])
+        at_printed = np.column_stack(
+            [(ref.gradient(printed + H * e) - ref.gradient(printed)) / H for e in np.eye(2)]
+        )
+        answer = 0.5 * (at_printed + at_printed.T)
+    own_error = np.abs(forward - exact).max()
+    assert np.abs(answer - exact).max() < own_error  # nearer, by chance: the trap the check avoids
+    assert np.abs(answer - forward).max() < 0.2 * own_error  # the hint's "well below" is true
+    result = check_04.forward_difference_hessian(answer)
+    assert result.passed is False and "closer to the analytic Hessian" not in result.message
+    assert "well below the forward estimate's own error" in result.message
+    assert "did you round the answer" in result.message and "rounded digits of the mode" in result.message
+    assert "off by up to about 1e-06" in result.message
+    assert_no_leak(without_echo(result, answer), forward, own_error / np.abs(exact).max(), answer=answer)
+
+
+def test_forward_difference_hessian_smaller_step_is_called_closer(ref):
+    # A forward difference with h = 1e-5 is ten times nearer the analytic Hessian: "a smaller step?" is
+    # the right question.
+    raw = forward_raw(ref, 1e-5)
+    result = check_04.forward_difference_hessian(0.5 * (raw + raw.T))
+    assert result.passed is False and "a smaller step" in result.message
+
+
+@pytest.mark.parametrize("which", ["forward", "analytic", "central"])
+def test_forward_difference_hessian_sign_slip(ref, which, assert_no_leak):
+    # Minus the Hessian (the information): its diagonal is positive.
+    mode = ref.mode()
+    raw = forward_raw(ref)
+    central = np.column_stack(
+        [(ref.gradient(mode + H * e) - ref.gradient(mode - H * e)) / (2 * H) for e in np.eye(2)]
+    )
+    matrix = {"forward": 0.5 * (raw + raw.T), "analytic": ref.hessian(mode), "central": central}[which]
+    answer = -matrix
+    result = check_04.forward_difference_hessian(answer)
+    assert result.passed is False and "minus the Hessian" in result.message
+    assert "off by up to" not in result.message
+    error = np.abs(0.5 * (raw + raw.T) - ref.hessian(mode)).max() / np.abs(ref.hessian(mode)).max()
+    assert_no_leak(without_echo(result, answer), 0.5 * (raw + raw.T), error, answer=answer)

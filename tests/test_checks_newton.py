@@ -4,14 +4,17 @@ model of ``conftest.py`` (not with the checks' own code)."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
 from bda_helpers.checks import newton as check_03
 
 
-def backtracking_newton(ref, theta0, tol=1e-10):
-    """Newton with Armijo halving on the reference model, written out; returns (mode, steps)."""
+def backtracking_newton(ref, theta0, tol=1e-10, scales=None):
+    """Newton with Armijo halving on the reference model, written out; returns (mode, steps).
+    If ``scales`` is a list, the step scale of every step is appended to it."""
     theta, steps = np.asarray(theta0, dtype=float), 0
     while np.linalg.norm(grad := ref.gradient(theta)) > tol:
         direction = np.linalg.solve(ref.information(theta), grad)
@@ -21,11 +24,14 @@ def backtracking_newton(ref, theta0, tol=1e-10):
         ):
             scale /= 2
         theta, steps = theta + scale * direction, steps + 1
+        if scales is not None:
+            scales.append(scale)
     return theta, steps
 
 
 @pytest.mark.parametrize(
-    "check", [check_03.centred_mode, check_03.largest_good_start, check_03.iterations_from]
+    "check",
+    [check_03.centred_mode, check_03.largest_good_start, check_03.iterations_from, check_03.shortened_steps],
 )
 def test_placeholder_is_not_answered(check):
     result = check(None)
@@ -65,6 +71,9 @@ def test_centred_mode_typical_mistakes(ref, make, hint, assert_no_leak):
     result = check_03.centred_mode(given)
     assert result.passed is False and hint in result.message
     assert_no_leak(result, centred, answer=given)
+    # The hints say the curve must stay the same function of the dose; they do not hand over the
+    # equation that gives the answer.
+    assert "alpha_c +" not in result.message and "solve for" not in result.message
 
 
 def test_centred_mode_docstring_does_not_show_the_answer(ref):
@@ -137,6 +146,19 @@ def test_largest_good_start_typical_mistakes(answer, hint, assert_no_leak):
     )
 
 
+def test_the_cauchy_hint_is_true_for_the_target_without_its_nu():
+    # -3 log(1 + theta²), the exercise's target with /nu dropped, is 3 times the Cauchy's log density:
+    # the same Newton steps, so the same edge 1/sqrt(3).
+    theta = np.linspace(0.001, 0.999, 4000)
+    gradient = -6 * theta / (1 + theta**2)
+    second = -6 * (1 - theta**2) / (1 + theta**2) ** 2
+    step = theta - gradient / second
+    good = -3 * np.log1p(step**2) > -3 * np.log1p(theta**2)
+    assert abs(theta[good].max() - CAUCHY_EDGE) < 1e-3
+    result = check_03.largest_good_start(theta[good].max())
+    assert result.passed is False and "/ν dropped" in result.message
+
+
 def test_the_hints_are_true():
     # Beyond sqrt(nu) the step goes outwards; between the edge and sqrt(nu) it overshoots.
     def plain_step(theta):
@@ -163,15 +185,19 @@ def test_iterations_from_right(ref):
     ("answer", "hint"),
     [
         (11, "count the steps"),
+        (9, "the last, tiny step counts too"),
         (50, "textbook loop"),
         (8, "the count from (0, 0)"),
-        (3, "read result.n_iter"),
+        (3, "Count the steps in result.trace"),
+        (14, "Count the steps in result.trace"),
         (2.5, "whole number"),
     ],
 )
 def test_iterations_from_typical_mistakes(ref, answer, hint):
     result = check_03.iterations_from(answer)
     assert result.passed is False and hint in result.message
+    # The exercise already passes log_density (without it newton raises): no hint sends the student there.
+    assert "Pass log_density" not in result.message
     # No count one step from the right one: neither "one too many" nor the count itself.
     _, steps = backtracking_newton(ref, check_03.EXERCISE_START)
     assert "one too many" not in result.message and "one too few" not in result.message
@@ -182,3 +208,75 @@ def test_iterations_from_typical_mistakes(ref, answer, hint):
 def test_iterations_from_refuses_text_and_booleans(answer):
     result = check_03.iterations_from(answer)
     assert result.passed is False and "whole number" in result.message
+
+
+def test_iterations_from_a_looser_tol_can_stop_a_step_earlier(ref):
+    # The hint for a count one too small says a looser tol can stop a step earlier: true here.
+    _, steps = backtracking_newton(ref, check_03.EXERCISE_START)
+    _, looser = backtracking_newton(ref, check_03.EXERCISE_START, tol=1e-8)
+    assert looser == steps - 1
+    assert "a looser one can stop a step earlier" in check_03.iterations_from(steps - 1).message
+
+
+# --- shortened_steps ---------------------------------------------------------------------------
+
+
+def shortened_reference(ref):
+    """The steps (numbered from 1) whose written-out Armijo halving shortened them."""
+    scales = []
+    backtracking_newton(ref, check_03.EXERCISE_START, scales=scales)
+    return {k for k, scale in enumerate(scales, start=1) if scale < 1}, scales
+
+
+def test_shortened_steps_right(ref):
+    expected, scales = shortened_reference(ref)
+    assert expected == {2, 3} and scales[0] == 1.0  # step 1 is a full step, though it goes far
+    for answer in (sorted(expected), sorted(expected, reverse=True), expected, np.array(sorted(expected))):
+        result = check_03.shortened_steps(answer)
+        assert result.passed is True, result.message
+    # float step numbers that are whole are accepted too
+    assert check_03.shortened_steps([float(k) for k in expected]).passed is True
+
+
+def without_numbers_of(result, answer):
+    """The message with the echo of the answer taken out."""
+    return result.message.replace(f"shortened = {sorted(set(np.atleast_1d(answer).tolist()))}", "«answer»")
+
+
+@pytest.mark.parametrize(
+    ("answer", "hint"),
+    [
+        ([0, 2, 3], "row 0 is the start"),
+        ([1, 2], "positions counted from 0"),
+        ([], "not in `shifted`"),
+        ([2], "even after a single halving"),
+        ([1, 2, 3], "Armijo's test accepted the whole step"),
+        ([5], "list the steps whose `step scale`"),
+        ([2, 3, 40], "this run has no step 40"),
+        ([0.000244, 0.5], "not the step scales"),
+        ("2, 3", "is the string"),
+        ([[2, 3]], "flat list"),
+    ],
+)
+def test_shortened_steps_typical_mistakes(ref, answer, hint):
+    result = check_03.shortened_steps(answer)
+    assert result.passed is False and hint in result.message
+    # No shortened step the answer leaves out is named.
+    expected, _ = shortened_reference(ref)
+    if isinstance(answer, list) and np.ndim(answer) == 1:
+        text = without_numbers_of(result, answer)
+        for k in expected - {round(a) for a in answer}:
+            assert not re.search(rf"\b{k}\b", text), text
+
+
+def test_shortened_steps_hints_are_true(ref):
+    # "the start's step scale is a placeholder 0"; "step 1 lands far from the mode, yet its step scale
+    # is 1: the log posterior rose enough"
+    from bda_helpers import bioassay, load_bioassay, newton
+
+    model = bioassay.model_functions(load_bioassay())
+    run = newton(model.gradient, model.hessian, check_03.EXERCISE_START, log_density=model.log_density)
+    assert run.trace.step_scale[0] == 0.0 and run.trace.step_scale[1] == 1.0
+    start, first = np.asarray(check_03.EXERCISE_START), run.trace.theta[1]
+    assert np.linalg.norm(first - ref.mode()) > 2 * np.linalg.norm(start - ref.mode())
+    assert ref.log_likelihood(*first) > ref.log_likelihood(*start) + 10

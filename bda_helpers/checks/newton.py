@@ -3,11 +3,14 @@
 Each check recomputes its reference itself: the mode for centred doses by
 :func:`~bda_helpers.newton` on the centred data, the edge of the starts from which a plain
 Newton step raises a Student-t log density by a root finder, and the number of Newton steps
-from a bad start by :func:`~bda_helpers.newton`. They recognise the typical slips: the mode
-for the original doses, an intercept moved the wrong way, doses scaled as well as centred; the
-edge of the concave region taken for the edge of the good starts, the Cauchy target of the
-notebook's section 4 in place of the exercise's; a count that includes the start. A wrong
-answer learns which entries are off and which way, never the reference value.
+from a bad start, and which of them backtracking shortened, by :func:`~bda_helpers.newton`.
+They recognise the typical slips: the mode for the original doses, an intercept moved the
+wrong way, doses scaled as well as centred; the edge of the concave region taken for the edge
+of the good starts, the Cauchy target of the notebook's section 4 (or the exercise's target
+with its ``/ν`` dropped) in place of the exercise's; a count that includes the start or misses
+the last step; the start's row counted as a step, steps numbered from 0, a mild shortening
+overlooked. A wrong answer learns which entries are off and which way, never the reference
+value.
 
 Examples
 --------
@@ -28,9 +31,28 @@ from scipy import optimize
 from .. import bioassay
 from ..data import BioassayData, load_bioassay
 from ..newton import newton
-from . import CheckResult, as_array, check_close, correct, describe_miss, format_answer, not_answered, wrong
+from . import (
+    CheckResult,
+    as_array,
+    as_numbers,
+    check_close,
+    correct,
+    describe_miss,
+    format_answer,
+    not_answered,
+    report,
+    wrong,
+)
 
-__all__ = ["centred_mode", "largest_good_start", "iterations_from", "EXERCISE_START", "STUDENT_T_DF"]
+__all__ = [
+    "centred_mode",
+    "largest_good_start",
+    "iterations_from",
+    "shortened_steps",
+    "report",
+    "EXERCISE_START",
+    "STUDENT_T_DF",
+]
 
 #: The start of the exercise on counting iterations.
 EXERCISE_START = (-2.0, -5.0)
@@ -70,26 +92,23 @@ def centred_mode(answer, name: str = "mode_centred") -> CheckResult:
     >>> centred_mode([0.8466, 7.7488])  # doctest: +NORMALIZE_WHITESPACE
     ❌ Not yet: mode_centred = [0.8466 7.7488] is not right: α is too large. Hint: that is the mode for the
     original doses. Centring changes what the intercept means (the log-odds at the mean dose, not at x = 0),
-    and the curve must stay the same at every dose: write alpha_c + beta * x_c = alpha + beta * x for one
-    dose, with x_c = x - x̄, and solve for alpha_c; or run newton on the centred data.
+    but the dose-response curve must stay the same function of the dose; or run newton on the centred data.
     """
     data = load_bioassay()
     x_bar = float(data.x.mean())
     expected = _mode(BioassayData(x=data.x - x_bar, n=data.n, y=data.y))
     original = _mode(data)
-    one_dose = (
-        "write alpha_c + beta * x_c = alpha + beta * x for one dose, with x_c = x - x̄, and solve for alpha_c"
-    )
     mistakes = [
         (
             original,
             "that is the mode for the original doses. Centring changes what the intercept means (the "
-            "log-odds at the mean dose, not at x = 0), and the curve must stay the same at every dose: "
-            f"{one_dose}; or run newton on the centred data.",
+            "log-odds at the mean dose, not at x = 0), but the dose-response curve must stay the same "
+            "function of the dose; or run newton on the centred data.",
         ),
         (
             [original[0] - original[1] * x_bar, original[1]],
-            f"the intercept moved the wrong way: {one_dose} (x̄ is negative here).",
+            "the intercept moved the wrong way. The dose-response curve must stay the same function of "
+            "the dose, whichever way you write it; mind the sign of x̄ (negative here).",
         ),
     ]
     for ddof in (0, 1):  # doses standardised, not only centred: the slope is per sd of the dose
@@ -168,8 +187,10 @@ def largest_good_start(answer, name: str = "largest_good_start") -> CheckResult:
     if np.isclose(value, _good_start_edge(1.0), rtol=2e-3, atol=0.0):
         return wrong(
             miss,
-            "that is the edge for the Cauchy target of section 4 (ν = 1). This exercise's target is the "
-            f"Student-t with ν = {nu}, log p = -{(nu + 1) / 2:g} log(1 + θ²/{nu}): its derivatives differ.",
+            "that is the edge for the Cauchy target of section 4 (ν = 1), and also for "
+            f"-{(nu + 1) / 2:g} log(1 + θ²), this exercise's target with the /ν dropped (a constant factor "
+            "does not change a Newton step). This exercise's target is the Student-t with "
+            f"ν = {nu}, log p = -{(nu + 1) / 2:g} log(1 + θ²/{nu}): its derivatives differ.",
         )
     if np.isclose(value, expected**2, rtol=2e-3, atol=0.0):
         return wrong(
@@ -194,6 +215,12 @@ def largest_good_start(answer, name: str = "largest_good_start") -> CheckResult:
     )
 
 
+def _exercise_run():
+    """The run the exercise describes: newton from :data:`EXERCISE_START`, with ``log_density``."""
+    gradient, hessian, log_density = _model()
+    return newton(gradient, hessian, EXERCISE_START, log_density=log_density)
+
+
 def iterations_from(answer, name: str = "n_steps") -> CheckResult:
     """Check the number of Newton steps from ``EXERCISE_START`` = (-2, -5).
 
@@ -210,9 +237,7 @@ def iterations_from(answer, name: str = "n_steps") -> CheckResult:
         return not_answered(name)
     if isinstance(answer, bool) or not isinstance(answer, (int, np.integer)):
         return wrong(f"`{name}` should be a whole number of steps, got {answer!r}.")
-    gradient, hessian, log_density = _model()
-    result = newton(gradient, hessian, EXERCISE_START, log_density=log_density)
-    expected = result.n_iter
+    expected = _exercise_run().n_iter
     if answer == expected:
         return correct(f"{name} = {answer}: newton() needs {expected} steps from {EXERCISE_START}.")
     if answer == expected + 1:
@@ -226,14 +251,117 @@ def iterations_from(answer, name: str = "n_steps") -> CheckResult:
             "50 is the fixed count of the textbook loop; run newton(...) from (-2, -5) and read "
             "result.n_iter.",
         )
+    gradient, hessian, log_density = _model()
     from_origin = newton(gradient, hessian, np.zeros(2), log_density=log_density).n_iter
     if answer == from_origin:
         return wrong(
             f"{name} = {answer} is the count from (0, 0).",
             f"Start from {EXERCISE_START} instead.",
         )
-    return wrong(
-        f"{name} = {answer} is too {'large' if answer > expected else 'small'}.",
-        "Pass log_density as well (it decides how far each step goes), keep the default tol, "
-        "and read result.n_iter.",
+    count = (
+        "Count the steps in result.trace (or its trace table): every row after the start, row 0, is one "
+        "step, and the last, tiny step counts too; result.n_iter counts the same."
     )
+    if answer == expected - 1:
+        return wrong(
+            f"{name} = {answer} is too small.",
+            f"{count} Keep the default tol: a looser one can stop a step earlier.",
+        )
+    return wrong(f"{name} = {answer} is too {'large' if answer > expected else 'small'}.", count)
+
+
+def _as_step_numbers(answer, name: str) -> set[int] | CheckResult:
+    """The answer as a set of step numbers, or the verdict that it is none."""
+    if isinstance(answer, (set, frozenset)):
+        answer = sorted(answer)
+    values = as_numbers(answer, name, expected="step numbers (a list of whole numbers)")
+    if isinstance(values, CheckResult):
+        return values
+    values = np.atleast_1d(values)
+    if values.ndim != 1:
+        return wrong(f"`{name}` should be a flat list of step numbers, got shape {values.shape}.")
+    if not np.all(np.isfinite(values) & (values == np.round(values))):
+        return wrong(
+            f"`{name}` = {format_answer(values)} holds numbers that are not whole.",
+            "Give the step numbers (the trace table's `iteration` column), not the step scales.",
+        )
+    return {int(value) for value in values}
+
+
+def shortened_steps(answer, name: str = "shortened") -> CheckResult:
+    """Check which Newton steps from ``EXERCISE_START`` = (-2, -5) backtracking shortened.
+
+    A step is shortened when its step scale is below 1 (the full Newton step was refused and
+    halved). Steps are numbered as the trace table's ``iteration`` column: step ``k`` leads to
+    row ``k``, and row 0 is the start. The reference runs the same :func:`~bda_helpers.newton`
+    as :func:`iterations_from`. Any order is accepted.
+
+    Examples
+    --------
+    >>> shortened_steps([])  # doctest: +NORMALIZE_WHITESPACE
+    ❌ Not yet: shortened = [] is not right: not every shortened step is listed. Hint: backtracking shows
+    in the `step scale` column, not in `shifted`: a step scale below 1 means the full Newton step was
+    refused and halved.
+    """
+    if answer is None:
+        return not_answered(name)
+    given = _as_step_numbers(answer, name)
+    if isinstance(given, CheckResult):
+        return given
+    trace = _exercise_run().trace
+    n_steps = trace.theta.shape[0] - 1
+    scales = trace.step_scale
+    expected = {int(k) for k in np.flatnonzero(scales[1:] < 1.0) + 1}
+    shown = f"{name} = {sorted(given)}"
+    if given == expected:
+        halvings = "; ".join(f"step {k} was halved {_times(-np.log2(scales[k]))}" for k in sorted(expected))
+        first = (
+            ""
+            if 1 in expected
+            else " Step 1 went far too, but it raised the log posterior enough for Armijo's test."
+        )
+        return correct(f"{shown}: {halvings}.{first}")
+    extra, missing = sorted(given - expected), sorted(expected - given)
+    problems = []
+    full = [k for k in extra if 1 <= k <= n_steps]
+    if full:
+        problems.append(f"{_steps(full)} {'was a full step' if len(full) == 1 else 'were full steps'}")
+    if 0 in extra:
+        problems.append("row 0 is the start, not a step")
+    outside = [k for k in extra if k < 0 or k > n_steps]
+    if outside:
+        problems.append(f"this run has no {_steps(outside)}")
+    if missing:
+        problems.append("not every shortened step is listed")
+    verdict = f"{shown} is not right: {'; '.join(problems)}."
+    if given == expected | {0}:
+        hint = "the start's step scale is a placeholder 0, not a shortening: look at rows 1 onwards."
+    elif given == {k - 1 for k in expected}:
+        hint = (
+            "those look like positions counted from 0 (in step_scale[1:]?): number the steps as the trace "
+            "table's `iteration` column does, step k leading to row k."
+        )
+    elif not given:
+        hint = (
+            "backtracking shows in the `step scale` column, not in `shifted`: a step scale below 1 means "
+            "the full Newton step was refused and halved."
+        )
+    elif given < expected and all(scales[k] >= 0.5 for k in missing):
+        hint = "a step counts as shortened whenever its step scale is below 1, even after a single halving."
+    elif 1 in full:
+        hint = (
+            "step 1 lands far from the mode, yet its step scale is 1: the log posterior rose enough, so "
+            "Armijo's test accepted the whole step. Shortened means a step scale below 1."
+        )
+    else:
+        hint = "list the steps whose `step scale` in the trace table is below 1."
+    return wrong(verdict, hint)
+
+
+def _times(count: float) -> str:
+    count = round(count)
+    return "once" if count == 1 else f"{count} times"
+
+
+def _steps(numbers: list[int]) -> str:
+    return f"step {numbers[0]}" if len(numbers) == 1 else f"steps {', '.join(map(str, numbers))}"
