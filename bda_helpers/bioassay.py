@@ -714,10 +714,12 @@ def dose_response_bands(theta, x, *, weights=None, levels=(0.5, 0.95)) -> DoseRe
     a continuous distribution, and up to interpolation for draws or cells: between two order
     statistics numpy interpolates linearly in the log-odds, not in p (in the example below the
     upper 50 % end is logit⁻¹(2.5) = 0.9241, where numpy's 75 % quantile of the three values
-    of p is 0.9167). Without ``weights`` the points count equally, as draws do (numpy's default
-    sample quantile, as :func:`~bda_helpers.quantiles`); with ``weights``, e.g. a grid's cell
-    masses, they are the quantiles of that discrete distribution
-    (:func:`~bda_helpers.weighted_quantiles`).
+    of p is 0.9167). Without ``weights``, for draws, the bands are numpy's default sample
+    quantiles (as :func:`~bda_helpers.quantiles`); with ``weights``, e.g. a grid's cell masses,
+    they are interpolated quantiles of that discrete distribution by the midpoint rule of
+    :func:`~bda_helpers.weighted_quantiles`. The two paths interpolate differently, so equal
+    weights do not give the unweighted bands: in the example, ``weights=np.ones(3)`` puts the
+    upper 50 % end at logit⁻¹(2.75) = 0.9399, not 0.9241.
 
     Parameters
     ----------
@@ -748,6 +750,14 @@ def dose_response_bands(theta, x, *, weights=None, levels=(0.5, 0.95)) -> DoseRe
     >>> bands = dose_response_bands([[0.0, 1.0], [0.0, 2.0], [0.0, 3.0]], [0.0, 1.0], levels=(0.5,))
     >>> bands.median.round(4).tolist(), bands.band(0.5)[1].round(4).tolist()
     ([0.5, 0.8808], [0.5, 0.9241])
+
+    The same three points with equal weights: the midpoint rule interpolates otherwise.
+
+    >>> weighted = dose_response_bands(
+    ...     [[0.0, 1.0], [0.0, 2.0], [0.0, 3.0]], [0.0, 1.0], weights=np.ones(3), levels=(0.5,)
+    ... )
+    >>> weighted.band(0.5)[1].round(4).tolist()
+    [0.5, 0.9399]
     """
 
     theta = check_points(theta, "alpha, beta")

@@ -63,6 +63,11 @@ def test_equal_weights_give_hazen_quantiles_and_weights_are_normalised():
     hazen = special.expit(np.quantile(log_odds, [0.05, 0.5, 0.95], axis=0, method="hazen"))
     np.testing.assert_allclose(np.stack([ones.lower[0], ones.median, ones.upper[0]]), hazen, rtol=1e-12)
     np.testing.assert_array_equal(ones.median, sevens.median)
+    # Equal weights are not the unweighted path: numpy's default ("linear") interpolates otherwise.
+    unweighted = bioassay.dose_response_bands(theta, x, levels=(0.9,))
+    linear = special.expit(np.quantile(log_odds, [0.05, 0.95], axis=0))
+    np.testing.assert_allclose(np.stack([unweighted.lower[0], unweighted.upper[0]]), linear, rtol=1e-12)
+    assert not np.allclose(unweighted.upper[0], ones.upper[0], rtol=1e-9, atol=0.0)
 
 
 def test_laplace_bands_from_draws_converge_to_the_normal_quantiles(posterior_mode):

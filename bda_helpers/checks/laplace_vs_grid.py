@@ -2,9 +2,11 @@
 
 Each check refits the bioassay Laplace approximation from the data (nothing is stored)
 and recognises the usual slips — the variance where the sd belongs, a probability from the
-wrong side, a Monte Carlo share where the exact value was asked for, the flat-prior fit where
-the prior was asked for, sds where a covariance matrix wants variances, a dropped covariance
-term — to say which one it was.
+wrong side, the flat-prior fit where the prior was asked for, sds or precisions where a
+covariance matrix wants variances, a dropped covariance term, the dose where the log dose
+belongs — to say which one it was. Both exercises ask for exact values (no draws): an answer
+rounded to sensible precision passes, one rounded too coarsely or within the Monte Carlo
+error of draws is told so.
 
 Examples
 --------
@@ -21,12 +23,13 @@ from scipy import stats
 
 from .. import bioassay, load_bioassay
 from ..laplace import LaplaceApproximation
-from . import CheckResult, as_interval, as_probability, check_close, correct
+from ..summaries import quantile_mcse, weighted_quantiles
+from . import CheckResult, as_interval, as_probability, correct, describe_miss, wrong
 
 __all__ = [
     "PRIOR_MEAN",
     "PRIOR_SD",
-    "LOG_DOSE",
+    "DOSE",
     "prior_beta_negative_probability",
     "log_odds_interval",
 ]
@@ -34,10 +37,13 @@ __all__ = [
 #: Exercise 1's independent normal priors, α ~ N(0, 2²) and β ~ N(10, 10²): means and sds.
 PRIOR_MEAN = (0.0, 10.0)
 PRIOR_SD = (2.0, 10.0)
-#: The log dose of exercise 2.
-LOG_DOSE = 0.5
+#: Exercise 2's dose in g/ml; the model's x is its natural log.
+DOSE = 2.0
 
-_DRAWS = 1500  # the notebook's number of draws, for the Monte Carlo tolerance
+_DRAWS = 1500  # the notebook's number of draws, for the Monte Carlo tolerances
+_PROB_TOLERANCE = 5e-4  # exercise 1: the probability rounded to two significant digits passes
+_END_TOLERANCE = 0.01  # exercise 2: the interval's ends to two decimals pass
+_SEED = 5  # the check's own grid draws, to measure the Monte Carlo error of the grid's interval
 
 
 @lru_cache(maxsize=1)
@@ -45,7 +51,7 @@ def _laplace() -> LaplaceApproximation:
     return bioassay.laplace_fit(load_bioassay())
 
 
-@lru_cache(maxsize=4)
+@lru_cache(maxsize=8)
 def _prior_fit(variances: tuple[float, float]) -> LaplaceApproximation:
     """The Laplace fit under independent normal priors with PRIOR_MEAN and these variances."""
     prior = bioassay.NormalPrior(mean=PRIOR_MEAN, cov=np.diag(variances))
@@ -53,10 +59,14 @@ def _prior_fit(variances: tuple[float, float]) -> LaplaceApproximation:
 
 
 @lru_cache(maxsize=1)
-def _grid_beta_negative_with_prior() -> float:
-    """What the exact posterior under exercise 1's prior, on the course grid, puts below β = 0."""
+def _exact_beta_negative() -> tuple[float, float]:
+    """What the exact posterior puts below β = 0 on the course grid: with exercise 1's prior, flat."""
+    data = load_bioassay()
     prior = bioassay.NormalPrior(mean=PRIOR_MEAN, cov=np.diag(np.square(PRIOR_SD)))
-    return float(bioassay.grid_posterior(load_bioassay(), prior).cdf("beta", 0.0))
+    return (
+        float(bioassay.grid_posterior(data, prior).cdf("beta", 0.0)),
+        float(bioassay.grid_posterior(data).cdf("beta", 0.0)),
+    )
 
 
 def _below_zero(fit: LaplaceApproximation, scale: float | None = None) -> float:
@@ -64,15 +74,78 @@ def _below_zero(fit: LaplaceApproximation, scale: float | None = None) -> float:
     return float(stats.norm.cdf(0.0, fit.mode[1], fit.sd[1] if scale is None else scale))
 
 
+def _half_unit_of_second_digit(value: float) -> float:
+    """How far rounding to two significant digits can move ``value`` (a little more, for ties)."""
+    return 0.5001 * 10.0 ** (np.floor(np.log10(abs(value))) - 1)
+
+
+def _prior_slip(value: float, fit: LaplaceApproximation) -> str:
+    """The hint for the slip whose P(β < 0) the answer matches (to two significant digits), or ''."""
+    variances = tuple(np.square(PRIOR_SD))
+    small_beta = (
+        "your prior variance for β looks like 10: N(10, 10²) has sd 10, so the variance on the diagonal "
+        "of NormalPrior's cov is 10² (and α's is 2²)."
+    )
+    slips = [
+        (_below_zero(_laplace()), "that is the flat-prior fit's P(β < 0) (section 3); refit with the prior."),
+        (
+            _below_zero(fit, fit.cov[1, 1]),
+            "you used the variance Σ_ββ as the normal's scale; the scale is the sd, sqrt(Σ_ββ).",
+        ),
+        (1.0 - _below_zero(fit), "that is P(β > 0); the question asks for the other side, P(β < 0)."),
+        (
+            float(stats.norm.cdf(0.0, PRIOR_MEAN[1], PRIOR_SD[1])),
+            "that is what the prior alone puts below 0; the question asks the Laplace approximation of "
+            "the posterior, which combines the prior with the data.",
+        ),
+        (_below_zero(_prior_fit((PRIOR_SD[0], PRIOR_SD[1]))), small_beta),  # both sds where variances go
+        (_below_zero(_prior_fit((variances[0], PRIOR_SD[1]))), small_beta),
+        (
+            _below_zero(_prior_fit((PRIOR_SD[0], variances[1]))),
+            "your answer matches the fit with prior variance 2 for α: N(0, 2²) has sd 2, so the variance "
+            "on the diagonal of NormalPrior's cov is 2². (If you used draws instead, a share of draws can "
+            "land here by chance: the question asks for the exact probability.)",
+        ),
+        (
+            _below_zero(_prior_fit(variances[::-1])),
+            "your answer matches the fit with the two prior variances swapped: the diagonal of "
+            "NormalPrior's cov holds the variances in the order (α, β).",
+        ),
+    ]
+    for slip, hint in slips:
+        if slip > 0 and abs(value - slip) <= _half_unit_of_second_digit(slip):
+            return hint
+    exact = _exact_beta_negative()
+    if min(exact) / 1.25 <= value <= max(exact) * 1.25:
+        return (
+            "that is about what the exact posterior puts below 0; the question asks what the Laplace "
+            "normal puts there, and a normal has mass on both sides of its mean."
+        )
+    if value == 0.0:  # what the Laplace normal gives, in floating point, with precisions as the cov
+        return (
+            "0 is what the Laplace normal gives if NormalPrior's cov gets the precisions (1/variance) "
+            "instead of the variances — that prior pins β to 10 — and about what the exact posterior "
+            "puts below 0. A normal has mass on both sides of its mean: with the prior as given, "
+            "the Laplace normal's share below 0 is not 0."
+        )
+    return ""
+
+
 def prior_beta_negative_probability(prior_prob_beta_negative) -> CheckResult:
     """Exercise 1: P(β < 0) under the Laplace approximation of the posterior with the normal prior.
+
+    The exact value rounded to two significant digits passes; an answer that matches a slip's
+    value (to two significant digits) is told that slip; one rounded to one significant digit
+    is asked for more digits; one within the Monte Carlo error of the notebook's draws is told
+    that the exact value is asked for.
 
     Examples
     --------
     >>> prior_beta_negative_probability(0.5)  # doctest: +NORMALIZE_WHITESPACE
-    ❌ Not yet: prior_prob_beta_negative = 0.5 is too large. Hint: build the prior with
-    bioassay.NormalPrior(mean=[0, 10], cov=...) — variances on the diagonal — refit with
-    bioassay.laplace_fit(data, prior), and evaluate the normal CDF of β at 0 with the refit's mode and sd.
+    ❌ Not yet: prior_prob_beta_negative = 0.5 is too large. Hint: which normal? The prior moves
+    both the centre and the spread of the Laplace approximation, so the probability asked for is
+    the share below 0 of β's normal in the fit *with* the prior; and NormalPrior's cov takes
+    variances, not sds.
     """
     name = "prior_prob_beta_negative"
     value = as_probability(prior_prob_beta_negative, name)
@@ -80,59 +153,94 @@ def prior_beta_negative_probability(prior_prob_beta_negative) -> CheckResult:
         return value
     fit = _prior_fit(tuple(np.square(PRIOR_SD)))
     expected = _below_zero(fit)
-    monte_carlo_sd = np.sqrt(expected * (1 - expected) / _DRAWS)
-    if abs(value - expected) < 3 * monte_carlo_sd:
-        hint = (
-            "close: this looks like a share of draws, a Monte Carlo estimate. The exact normal probability "
-            "is scipy.stats.norm.cdf(0, loc=β̂, scale=sd_β) with the refit's β̂ and sd_β."
-        )
-    else:
-        hint = (
-            "build the prior with bioassay.NormalPrior(mean=[0, 10], cov=...) — variances on the diagonal — "
-            "refit with bioassay.laplace_fit(data, prior), and evaluate the normal CDF of β at 0 with the "
-            "refit's mode and sd."
-        )
-    small_variance = (
-        "your prior's variance for β looks like 10: N(10, 10²) has sd 10, so the variance on the diagonal "
-        "of NormalPrior's cov is 10² (and α's is 2²)."
-    )
-    exact = (
-        "that is (about) what the exact posterior puts below 0; the question asks what the Laplace normal "
-        "puts there, and a normal has mass on both sides of its mean."
-    )
-    result = check_close(
-        value,
-        expected,
-        name=name,
-        rtol=0.0,
-        atol=1e-4,
-        mistakes=[
-            (
-                _below_zero(_laplace()),
-                "that is the flat-prior fit's P(β < 0) (section 3); refit with the prior.",
-            ),
-            (
-                _below_zero(fit, fit.cov[1, 1]),
-                "you used the variance Σ_ββ as the normal's scale; the scale is the sd, sqrt(Σ_ββ).",
-            ),
-            (1 - expected, "that is P(β > 0); the question asks for the other side, P(β < 0)."),
-            (_below_zero(_prior_fit((2.0, 10.0))), small_variance),
-            (_below_zero(_prior_fit((4.0, 10.0))), small_variance),
-            (_grid_beta_negative_with_prior(), exact),
-            (0.0, exact),
-        ],
-        hint=hint,
-    )
-    if result.passed:
+    if abs(value - expected) <= _PROB_TOLERANCE:
         return correct(
-            f"{result.message[:-1]} (Φ(−β̂/sd_β) = {expected:.4f} with β̂ = {fit.mode[1]:.2f}, "
+            f"{name} = {value:.4g} (Φ(−β̂/sd_β) = {expected:.4f} with β̂ = {fit.mode[1]:.2f}, "
             f"sd_β = {fit.sd[1]:.2f}, against {_below_zero(_laplace()):.4f} with the flat prior)."
         )
-    return result
+    monte_carlo_sd = np.sqrt(expected * (1 - expected) / _DRAWS)
+    if np.isclose(value, float(f"{expected:.1g}"), rtol=1e-9, atol=0.0):
+        hint = (
+            "one significant digit is too coarse to check: at that precision the right value and a "
+            "typical slip look the same. Give two or three significant digits."
+        )
+    else:
+        hint = _prior_slip(value, fit)
+    if not hint and abs(value - expected) < 3 * monte_carlo_sd:
+        hint = (
+            "close, but not the exact value to the digits you gave. A share of draws lands this close "
+            "by Monte Carlo error alone; the question asks for the exact probability under the fitted "
+            "normal (no draws), to two or three significant digits."
+        )
+    if not hint:
+        hint = (
+            "which normal? The prior moves both the centre and the spread of the Laplace approximation, "
+            "so the probability asked for is the share below 0 of β's normal in the fit *with* the "
+            "prior; and NormalPrior's cov takes variances, not sds."
+        )
+    return wrong(describe_miss(name, value, expected, rtol=0.0, atol=_PROB_TOLERANCE), hint)
+
+
+def _normal_interval(mean: float, variance: float) -> np.ndarray:
+    """The central 95 % interval of N(mean, variance)."""
+    return mean + stats.norm.ppf(0.975) * np.sqrt(variance) * np.array([-1.0, 1.0])
+
+
+@lru_cache(maxsize=1)
+def _grid_interval() -> tuple[np.ndarray, np.ndarray]:
+    """The exact posterior's 95 % interval of α + βx at the dose (cells weighted by mass), and
+    three Monte Carlo standard errors of its ends for the notebook's number of grid draws."""
+    grid = bioassay.grid_posterior(load_bioassay())
+    x = np.log(DOSE)
+    alpha, beta = np.meshgrid(grid.axis("alpha"), grid.axis("beta"), indexing="ij")
+    exact = weighted_quantiles(alpha + x * beta, grid.mass, [0.025, 0.975])
+    draws = grid.sample(16 * _DRAWS, np.random.default_rng(_SEED), jitter=True)
+    values = draws[:, 0] + x * draws[:, 1]
+    return exact, 3 * 4 * np.array([quantile_mcse(values, p) for p in (0.025, 0.975)])  # sqrt(16) = 4
+
+
+def _log_odds_slip(value: np.ndarray, approx: LaplaceApproximation, variance: float) -> str:
+    """The hint for the slip whose interval the answer matches (ends to one decimal), or ''."""
+    weights = np.array([1.0, np.log(DOSE)])
+    mean = float(weights @ approx.mode)
+    diagonal = float(weights**2 @ np.diag(approx.cov))
+
+    def at(x: float) -> np.ndarray:
+        a = np.array([1.0, x])
+        return _normal_interval(float(a @ approx.mode), float(a @ approx.cov @ a))
+
+    slips = [
+        (
+            _normal_interval(mean, diagonal),
+            f"your interval is too {'narrow' if approx.cov[0, 1] * np.log(DOSE) > 0 else 'wide'}: it treats "
+            "α and β as independent. They are correlated, and the variance of a sum of correlated terms "
+            "has a covariance term.",
+        ),
+        (
+            _normal_interval(mean, variance**2),
+            "your half-width uses the variance of α + βx where its sd belongs.",
+        ),
+        (at(DOSE), f"x = {DOSE:g} is the dose itself; the model's x is its natural log."),
+        (at(np.log10(DOSE)), "you took the base-10 log of the dose; the model's log doses are natural logs."),
+    ]
+    for slip, hint in slips:
+        if np.allclose(value, slip, rtol=0.0, atol=0.05):
+            return hint
+    grid_exact, grid_tolerance = _grid_interval()
+    if np.all(np.abs(value - grid_exact) <= np.maximum(grid_tolerance, 0.05)):
+        return (
+            "that looks like the exact posterior's interval (the grid, or grid draws); the question asks "
+            "for the Laplace normal's."
+        )
+    return ""
 
 
 def log_odds_interval(log_odds_95) -> CheckResult:
-    """Exercise 2: the Laplace 95 % central interval of the log-odds α + β·x at x = 0.5.
+    """Exercise 2: the Laplace 95 % central interval of the log-odds α + β·x at a dose of DOSE g/ml.
+
+    Exact ends to two decimals pass; ends rounded to one decimal, or within the Monte Carlo
+    error of quantiles of the notebook's 1,500 Laplace draws, are told that the exact interval
+    is asked for; the usual slips are named.
 
     Examples
     --------
@@ -144,42 +252,40 @@ def log_odds_interval(log_odds_95) -> CheckResult:
     if isinstance(value, CheckResult):
         return value
     approx = _laplace()
-    weights = np.array([1.0, LOG_DOSE])
+    weights = np.array([1.0, np.log(DOSE)])
     mean = float(weights @ approx.mode)
     variance = float(weights @ approx.cov @ weights)
-    diagonal = float(weights**2 @ np.diag(approx.cov))
-    z = stats.norm.ppf(0.975)
-    plus_minus = np.array([-1.0, 1.0])
-    expected = mean + z * np.sqrt(variance) * plus_minus
-    atol = 0.01
-    if np.allclose(np.mean(value), mean, rtol=0.0, atol=atol):
-        hint = f"the centre is right; the half-width is 1.96 × sqrt(aᵀΣa) with a = (1, {LOG_DOSE:g})."
-    else:
-        hint = (
-            f"under Laplace α + βx is normal with mean aᵀθ̂ and variance aᵀΣa, a = (1, {LOG_DOSE:g}); "
-            "the exact grid posterior gives a different (skewed) interval."
+    expected = _normal_interval(mean, variance)
+    if np.allclose(value, expected, rtol=0.0, atol=_END_TOLERANCE):
+        return correct(
+            f"{name} = [{value[0]:.2f}, {value[1]:.2f}]: mean {mean:.3f} ± 1.96 × sd {np.sqrt(variance):.3f} "
+            f"at x = log {DOSE:g} = {np.log(DOSE):.3f}."
         )
-    result = check_close(
-        value,
-        expected,
-        name=name,
-        names=("lower end", "upper end"),
-        rtol=0.0,
-        atol=atol,
-        mistakes=[
-            (
-                mean + z * np.sqrt(diagonal) * plus_minus,
-                f"your interval is too {'narrow' if approx.cov[0, 1] * LOG_DOSE > 0 else 'wide'}: "
-                "it leaves out the covariance term. Var(α + βx) = aᵀΣa with a = (1, x), "
-                "i.e. Σ_αα + 2x Σ_αβ + x² Σ_ββ.",
-            ),
-            (
-                mean + z * variance * plus_minus,
-                "aᵀΣa is the variance of α + βx; the interval needs its square root, the sd.",
-            ),
-        ],
-        hint=hint,
-    )
-    if result.passed:
-        return correct(f"{result.message[:-1]}: mean {mean:.3f} ± 1.96 × sd {np.sqrt(variance):.3f}.")
-    return result
+    z = stats.norm.ppf(0.975)
+    # three Monte Carlo sds of a sample 2.5 % (97.5 %) quantile of the notebook's draws of a normal
+    monte_carlo = 3 * np.sqrt(variance * 0.025 * 0.975 / _DRAWS) / stats.norm.pdf(z)
+    one_decimal = np.allclose(value * 10, np.round(value * 10), rtol=0.0, atol=1e-9)
+    if one_decimal and np.allclose(value, expected, rtol=0.0, atol=0.05 + 1e-9):
+        hint = (
+            "one decimal is too coarse to check: at that precision quantiles of draws and the exact "
+            "interval look the same. Give the ends to two decimals."
+        )
+    else:
+        hint = _log_odds_slip(value, approx, variance)
+    if not hint and np.all(np.abs(value - expected) <= monte_carlo):
+        hint = (
+            f"close: within the Monte Carlo error of quantiles of {_DRAWS:,} Laplace draws. The question "
+            "asks for the exact interval of the Laplace normal (no draws): α + βx is normal under it."
+        )
+    if not hint and np.isclose(np.mean(value), mean, rtol=0.0, atol=0.05):
+        hint = (
+            "the centre is right, the width is not: what is the variance of a linear combination of two "
+            "correlated normal parameters?"
+        )
+    if not hint:
+        hint = (
+            "under the Laplace approximation (α, β) is normal, so any linear combination α + βx is normal "
+            "too, its mean and variance set by θ̂ and Σ. Is your x the log of the dose?"
+        )
+    names = ("lower end", "upper end")
+    return wrong(describe_miss(name, value, expected, rtol=0.0, atol=_END_TOLERANCE, names=names), hint)
