@@ -245,3 +245,19 @@ def test_the_density_of_log_tau_slip_is_recognised(tau_probabilities):
     slip = _grid_probability(lambda t: t * np.exp(log_half_cauchy(t)))
     result = check_08.tau_below_five([slip, tau_probabilities[1]])
     assert result.passed is False and "density of log τ" in result.message
+
+
+def test_the_jacobian_counted_twice_and_a_coarse_grid_get_their_own_hints(tau_probabilities):
+    """log_marginal_log_tau holds the Jacobian already; a student who adds log tau again gets a
+    Laplace answer near 0.35, and one who sums a grid of step 0.1 an exact answer off by about 0.007."""
+    exact, laplace = tau_probabilities[:2]
+    twice_mode, twice_sd = _laplace_in_log_tau(lambda t: log_half_cauchy(t) + np.log(t))
+    twice = stats.norm.cdf((np.log(5.0) - twice_mode) / twice_sd)
+    result = check_08.tau_below_five([exact, twice])
+    assert result.passed is False and "counts it twice" in result.message
+    tau = np.linspace(0.0, 100.0, 1001)
+    weight = np.exp(log_half_cauchy(tau) + log_p_tau(tau) - log_p_tau(0.0))
+    coarse = float(weight[tau <= 5].sum() / weight.sum())
+    assert abs(coarse - exact) > 2e-3  # the cell at tau = 5 alone moves it past the tolerance
+    result = check_08.tau_below_five([coarse, laplace])
+    assert result.passed is False and "refine it" in result.message

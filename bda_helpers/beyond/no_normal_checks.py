@@ -287,6 +287,7 @@ def _tau_references() -> dict[str, float]:
 
     mode, sd = laplace_in_log_tau(prior.logpdf)
     uniform_mode, uniform_sd = laplace_in_log_tau(lambda t: 0.0)
+    twice_mode, twice_sd = laplace_in_log_tau(lambda t: prior.logpdf(t) + np.log(t))  # Jacobian added again
     exact = probability(prior.pdf)
     laplace = float(stats.norm.cdf((np.log(TAU_LIMIT) - mode) / sd))
     return {
@@ -300,6 +301,7 @@ def _tau_references() -> dict[str, float]:
         "no log": float(stats.norm.cdf((TAU_LIMIT - mode) / sd)),
         "variance": float(stats.norm.cdf((np.log(TAU_LIMIT) - mode) / sd**2)),
         "laplace upper": 1 - laplace,
+        "jacobian twice": float(stats.norm.cdf((np.log(TAU_LIMIT) - twice_mode) / twice_sd)),
     }
 
 
@@ -322,14 +324,18 @@ _LAPLACE_HINTS = {
     "curvature, not its variance.",
     "laplace upper": "that is the normal's P(τ > 5), the upper tail; the exercise asks for P(τ < 5).",
     "exact": "that is the exact probability; the Laplace one comes from the normal in log τ.",
+    "jacobian twice": "eight_schools.log_marginal_log_tau already holds the Jacobian log τ: adding it again "
+    "counts it twice.",
 }
 _EXACT_FALLBACK = (
     f"{_PRIOR} (section 3's eight_schools.log_marginal_tau is log p(y | τ)); P(τ < 5 | y) is the "
-    "share of its integral over all τ ≥ 0 that lies below 5."
+    "share of its integral over all τ ≥ 0 that lies below 5. If you summed a grid, refine it (a step of "
+    "0.1 in τ is too coarse here) or use scipy.integrate.quad."
 )
 _LAPLACE_FALLBACK = (
     "Laplace here is a normal in log τ, centred at the mode of this posterior's density of log τ "
-    "(prior and Jacobian both included) with the sd its curvature there gives."
+    "(prior and Jacobian both included, the Jacobian once: eight_schools.log_marginal_log_tau already "
+    "holds it) with the sd its curvature there gives."
 )
 
 
