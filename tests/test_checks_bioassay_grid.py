@@ -33,6 +33,14 @@ def grids(build):
     }
 
 
+def beyond(grid, high=20.0):
+    """The grid's mass at β > ``high``, from its piecewise-linear marginal CDF written here."""
+    step = grid.step[1]
+    upper = grid.axis("beta") + step / 2
+    share_above = np.clip((upper - high) / step, 0.0, 1.0)  # the part of each cell above ``high``
+    return float(grid.marginal("beta") @ share_above)
+
+
 def summary(grid):
     """β's mean and its [2.5 %, 97.5 %] quantiles, then α's: the three answers of exercise 1."""
     return (
@@ -116,7 +124,7 @@ def test_coarse_grid_centre_rule_is_named(grids, assert_no_leak):
 
 def test_rounded_answers_are_named_without_a_direction(build, grids, assert_no_leak):
     right = summary(grids["coarse"])
-    rounded = (round(right[0], 2), right[1].round(2), right[2].round(2))
+    rounded = (round(right[0], 3), right[1].round(3), right[2].round(4))  # α's at 3 decimals: ambiguous
     result = check.coarse_grid_beta(*rounded)
     for part, answer, value in zip(result.results, rounded, right):
         assert part.passed is False and "is rounded" in part.message and "give more digits" in part.message
@@ -127,10 +135,29 @@ def test_rounded_answers_are_named_without_a_direction(build, grids, assert_no_l
     demos = summary(build(30, 45, DEMOS_BETA, DEMOS_ALPHA))
     result = check.coarse_grid_beta(round(demos[0], 2), demos[1].round(2), demos[2].round(2))
     assert all("demos' window" in part.message for part in result.results)
-    cut = grids["cut"]
-    q975, edge = cut.quantile("beta", 0.975), cut.edge_mass().high["beta"]
-    result = check.truncated_grid_beta(round(float(q975), 2), float(f"{edge:.3g}"))
+    cut, course = grids["cut"], grids["course"]
+    q975 = cut.quantile("beta", 0.975)
+    result = check.truncated_grid_beta(round(float(q975), 2), round(beyond(course), 4))
     assert all("is rounded" in part.message for part in result.results)
+
+
+def test_a_typed_answer_that_also_fits_a_slip_is_called_ambiguous(build, grids, assert_no_leak):
+    # β's mean on the course grid and on the 30 × 45 grid both round to two decimals alike: a
+    # student who used the course grid and typed two decimals must not be told only "right, but rounded"
+    right, course = summary(grids["coarse"]), summary(grids["course"])
+    assert round(right[0], 2) == round(course[0], 2) and round(right[0], 3) != round(course[0], 3)
+    result = check.coarse_grid_beta(round(course[0], 2), *right[1:]).results[0]
+    assert result.passed is False and "rounded too far to tell" in result.message
+    assert (
+        "It may be this one: That is the value" in result.message
+        and "value your code computes" in result.message
+    )
+    assert "too large" not in result.message and "too small" not in result.message
+    assert_no_leak(result, right[0], answer=round(course[0], 2))
+    # three decimals tell them apart: the course grid's value is then named as such
+    result = check.coarse_grid_beta(round(course[0], 3), *right[1:]).results[0]
+    assert result.passed is False and "much finer grid in β" in result.message
+    assert "rounded" not in result.message
 
 
 def test_draws_instead_of_the_grid_are_named(grids, assert_no_leak):
@@ -146,11 +173,15 @@ def test_draws_instead_of_the_grid_are_named(grids, assert_no_leak):
     for part, answer, value in zip(result.results, answers, right):
         assert part.passed is False and "random draws" in part.message
         assert_no_leak(part, value, answer=answer)
-    cut = grids["cut"]
+    cut, course = grids["cut"], grids["course"]
     q975 = float(np.quantile(draws(cut)[:, 1], 0.975))
-    result = check.truncated_grid_beta(q975, cut.edge_mass().high["beta"]).results[0]
+    result = check.truncated_grid_beta(q975, beyond(course)).results[0]
     assert result.passed is False and "random draws" in result.message
     assert_no_leak(result, cut.quantile("beta", 0.975), answer=q975)
+    share = float(np.mean(draws(course)[:, 1] > 20))
+    result = check.truncated_grid_beta(None, share).results[1]
+    assert result.passed is False and "random draws" in result.message and "grid.cdf" in result.message
+    assert_no_leak(result, beyond(course), answer=share)
     # far from the right values: no talk of draws, the method instead
     far = check.coarse_grid_beta(right[0] * 3, right[1] * 3, right[2] * 3)
     assert all("random draws" not in part.message for part in far.results)
@@ -162,30 +193,68 @@ def test_draws_instead_of_the_grid_are_named(grids, assert_no_leak):
 
 def test_truncated_grid_right_answers_pass_and_full_grid_values_are_named(grids, assert_no_leak):
     cut, course = grids["cut"], grids["course"]
-    assert check.truncated_grid_beta(cut.quantile("beta", 0.975), cut.edge_mass().high["beta"]).passed is True
-    result = check.truncated_grid_beta(course.quantile("beta", 0.975), course.edge_mass().high["beta"])
+    assert 0.08 < beyond(course) < 0.09 and cut.edge_mass().high["beta"] < 0.01 * beyond(course)
+    assert check.truncated_grid_beta(cut.quantile("beta", 0.975), beyond(course)).passed is True
+    result = check.truncated_grid_beta(course.quantile("beta", 0.975), None)
     assert result.passed is False
-    assert "no quantile can exceed 20" in repr(result) and "full grid, up to β = 100" in repr(result)
+    assert "no quantile can exceed 20" in repr(result)
     assert "np.linspace(-10, 20, 1500)" in repr(check.truncated_grid_beta(15.0, None))
     assert_no_leak(result.results[0], cut.quantile("beta", 0.975), answer=course.quantile("beta", 0.975))
-    assert_no_leak(result.results[1], cut.edge_mass().high["beta"], answer=course.edge_mass().high["beta"])
-    assert 'edge_mass().high["beta"]' in repr(check.truncated_grid_beta(15.0, 0.5))
+    assert '1 - grid.cdf("beta", 20) on the course grid' in repr(check.truncated_grid_beta(15.0, 0.5))
+
+
+@pytest.mark.parametrize(
+    ("make_answer", "hint"),
+    [
+        (lambda cut, course: cut.edge_mass().high["beta"], "the cut grid's edge mass"),
+        (lambda cut, course: float(f"{cut.edge_mass().high['beta']:.2g}"), "the cut grid's edge mass"),
+        (lambda cut, course: 0.0, "Nothing lies beyond β = 20 on the cut grid"),
+        (lambda cut, course: beyond(cut), "the upper half of its last cell only"),
+        (lambda cut, course: 1 - beyond(course), "the mass below β = 20, not beyond it"),
+        (
+            lambda cut, course: float(course.marginal("beta")[course.axis("beta") > 20].sum()),
+            "counts whole cells by their centres",
+        ),
+        (lambda cut, course: 0.9, "the mass below β = 20, not beyond it"),  # typed, one digit
+    ],
+)
+def test_mass_beyond_20_slips_are_named(grids, make_answer, hint, assert_no_leak):
+    cut, course = grids["cut"], grids["course"]
+    answer = make_answer(cut, course)
+    result = check.truncated_grid_beta(None, answer).results[1]
+    assert result.passed is False and hint in result.message, repr(result)
+    assert "random draws" not in result.message
+    assert_no_leak(result, beyond(course), answer=answer)
+
+
+@pytest.mark.parametrize("points", [(100, 100), (240, 360)])
+def test_mass_beyond_20_on_the_demos_window_is_named(build, points, assert_no_leak):
+    answer = beyond(build(*points, DEMOS_BETA, DEMOS_ALPHA))
+    result = check.truncated_grid_beta(None, answer).results[1]
+    assert result.passed is False and "measured on the demos' window" in result.message
+    assert_no_leak(result, beyond(build(500, 1500)), answer=answer)
+
+
+def test_mass_beyond_20_is_a_probability():
+    result = check.truncated_grid_beta(None, 8.7).results[1]
+    assert result.passed is False and "not a percentage" in result.message
 
 
 @pytest.mark.parametrize(
     ("beta_points", "hints"),
     [
-        (360, ("360 points in β, as on the BDA Python demos' grids",) * 2),
-        (1501, (None, "1501 points in β")),  # the quantile moves by 3e-7 of itself only
-        (1499, (None, "1499 points in β")),
+        (360, ("360 points in β (as on section 4's grid on the demos' window)", "the cut grid's edge mass")),
+        (1501, (None, "the cut grid's edge mass")),  # the quantile moves by 3e-7 of itself only
+        (1499, (None, "the cut grid's edge mass")),
     ],
 )
 def test_truncated_grid_point_counts_are_named(build, grids, beta_points, hints, assert_no_leak):
-    cut = grids["cut"]
+    cut, course = grids["cut"], grids["course"]
     other = build(500, beta_points, (-10.0, 20.0))
     answers = (float(other.quantile("beta", 0.975)), other.edge_mass().high["beta"])
-    rights = (cut.quantile("beta", 0.975), cut.edge_mass().high["beta"])
+    rights = (cut.quantile("beta", 0.975), beyond(course))
     assert_named(check.truncated_grid_beta(*answers), hints, rights, answers, assert_no_leak)
+    assert "BDA Python demos' grids" not in repr(check.truncated_grid_beta(*answers))
 
 
 def test_the_checks_use_the_course_grid():

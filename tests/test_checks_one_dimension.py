@@ -116,7 +116,7 @@ def _leak_secrets(ref):
     ("make_modes", "hint"),
     [
         (lambda ref: [-1.0, 1.0], "modes of the untilted"),
-        (lambda ref: ref.modes[::-1], "give the left peak first"),
+        (lambda ref: ref.modes[::-1], "the peaks are in the wrong order"),
         (lambda ref: [ref.valley, ref.modes[1]], "the minimum between the peaks"),
         (lambda ref: [ref.modes[0], ref.valley], "the minimum between the peaks"),
         (lambda ref: [-0.5, 0.5], "vanishes and (ln f)''(θ) = -12θ² + 4 < 0"),
@@ -135,11 +135,11 @@ def test_tilted_modes_slips(make_modes, hint, assert_no_leak):
 @pytest.mark.parametrize(
     ("make_variances", "hint"),
     [
-        (lambda ref: -ref.variances, "a variance is positive"),
+        (lambda ref: -ref.variances, "a sign was lost"),
         (lambda ref: 1 / ref.variances, "the precisions"),
         (lambda ref: np.sqrt(ref.variances), "standard deviations"),
         (lambda ref: [0.125, 0.125], "the untilted peaks"),
-        (lambda ref: ref.variances[::-1], "give the left peak first"),
+        (lambda ref: ref.variances[::-1], "mixed up between the two peaks"),
         (lambda ref: ref.variances / ref.heights, "-1/f'' of the density f itself"),
         (lambda ref: [0.2, 0.2], "take -1/(ln f)''(θ̂) at each mode"),
         (lambda ref: np.round(ref.variances, 2), "at least three significant digits"),
@@ -171,8 +171,8 @@ def test_tilted_variances_slips(make_variances, hint, assert_no_leak):
             "the precision A_k",
         ),
         (lambda ref: ref.true, "the true masses on either side of the valley"),
-        (lambda ref: ref.masses, "weights sum to 1"),
-        (lambda ref: ref.weights[::-1], "give the left peak first"),
+        (lambda ref: ref.masses, "the Laplace masses Z_k themselves"),
+        (lambda ref: ref.weights[::-1], "mixed up between the two peaks"),
         (lambda ref: [0.4, 0.6], "w_k = Z_k / (Z_1 + Z_2)"),
     ],
 )
@@ -190,9 +190,49 @@ def test_tilted_mixture_accepts_answers_rounded_to_three_significant_digits():
     weights = np.array([float(f"{value:.3g}") for value in ref.weights])
     assert check_01.tilted_mixture(*rounded, weights).passed is True
     assert check_01.tilted_mixture(ref.modes, [0.157, 0.106], ref.weights).passed is True  # as typed
+    truncated = [np.trunc(values * 1e5) / 1e5 for values in (ref.modes, ref.variances, ref.weights)]
+    assert check_01.tilted_mixture(*truncated).passed is True  # cut, not rounded, at five decimals
     # the hints speak of (ln f)' and (ln f)'', never of the density's own derivatives as if they were those
     wrong = check_01.tilted_mixture([-0.5, 0.5], [0.2, 0.2], [0.4, 0.6])
     assert "f'(" not in repr(wrong).replace("(ln f)'(", "") and "-1/f''" not in repr(wrong)
+
+
+def test_tilted_mixture_gives_no_relative_slack_on_top_of_three_digits():
+    # the weights are 0.3092 and 0.6908: two digits, [0.31, 0.69], are too few, as for the variances
+    ref = tilted_reference()
+    assert np.allclose(ref.weights.round(3), [0.309, 0.691])
+    assert check_01.tilted_mixture(ref.modes, ref.variances, [0.309, 0.691]).passed is True
+    weights = check_01.tilted_mixture(ref.modes, ref.variances, [0.31, 0.69]).results[2]
+    assert weights.passed is False and "at least three significant digits" in weights.message
+    variances = check_01.tilted_mixture(ref.modes, [0.16, 0.11], ref.weights).results[1]
+    assert variances.passed is False and "at least three significant digits" in variances.message
+    # a typed number must be right to its own last digit
+    assert check_01.tilted_mixture(ref.modes, ref.variances, [0.3097, 0.6903]).passed is False
+    assert check_01.tilted_mixture(ref.modes, ref.variances, ref.weights.round(4)).passed is True
+
+
+def test_no_slip_of_exercise_1_is_taken_for_the_right_answer():
+    ref = tilted_reference()
+    slips = {
+        "modes": [[-1.0, 1.0], ref.modes[::-1], [ref.valley, ref.modes[1]], [ref.modes[0], ref.valley]],
+        "variances": [
+            -ref.variances,
+            1 / ref.variances,
+            ref.variances / ref.heights,
+            np.sqrt(ref.variances),
+            [0.125, 0.125],
+            ref.variances[::-1],
+        ],
+        "weights": [[0.5, 0.5], ref.heights / ref.heights.sum(), ref.true, ref.masses, ref.weights[::-1]],
+    }
+    for part, (name, answers) in enumerate(slips.items()):
+        for answer in answers:
+            given = [ref.modes, ref.variances, ref.weights]
+            given[part] = np.asarray(answer, dtype=float)
+            assert check_01.tilted_mixture(*given).results[part].passed is False, (name, answer)
+            rounded = np.array([float(f"{value:.3g}") for value in given[part]])
+            given[part] = rounded
+            assert check_01.tilted_mixture(*given).results[part].passed is False, (name, rounded)
 
 
 def test_tilted_mixture_unusable_answers():
@@ -207,8 +247,9 @@ def test_tilted_mixture_unusable_answers():
 def test_gamma_laplace_right_answer_passes():
     mode, variance, _ = gamma_reference()
     result = check_01.gamma_laplace(mode, variance)
-    assert result.passed is True, result.message
-    assert "gamma_mode" in result.message and "gamma_variance" in result.message
+    assert result.passed is True, repr(result)
+    assert "gamma_mode" in repr(result) and "gamma_variance" in repr(result)
+    assert check_01.gamma_laplace(2.5, 1.25).passed is True  # typed: exact with fewer than three digits
 
 
 def test_gamma_laplace_other_parameters():
@@ -219,9 +260,21 @@ def test_gamma_laplace_other_parameters():
 
 def test_gamma_laplace_not_answered_names_the_missing_variable():
     mode, _, _ = gamma_reference()
-    assert check_01.gamma_laplace(None, None).passed is None
+    both = check_01.gamma_laplace(None, None)
+    assert both.passed is None and "gamma_mode" in repr(both) and "gamma_variance" in repr(both)
     result = check_01.gamma_laplace(mode, None)
-    assert result.passed is None and "gamma_variance" in result.message
+    assert result.passed is None and "gamma_variance" in repr(result)
+
+
+def test_gamma_laplace_reports_every_part():
+    # a wrong mode does not hide the verdict on the variance, nor the other way round
+    result = check_01.gamma_laplace(3.0, None)
+    assert [part.passed for part in result.results] == [False, None]
+    result = check_01.gamma_laplace(None, -1.25)
+    assert [part.passed for part in result.results] == [None, False]
+    assert "a sign was lost" in result.results[1].message
+    result = check_01.gamma_laplace(3.0, 1.5)
+    assert [part.passed for part in result.results] == [False, False]
 
 
 @pytest.mark.parametrize(
@@ -230,8 +283,10 @@ def test_gamma_laplace_not_answered_names_the_missing_variable():
         (3.0, 1.25, "Gamma mean a/b"),
         (10.0, 1.25, "b is a rate"),
         (2.5, 1.5, "variance of the Gamma itself"),
-        (2.5, 0.8, "the precision"),
-        (2.5, np.sqrt(1.25), "standard deviation"),
+        (2.5, 0.8, "the precision A; how is the Laplace variance related to A?"),
+        (2.5, -1.25, "a sign was lost"),
+        (2.5, np.sqrt(1.25), "a standard deviation, not a variance"),
+        (2.5, 1.12, "a standard deviation, not a variance"),  # typed to three digits
         (2.5, 9.0 / 5.0, "-1/(ln f)'' at the mean a/b"),
         (2.5, 5.0 / 9.0, "-(ln f)'' at the mean a/b: a precision"),
         (2.5, 1.25 / (2.5**5 * np.exp(-5.0)), "-1/f'' of the unnormalised density"),
@@ -240,11 +295,17 @@ def test_gamma_laplace_not_answered_names_the_missing_variable():
     ],
 )
 def test_gamma_laplace_typical_mistakes(mode, variance, hint, assert_no_leak):
-    result = check_01.gamma_laplace(mode, variance)
-    assert result.passed is False and hint in result.message
+    report = check_01.gamma_laplace(mode, variance)
+    assert report.passed is False
+    (result,) = [part for part in report.results if part.passed is False]
+    assert hint in result.message
     right_mode, right_variance, _ = gamma_reference()
     shown = mode if "gamma_mode" in result.message else variance
-    assert_no_leak(result, right_mode, right_variance, 1 / right_variance, answer=shown)
+    secrets = (right_mode, right_variance, 1 / right_variance, right_variance**0.5, -right_variance)
+    assert_no_leak(result, *secrets, answer=shown)
+    # the hint names the slip, not the operation that undoes it
+    for operation in ("its inverse", "their inverse", "its square", "their square", "(a-1)/b"):
+        assert operation not in result.message
 
 
 def test_gamma_laplace_density_slip_is_the_one_the_notebook_describes():
@@ -253,7 +314,7 @@ def test_gamma_laplace_density_slip_is_the_one_the_notebook_describes():
     density = lambda t: np.exp(gamma_kernel(t))  # noqa: E731
     slip = -1.0 / second_derivative(density, mode)
     assert slip == pytest.approx(1.90, abs=5e-3)
-    result = check_01.gamma_laplace(mode, slip)
+    result = check_01.gamma_laplace(mode, slip).results[1]
     assert result.passed is False and "-1/f'' of the unnormalised density" in result.message
 
 
@@ -286,10 +347,15 @@ def test_gamma_evidence_not_answered():
     [
         (lambda height, variance, z: special.gamma(6.0) / 2.0**6, "exact Γ(a)/b^a"),
         (lambda height, variance, z: height, "only the height"),
-        (lambda height, variance, z: height * np.sqrt(variance), "sqrt(2π) is missing"),
-        (lambda height, variance, z: height * 2 * np.pi * variance, "square root is missing"),
+        (lambda height, variance, z: height * np.sqrt(variance), "a constant factor is missing"),
+        (lambda height, variance, z: height * 2 * np.pi * variance, "no square root"),
         (lambda height, variance, z: height * np.sqrt(2 * np.pi / variance), "A is the precision"),
         (lambda height, variance, z: np.log(z), "log Z"),
+        (lambda height, variance, z: GAMMA_MEAN_AND_VARIANCE, "the Gamma's own mean a/b and variance a/b²"),
+        (lambda height, variance, z: 1.85, "the Gamma's own mean a/b and variance a/b²"),  # rounded
+        (lambda height, variance, z: 1.849, "the Gamma's own mean a/b and variance a/b²"),  # rounded
+        (lambda height, variance, z: height * np.sqrt(2 * np.pi * 1.5), "the Gamma's own variance a/b²"),
+        (lambda height, variance, z: HEIGHT_AT_MEAN * np.sqrt(2 * np.pi * variance), "the Gamma's mean a/b"),
         (lambda height, variance, z: round(z, 1), "at least three significant digits"),
     ],
 )
@@ -300,3 +366,21 @@ def test_gamma_evidence_typical_mistakes(make_answer, hint, assert_no_leak):
     result = check_01.gamma_evidence(answer)
     assert result.passed is False and hint in result.message
     assert_no_leak(result, z, np.log(z), special.gamma(6.0) / 2.0**6, answer=answer)
+    # the hint names the slip, not the operation that undoes it
+    for operation in ("Z itself", "multiply", "divide", "exponentiate", "sqrt(2π) is missing"):
+        assert operation not in result.message
+
+
+# The mean-and-variance slip of exercise 3: f at the Gamma's mean a/b = 3 with its variance a/b² = 1.5.
+HEIGHT_AT_MEAN = np.exp(gamma_kernel(3.0))
+GAMMA_MEAN_AND_VARIANCE = HEIGHT_AT_MEAN * np.sqrt(2 * np.pi * 1.5)
+
+
+def test_gamma_evidence_takes_three_digits_without_relative_slack():
+    _, _, z = gamma_reference()
+    assert 1.8440 < z < 1.8441 and 1.849 < GAMMA_MEAN_AND_VARIANCE < 1.8495
+    for right in (z, 1.84, 1.844, 1.8441, 1.84405, 1.844049, np.trunc(z * 1e5) / 1e5):
+        assert check_01.gamma_evidence(right).passed is True, right
+    for wrong in (1.85, 1.849, 1.846, 1.842, 1.83, 1.8, GAMMA_MEAN_AND_VARIANCE):
+        assert check_01.gamma_evidence(wrong).passed is False, wrong
+    assert "at least three significant digits" in check_01.gamma_evidence(1.8).message

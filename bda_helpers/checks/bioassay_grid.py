@@ -1,13 +1,16 @@
 """Self-checks for notebook 02, the bioassay posterior on a grid.
 
 Each check rebuilds the grid the exercise describes from the data (nothing is stored) and
-compares the answer with the grid's own, deterministic values. A wrong answer is matched,
-in this order, against: the right value rounded to the digits typed (a typed number, not
-the computed one); the values of the usual wrong grids — the course's own 500 × 1500, the
-BDA Python demos' window α ∈ [−4, 8], β ∈ [−10, 40] or their 360 points in β, point counts
-swapped or one off, one axis coarsened only; and quantiles read at cell centres. Only an
-answer that matches none of these but lies within the scatter of a mean or quantiles of
-random draws is asked whether it came from draws.
+compares the answer with the grid's own, deterministic values. A wrong answer is matched
+against the right value rounded to the digits typed (a typed number, not the computed one)
+and against the values of the usual slips — the usual wrong grids (the course's own
+500 × 1500, the BDA Python demos' window α ∈ [−4, 8], β ∈ [−10, 40], the 360 points in β of
+notebook 02's grid on that window, point counts swapped or one off, one axis coarsened only),
+quantiles read at cell centres, a mass read from the wrong grid or the wrong side — each at the
+digits typed. A typed answer that fits both the right value and a slip at its digits is told
+so, with the slip, and asked for more digits. Only an answer that matches none of these but
+lies within the scatter of a mean, quantiles or a share of random draws is asked whether it
+came from draws.
 
 Examples
 --------
@@ -26,7 +29,17 @@ import numpy as np
 
 from .. import bioassay, load_bioassay
 from ..grid import GridPosterior
-from . import CheckReport, CheckResult, as_array, correct, describe_miss, format_answer, report, wrong
+from . import (
+    CheckReport,
+    CheckResult,
+    as_array,
+    as_probability,
+    correct,
+    describe_miss,
+    format_answer,
+    report,
+    wrong,
+)
 
 __all__ = ["COARSE_POINTS", "TRUNCATED_BETA", "coarse_grid_beta", "truncated_grid_beta"]
 
@@ -41,11 +54,14 @@ _RTOL = 1e-6  # the answers are deterministic grid computations: only round-off 
 _ALPHA_RANGE = (float(bioassay.GRID_ALPHA[0]), float(bioassay.GRID_ALPHA[-1]))
 _BETA_RANGE = (float(bioassay.GRID_BETA[0]), float(bioassay.GRID_BETA[-1]))
 _POINTS = (bioassay.GRID_ALPHA.size, bioassay.GRID_BETA.size)
-# The window and the β count of the BDA Python demos' grids (demo3_6, demo4_1).
-_DEMOS_ALPHA, _DEMOS_BETA, _DEMOS_BETA_POINTS = (-4.0, 8.0), (-10.0, 40.0), 360
+# The window of the BDA Python demos' grids (demo3_6, demo4_1; their own grids are 100 × 100), and the
+# β count of notebook 02's finer grid on that window, 240 × 360 (the course's choice, not the demos').
+_DEMOS_ALPHA, _DEMOS_BETA, _WINDOW_BETA_POINTS = (-4.0, 8.0), (-10.0, 40.0), 360
 #: An answer within this many Monte Carlo standard errors of a sample of :data:`_FEW_DRAWS`
 #: draws, but matching none of the grid slips, is asked whether it came from random draws.
 _DRAW_SES, _FEW_DRAWS = 4.0, 100
+#: A share of draws (the mass beyond a point) is asked about within the scatter of the notebook's 1000 draws.
+_SHARE_DRAWS = 1000
 _LINSPACE = "np.linspace(start, stop, n) makes n points, n - 1 steps apart"
 
 
@@ -62,14 +78,16 @@ def _grid(
 
 def _typed_tolerance(values: np.ndarray) -> np.ndarray | None:
     """Half a unit in the last decimal of each entry, if every entry has at most 8 decimals (a typed,
-    rounded number); ``None`` for a computed value, whose digits run on."""
+    rounded number); ``None`` for a computed value, whose digits run on. A typed 0 has no significant
+    digit to round: its tolerance is 0 (never half a unit of its units digit)."""
     decimals = []
     for value in values.ravel():
         found = [d for d in range(9) if abs(value - round(value, d)) <= 1e-12 * max(1.0, abs(value))]
         if not found:
             return None
         decimals.append(found[0])
-    return 0.5 * 10.0 ** -np.reshape(decimals, values.shape) * (1 + 1e-9)
+    half_unit = 0.5 * 10.0 ** -np.reshape(decimals, values.shape) * (1 + 1e-9)
+    return np.where(values == 0, 0.0, half_unit)
 
 
 def _within_draw_error(values: np.ndarray, expected, ses) -> bool:
@@ -88,9 +106,10 @@ def _check(
     hint: str,
     names: Sequence[str] = (),
 ) -> CheckResult:
-    """Like :func:`~bda_helpers.checks.check_close`, for a grid's deterministic values: a right value
-    rounded to the digits typed is named first, mistakes are matched to the digits typed, and an
-    answer matching no mistake but within ``scatter_ses`` Monte Carlo errors gets ``draws_hint``."""
+    """Like :func:`~bda_helpers.checks.check_close`, for a grid's deterministic values: the right value
+    and the mistakes are matched to the digits typed; a typed answer that fits the right value is told
+    it is rounded (and, if it also fits a mistake, which one); an answer matching no mistake but within
+    ``scatter_ses`` Monte Carlo errors gets ``draws_hint``."""
     expected = np.asarray(expected, dtype=float)
     values = as_array(answer, expected.shape, name)
     if isinstance(values, CheckResult):
@@ -99,19 +118,32 @@ def _check(
         return correct(f"{name} = {format_answer(values)}.")
     typed = _typed_tolerance(values)
     atol = 0.0 if typed is None else typed
-    if typed is not None and np.all(np.abs(values - expected) <= typed):
+    rounded = typed is not None and bool(np.all(np.abs(values - expected) <= typed))
+    slip = next(
+        (
+            mistake_hint
+            for mistaken, mistake_hint in mistakes
+            if np.shape(mistaken) == expected.shape
+            and np.allclose(values, np.asarray(mistaken, dtype=float), rtol=_RTOL, atol=atol)
+        ),
+        None,
+    )
+    computed = f"assign the value your code computes to `{name}` (not a typed number)."
+    shown = format_answer(values)
+    if rounded and slip is not None:
         return wrong(
-            f"{name} = {format_answer(values)} is rounded: right to the digits given, but give more digits.",
-            f"assign the value your code computes to `{name}` (not a typed number).",
+            f"{name} = {shown} is rounded too far to tell: to the digits given it is right, but it also "
+            "fits a usual slip.",
+            f"It may be this one: {slip} Either way, {computed}",
         )
-    for mistaken, mistake_hint in mistakes:
-        mistaken = np.asarray(mistaken, dtype=float)
-        if mistaken.shape == expected.shape and np.allclose(values, mistaken, rtol=_RTOL, atol=atol):
-            hint = mistake_hint
-            break
-    else:
-        if _within_draw_error(values, expected, scatter_ses):
-            hint = draws_hint
+    if rounded:
+        return wrong(
+            f"{name} = {shown} is rounded: right to the digits given, but give more digits.", computed
+        )
+    if slip is not None:
+        hint = slip
+    elif _within_draw_error(values, expected, scatter_ses):
+        hint = draws_hint
     return wrong(describe_miss(name, values, expected, rtol=_RTOL, names=names), hint)
 
 
@@ -205,9 +237,12 @@ def coarse_grid_beta(coarse_beta_mean, coarse_beta_interval, coarse_alpha_interv
     >>> right = grid.mean()[1], grid.quantile("beta", [0.025, 0.975]), grid.quantile("alpha", [0.025, 0.975])
     >>> coarse_grid_beta(*right).passed
     True
-    >>> coarse_grid_beta(round(right[0], 2), *right[1:]).results[0]  # doctest: +NORMALIZE_WHITESPACE
-    ❌ Not yet: coarse_beta_mean = 11.64 is rounded: right to the digits given, but give more digits.
-    Hint: assign the value your code computes to `coarse_beta_mean` (not a typed number).
+    >>> three = coarse_grid_beta(round(right[0], 3), *right[1:]).results[0]  # typed: rounded, but right
+    >>> three.passed, "is rounded: right to the digits given" in three.message
+    (False, True)
+    >>> two = coarse_grid_beta(round(right[0], 2), *right[1:]).results[0]  # fits a wrong grid's value too
+    >>> two.passed, "rounded too far to tell" in two.message
+    (False, True)
     """
     coarse = _grid(*COARSE_POINTS)
     build = f"alpha=np.linspace({_ALPHA_RANGE[0]:g}, {_ALPHA_RANGE[1]:g}, {COARSE_POINTS[0]}), "
@@ -253,25 +288,89 @@ def coarse_grid_beta(coarse_beta_mean, coarse_beta_interval, coarse_alpha_interv
     return report(mean_result, *intervals)
 
 
-def truncated_grid_beta(truncated_beta_q975, truncated_beta_high_edge) -> CheckReport:
+def _beyond_result(mass_beyond, full: GridPosterior, truncated: GridPosterior) -> CheckResult:
+    """The second part of :func:`truncated_grid_beta`: the course grid's mass at β > the cut."""
+    name, high = "mass_beyond_20", TRUNCATED_BETA[1]
+    share = as_probability(mass_beyond, name, what="mass")
+    if isinstance(share, CheckResult):
+        return share
+    axis, marginal = full.axis("beta"), full.marginal("beta")
+    window = [
+        _grid(*counts, _DEMOS_BETA, _DEMOS_ALPHA) for counts in ((100, 100), (240, _WINDOW_BETA_POINTS))
+    ]
+    course = "measure it on the course grid (bioassay.grid_posterior(data)), which reaches β = "
+    course += f"{_BETA_RANGE[1]:g}"
+    expected = 1.0 - full.cdf("beta", high)
+    edge_hint = (
+        f"That is the cut grid's edge mass, the mass in its outermost cells, at β = {high:g}: a warning "
+        f"sign, not the mass beyond β = {high:g}, which lies outside that grid; {course}."
+    )
+    other_counts = (_WINDOW_BETA_POINTS, _POINTS[1] - 1, _POINTS[1] + 1)
+    return _check(
+        share,
+        expected,
+        name=name,
+        mistakes=[
+            (truncated.edge_mass().high["beta"], edge_hint),
+            *(
+                (_grid(_POINTS[0], n, TRUNCATED_BETA).edge_mass().high["beta"], edge_hint)
+                for n in other_counts
+            ),
+            (
+                0.0,
+                f"Nothing lies beyond β = {high:g} on the cut grid, which was normalised on its own cells; "
+                f"the posterior's mass beyond β = {high:g} is what that grid cannot see: {course}.",
+            ),
+            (
+                1.0 - truncated.cdf("beta", high),
+                f"That is the cut grid's mass beyond β = {high:g}, the upper half of its last cell only, as "
+                f"the grid was normalised on its own cells; the posterior's mass beyond β = {high:g} is what "
+                f"that grid cannot see: {course}.",
+            ),
+            (full.cdf("beta", high), f"That looks like the mass below β = {high:g}, not beyond it."),
+            (
+                marginal[axis > high].sum(),
+                "That counts whole cells by their centres; the grid spreads each cell's mass across the "
+                f'cell, and grid.cdf("beta", {high:g}) reads that piecewise-linear CDF.',
+            ),
+            *(
+                (
+                    1.0 - grid.cdf("beta", high),
+                    f"That is measured on the demos' window, α ∈ [{_DEMOS_ALPHA[0]:g}, {_DEMOS_ALPHA[1]:g}], "
+                    f"β ∈ [{_DEMOS_BETA[0]:g}, {_DEMOS_BETA[1]:g}], which misses the tail beyond β = "
+                    f"{_DEMOS_BETA[1]:g}; {course}.",
+                )
+                for grid in window
+            ),
+        ],
+        scatter_ses=np.sqrt(expected * (1.0 - expected) / _SHARE_DRAWS),
+        draws_hint=_draws_hint("a share", "bioassay.grid_posterior(data)").replace(
+            "(grid.mean(), grid.quantile)", "(grid.cdf)"
+        ),
+        hint=f'1 - grid.cdf("beta", {high:g}) on the course grid, bioassay.grid_posterior(data).',
+    )
+
+
+def truncated_grid_beta(truncated_beta_q975, mass_beyond_20) -> CheckReport:
     """Exercise 2: on a grid with β cut to :data:`TRUNCATED_BETA` = [−10, 20] (α and the point
-    counts as on the course grid), β's 97.5 % quantile and the mass in the outermost β column
-    (``edge_mass().high["beta"]``).
+    counts as on the course grid), β's 97.5 % quantile; and, on the course grid, the posterior mass
+    beyond the cut, at β > 20, which the cut grid cannot see.
 
     Examples
     --------
     >>> truncated_grid_beta(25.4, 4e-12).passed
     False
+    >>> print(truncated_grid_beta(None, 0.0))  # doctest: +NORMALIZE_WHITESPACE
+    … Not answered yet: assign your answer to `truncated_beta_q975` and run the cell again.
+    ❌ Not yet: mass_beyond_20 = 0 is too small. Hint: Nothing lies beyond β = 20 on the cut grid, which
+    was normalised on its own cells; the posterior's mass beyond β = 20 is what that grid cannot see:
+    measure it on the course grid (bioassay.grid_posterior(data)), which reaches β = 100.
     """
     truncated = _grid(*_POINTS, TRUNCATED_BETA)
     full = _grid()
     low, high = (f"{end:g}" for end in TRUNCATED_BETA)
     build = f"build the grid with beta=np.linspace({low}, {high}, {_POINTS[1]}) and α as on the course grid"
-    demos_points = _grid(_POINTS[0], _DEMOS_BETA_POINTS, TRUNCATED_BETA)
-    demos_hint = (
-        f"That is the value with {_DEMOS_BETA_POINTS} points in β, as on the BDA Python demos' grids; the "
-        f"exercise keeps the course grid's {_POINTS[1]}."
-    )
+    window_points = _grid(_POINTS[0], _WINDOW_BETA_POINTS, TRUNCATED_BETA)
     q975 = truncated.quantile("beta", 0.975)
     q975_result = _check(
         truncated_beta_q975,
@@ -283,7 +382,19 @@ def truncated_grid_beta(truncated_beta_q975, truncated_beta_high_edge) -> CheckR
                 f"That is the 97.5 % quantile of the full grid; on [{low}, {high}] no quantile can "
                 f"exceed {high}.",
             ),
-            (demos_points.quantile("beta", 0.975), demos_hint),
+            (
+                window_points.quantile("beta", 0.975),
+                f"That is the value with {_WINDOW_BETA_POINTS} points in β (as on section 4's grid on the "
+                f"demos' window); the exercise keeps the course grid's {_POINTS[1]}.",
+            ),
+            *(
+                (
+                    _grid(_POINTS[0], n, TRUNCATED_BETA).quantile("beta", 0.975),
+                    f"That is the value with {n} points in β; the exercise keeps the course grid's "
+                    f"{_POINTS[1]}: {_LINSPACE}.",
+                )
+                for n in (_POINTS[1] - 1, _POINTS[1] + 1)
+            ),
         ],
         scatter_ses=_quantile_ses(truncated, "beta", q975, 0.975),
         draws_hint=_draws_hint(
@@ -291,28 +402,4 @@ def truncated_grid_beta(truncated_beta_q975, truncated_beta_high_edge) -> CheckR
         ),
         hint=f'{build}, and take grid.quantile("beta", 0.975).',
     )
-    edge = _check(
-        truncated_beta_high_edge,
-        truncated.edge_mass().high["beta"],
-        name="truncated_beta_high_edge",
-        mistakes=[
-            (
-                full.edge_mass().high["beta"],
-                f"That is the edge mass of the full grid, up to β = {_BETA_RANGE[1]:g}.",
-            ),
-            (demos_points.edge_mass().high["beta"], demos_hint),
-            *(
-                (
-                    _grid(_POINTS[0], n, TRUNCATED_BETA).edge_mass().high["beta"],
-                    f"That is the value with {n} points in β; the exercise keeps the course grid's "
-                    f"{_POINTS[1]}: {_LINSPACE}.",
-                )
-                for n in (_POINTS[1] - 1, _POINTS[1] + 1)
-            ),
-        ],
-        scatter_ses=0.0,  # no draws give an edge mass
-        draws_hint="",
-        hint=f'edge_mass().high["beta"] of the cut grid ({build}): the mass in its last column of cells, '
-        f"at β = {high}.",
-    )
-    return report(q975_result, edge)
+    return report(q975_result, _beyond_result(mass_beyond_20, full, truncated))

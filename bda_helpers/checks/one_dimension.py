@@ -3,20 +3,31 @@
 Each check recomputes its reference value from the target's derivatives (nothing is
 stored), and recognises the usual slips — the precision for the variance, a lost sign,
 the second derivative of the density f where that of ln f belongs, the modes of the
-untilted target, weights by height alone without the width, the distribution's mean for
-its mode, a missing ``sqrt(2π)`` — to say which one it was. The messages write (ln f)' and
-(ln f)'' for the derivatives of the log density ln f, and f'' for that of the density itself.
-Answers rounded to three significant digits pass.
+untilted target, weights by height alone without the width, the distribution's mean and
+variance for Laplace's, a missing constant factor — to say which one it was. The messages write
+(ln f)' and (ln f)'' for the derivatives of the log density ln f, and f'' for that of the density
+itself.
+
+An answer passes if it agrees with the right value to three significant digits (within half a
+unit in the third digit, with no relative slack on top). A typed number must also be right to
+every digit it gives, within one unit of its last decimal (so that a number rounded, truncated or
+rounded twice passes). For a right value 1.919004..., 1.92, 1.919 and 1.9190 pass; 1.93, 1.921 and
+1.9 (too few digits) do not. A slip is recognised by the same rule against the value the slip gives.
+
+The examples use a Gamma(3, 1) target, not the exercises' Gamma(6, 2), so that they answer nothing.
 
 Examples
 --------
->>> gamma_laplace(None, 1.25)
+>>> gamma_laplace(None, None)
 … Not answered yet: assign your answer to `gamma_mode` and run the cell again.
->>> gamma_laplace(2.5, 0.8)  # doctest: +NORMALIZE_WHITESPACE
-❌ Not yet: gamma_variance = 0.8 is too small. Hint: that is -(ln f)'' at the mode, the precision; the
-variance is its inverse.
+… Not answered yet: assign your answer to `gamma_variance` and run the cell again.
+>>> gamma_laplace(2.0, 0.5, shape=3.0, rate=1.0)  # doctest: +NORMALIZE_WHITESPACE
+✅ Correct: gamma_mode = 2.
+❌ Not yet: gamma_variance = 0.5 is too small. Hint: that looks like -(ln f)'' at the mode, the
+precision A; how is the Laplace variance related to A?
 
-No hint shows a number computed from the target: it names the likely slip and the method.
+No hint shows a number computed from the target, nor the operation that would turn the answer
+into the right one: it names the likely slip and the method.
 """
 
 from __future__ import annotations
@@ -24,7 +35,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import integrate, special
 
-from . import CheckReport, CheckResult, check_close, correct, report
+from . import CheckReport, CheckResult, as_array, correct, describe_miss, format_answer, report, wrong
 
 __all__ = ["TILT", "GAMMA_SHAPE", "GAMMA_RATE", "tilted_mixture", "gamma_laplace", "gamma_evidence"]
 
@@ -45,6 +56,57 @@ def _three_digits(expected) -> np.ndarray:
     return np.where(size > 0, 0.5 * 10.0 ** (exponent - 2) * (1 + 1e-9), 0.0)
 
 
+def _typed_unit(values: np.ndarray) -> np.ndarray | None:
+    """One unit in the last decimal of each entry, if every entry has at most 8 decimals: a typed,
+    rounded or truncated number. ``None`` for a computed value, whose digits run on."""
+    decimals = []
+    for value in values.ravel():
+        found = [d for d in range(9) if abs(value - round(value, d)) <= 1e-12 * max(1.0, abs(value))]
+        if not found:
+            return None
+        decimals.append(found[0])
+    return 10.0 ** -np.reshape(decimals, values.shape)
+
+
+def _tolerance(values: np.ndarray, reference) -> np.ndarray:
+    """Per-entry absolute tolerance for comparing ``values`` with ``reference``: three significant
+    digits of ``reference``, narrowed for a typed answer to one unit in its last decimal (which
+    takes the reference rounded, truncated, or rounded twice, to the answer's decimals)."""
+    band = _three_digits(reference)
+    unit = _typed_unit(values)
+    return band if unit is None else np.minimum(band, unit * (1 + 1e-9))
+
+
+def _check(
+    answer,
+    expected,
+    *,
+    name: str,
+    names=(),
+    mistakes=(),
+    hint: str = "",
+) -> CheckResult:
+    """Like :func:`~bda_helpers.checks.check_close`, with this module's rule: right to three
+    significant digits and, if typed, to within one unit of its own last digit (no relative
+    tolerance on top); each mistake in ``mistakes`` is matched by the same rule against the value
+    it gives."""
+    expected = np.asarray(expected, dtype=float)
+    values = as_array(answer, expected.shape, name)
+    if isinstance(values, CheckResult):
+        return values
+    atol = _tolerance(values, expected)
+    if np.all(np.abs(values - expected) <= atol):
+        return correct(f"{name} = {format_answer(values)}.")
+    for mistaken, mistake_hint in mistakes:
+        mistaken = np.asarray(mistaken, dtype=float)
+        if mistaken.shape == expected.shape and np.all(
+            np.abs(values - mistaken) <= _tolerance(values, mistaken)
+        ):
+            hint = mistake_hint
+            break
+    return wrong(describe_miss(name, values, expected, rtol=0.0, atol=atol, names=names), hint)
+
+
 def _tilted_peaks(tilt: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     """Modes (left first), Laplace variances and log heights of ``log f(θ) = -θ⁴ + 2θ² + tilt·θ``,
     and the valley between the two modes."""
@@ -62,21 +124,21 @@ def _normalised(values) -> np.ndarray:
     return values / values.sum()
 
 
+_SWAPPED = "the entries look mixed up between the two peaks: which value belongs to which peak?"
+
+
 def _tilted_weights_result(tilted_weights, tilt: float, heights, variances, valley: float) -> CheckResult:
     """The weights part of :func:`tilted_mixture`."""
     masses = heights * np.sqrt(2.0 * np.pi * variances)
     weights = masses / masses.sum()
-    peaks = ("left peak", "right peak")
     term = f"{tilt:g}θ"
-    swapped = "give the left peak first, as for the modes (increasing θ)."
     share_left = integrate.quad(lambda t: np.exp(-(t**4) + 2 * t**2 + tilt * t), -np.inf, valley)[0]
     share_right = integrate.quad(lambda t: np.exp(-(t**4) + 2 * t**2 + tilt * t), valley, np.inf)[0]
-    return check_close(
+    return _check(
         tilted_weights,
         weights,
         name="tilted_weights",
-        atol=_three_digits(weights),
-        names=peaks,
+        names=("left peak", "right peak"),
         mistakes=[
             (
                 [0.5, 0.5],
@@ -91,7 +153,7 @@ def _tilted_weights_result(tilted_weights, tilt: float, heights, variances, vall
             ),
             (
                 _normalised(heights * variances),
-                "the square root is missing: Z_k = f(θ̂_k)·sqrt(2π·var_k).",
+                "the width's square root is missing: Z_k = f(θ̂_k)·sqrt(2π·var_k).",
             ),
             (
                 _normalised(heights / np.sqrt(variances)),
@@ -103,8 +165,12 @@ def _tilted_weights_result(tilted_weights, tilt: float, heights, variances, vall
                 "those are the true masses on either side of the valley (by quadrature); the exercise asks "
                 "for the mixture's weights Z_k / (Z_1 + Z_2), Laplace's estimate of them.",
             ),
-            (masses, "weights sum to 1: divide each Z_k by Z_1 + Z_2."),
-            (weights[::-1], swapped),
+            (
+                masses,
+                "those look like the Laplace masses Z_k themselves; the weights of a mixture are "
+                "probabilities: what must they add up to?",
+            ),
+            (weights[::-1], _SWAPPED),
         ],
         hint="w_k = Z_k / (Z_1 + Z_2) with Z_k = f(θ̂_k)·sqrt(2π·var_k), f(θ) = exp(-θ⁴ + 2θ² + "
         f"{term}) unnormalised." + _TYPED,
@@ -134,16 +200,14 @@ def tilted_mixture(tilted_modes, tilted_variances, tilted_weights, *, tilt: floa
     term = f"{tilt:g}θ"
     sign = "+" if tilt >= 0 else "-"
     equation = f"(ln f)'(θ) = -4θ³ + 4θ {sign} {abs(tilt):g}"
-    swapped = "give the left peak first, as for the modes (increasing θ)."
     valley_hint = (
         "one of these is where (ln f)'' > 0: the minimum between the peaks, not a peak; start `laplace` "
         "near each peak."
     )
-    mode_result = check_close(
+    mode_result = _check(
         tilted_modes,
         modes,
         name="tilted_modes",
-        atol=_three_digits(modes),
         names=peaks,
         mistakes=[
             (
@@ -151,43 +215,40 @@ def tilted_mixture(tilted_modes, tilted_variances, tilted_weights, *, tilt: floa
                 f"those are the modes of the untilted -θ⁴ + 2θ²; the term {term} moves both peaks: they "
                 f"are where {equation} vanishes and (ln f)''(θ) < 0.",
             ),
-            (modes[::-1], swapped),
+            (modes[::-1], "the peaks are in the wrong order: check the order the exercise asks for."),
             ([valley, modes[1]], valley_hint),
             ([modes[0], valley], valley_hint),
         ],
         hint=f"the modes are where {equation} vanishes and (ln f)''(θ) = -12θ² + 4 < 0; `laplace` "
         "started near each peak finds them." + _TYPED,
     )
-    curvature = -1.0 / variances
-    variance_result = check_close(
+    variance_result = _check(
         tilted_variances,
         variances,
         name="tilted_variances",
-        atol=_three_digits(variances),
         names=peaks,
         mistakes=[
             (
                 -variances,
-                "a variance is positive: at a maximum (ln f)'' < 0, so the variance is -1/(ln f)'', "
-                "not 1/(ln f)''.",
+                "a variance cannot be negative: a sign was lost. At a maximum, what is the sign of (ln f)''?",
             ),
             (
-                -curvature,
-                "those look like -(ln f)'', the precisions; the Laplace variance is their inverse, "
-                "-1/(ln f)''.",
+                1.0 / variances,
+                "those look like -(ln f)'' at the modes, the precisions A_k; how is the Laplace variance "
+                "related to A?",
             ),
             (
                 variances / heights,
-                "those look like -1/f'' of the density f itself; Laplace takes the curvature of ln f. At a "
-                "mode f'' = f(θ̂)·(ln f)''(θ̂), so the two differ by the height f(θ̂): take -1/(ln f)''(θ̂).",
+                "those look like -1/f'' of the density f itself; Laplace takes the curvature of ln f, not "
+                "of f.",
             ),
-            (np.sqrt(variances), "those are standard deviations; the variance is their square."),
+            (np.sqrt(variances), "those look like standard deviations, not variances."),
             (
                 [0.125, 0.125],
                 f"that is -1/(ln f)'' at θ = ±1, the untilted peaks; {term} adds nothing to "
                 "(ln f)'' = -12θ² + 4, but it moves the modes: evaluate (ln f)'' at the new ones.",
             ),
-            (variances[::-1], swapped),
+            (variances[::-1], _SWAPPED),
         ],
         hint="take -1/(ln f)''(θ̂) at each mode, with (ln f)''(θ) = -12θ² + 4." + _TYPED,
     )
@@ -207,43 +268,45 @@ def _gamma_laplace(shape: float, rate: float) -> tuple[float, float, float]:
 
 def gamma_laplace(
     gamma_mode, gamma_variance, *, shape: float = GAMMA_SHAPE, rate: float = GAMMA_RATE
-) -> CheckResult:
-    """Exercise 2: the Laplace approximation of a Gamma(shape, rate) density: its mode and variance.
+) -> CheckReport:
+    """Exercise 2: the Laplace approximation of a Gamma(shape, rate) density: its mode and variance,
+    each reported.
 
     Examples
     --------
-    >>> gamma_laplace(2.5, 1.25)
-    ✅ Correct: gamma_mode = 2.5 and gamma_variance = 1.25.
-    >>> gamma_laplace(3.0, 1.25).message.split("Hint: ")[1]
+    >>> gamma_laplace(2.0, 2.0, shape=3.0, rate=1.0)
+    ✅ Correct: gamma_mode = 2.
+    ✅ Correct: gamma_variance = 2.
+    >>> gamma_laplace(3.0, 2.0, shape=3.0, rate=1.0).results[0].message.split("Hint: ")[1]
     'that is the Gamma mean a/b; Laplace centres its normal at the mode, where (a-1)/θ - b = 0.'
     """
     mode, variance, log_f_at_mode = _gamma_laplace(shape, rate)
     height = np.exp(log_f_at_mode)
     normalised_height = np.exp(log_f_at_mode - special.gammaln(shape) + shape * np.log(rate))
     density_slip = (
-        "that is -1/f'' of the {} density f itself; Laplace takes the curvature of ln f. At the mode "
-        "f'' = f(θ̂)·(ln f)''(θ̂), so the two differ by the height f(θ̂): take -1/(ln f)'' with "
-        "ln f = (a-1) log θ - bθ."
+        "that looks like -1/f'' of the {} density f itself; Laplace takes the curvature of ln f, with "
+        "ln f = (a-1) log θ - bθ, not of f."
     )
-    mode_result = check_close(
+    mode_result = _check(
         gamma_mode,
         mode,
         name="gamma_mode",
-        atol=_three_digits(mode),
         mistakes=[
             (
                 shape / rate,
                 "that is the Gamma mean a/b; Laplace centres its normal at the mode, where (a-1)/θ - b = 0.",
             ),
-            ((shape - 1.0) * rate, "b is a rate (density ∝ e^(-bθ)), so the mode is (a-1)/b, not (a-1)·b."),
+            (
+                (shape - 1.0) * rate,
+                "b is a rate (density ∝ e^(-bθ)), not a scale: solve (a-1)/θ - b = 0 for θ again.",
+            ),
         ],
         hint="set the derivative of (a-1) log θ - bθ to zero." + _TYPED,
     )
-    variance_result = check_close(
+    variance_result = _check(
         gamma_variance,
         variance,
         name="gamma_variance",
-        atol=_three_digits(variance),
         mistakes=[
             (variance / height, density_slip.format("unnormalised")),
             (variance / normalised_height, density_slip.format("normalised Gamma")),
@@ -251,8 +314,16 @@ def gamma_laplace(
                 shape / rate**2,
                 "that is the variance of the Gamma itself, a/b²; Laplace's is -1/(ln f)'' at the mode.",
             ),
-            (1.0 / variance, "that is -(ln f)'' at the mode, the precision; the variance is its inverse."),
-            (np.sqrt(variance), "that is the standard deviation; the variance is its square."),
+            (
+                -variance,
+                "a variance cannot be negative: a sign was lost. At a maximum, what is the sign of (ln f)''?",
+            ),
+            (
+                1.0 / variance,
+                "that looks like -(ln f)'' at the mode, the precision A; how is the Laplace variance "
+                "related to A?",
+            ),
+            (np.sqrt(variance), "that looks like a standard deviation, not a variance."),
             (
                 (shape / rate) ** 2 / (shape - 1.0),
                 "that is -1/(ln f)'' at the mean a/b; evaluate (ln f)'' at the mode.",
@@ -265,10 +336,7 @@ def gamma_laplace(
         ],
         hint="(ln f)''(θ) = -(a-1)/θ²; evaluate it at the mode and take -1/(ln f)''." + _TYPED,
     )
-    for result in (mode_result, variance_result):
-        if result.passed is not True:
-            return result
-    return correct(f"{mode_result.message[:-1]} and {variance_result.message}")
+    return report(mode_result, variance_result)
 
 
 def gamma_evidence(laplace_z, *, shape: float = GAMMA_SHAPE, rate: float = GAMMA_RATE) -> CheckResult:
@@ -276,37 +344,64 @@ def gamma_evidence(laplace_z, *, shape: float = GAMMA_SHAPE, rate: float = GAMMA
 
     Examples
     --------
-    >>> gamma_evidence(1.8441)
-    ✅ Correct: laplace_z = 1.844.
-    >>> gamma_evidence(1.84).passed  # rounded to three significant digits
+    >>> gamma_evidence(1.919, shape=3.0, rate=1.0)
+    ✅ Correct: laplace_z = 1.919.
+    >>> gamma_evidence(1.92, shape=3.0, rate=1.0).passed  # rounded to three significant digits
     True
+    >>> gamma_evidence(1.921, shape=3.0, rate=1.0).passed  # wrong in its last digit
+    False
     """
     _, variance, log_f_at_mode = _gamma_laplace(shape, rate)
     height = np.exp(log_f_at_mode)
     expected = height * np.sqrt(2.0 * np.pi * variance)
     exact = np.exp(special.gammaln(shape) - shape * np.log(rate))
+    mean, gamma_variance = shape / rate, shape / rate**2
+    height_at_mean = np.exp((shape - 1.0) * np.log(mean) - rate * mean)
     mistakes = [
         (
             exact,
             "that is the exact Γ(a)/b^a; the exercise asks for Laplace's estimate f(θ̂)·sqrt(2π/A), "
             "to compare with it.",
         ),
-        (height, "that is only the height f(θ̂); multiply by the width sqrt(2π/A) = sqrt(2π·variance)."),
-        (height * np.sqrt(variance), "the factor sqrt(2π) is missing: Z ≈ f(θ̂)·sqrt(2π/A)."),
-        (height * 2.0 * np.pi * variance, "the square root is missing: Z ≈ f(θ̂)·sqrt(2π·variance)."),
+        (
+            height_at_mean * np.sqrt(2.0 * np.pi * gamma_variance),
+            "that is Laplace's formula with the Gamma's own mean a/b and variance a/b²; Laplace takes the "
+            "height at the mode and A = -(ln f)'' there (exercise 2).",
+        ),
+        (
+            height * np.sqrt(2.0 * np.pi * gamma_variance),
+            "the width uses the Gamma's own variance a/b²; Laplace's variance is -1/(ln f)'' at the mode "
+            "(exercise 2).",
+        ),
+        (
+            height_at_mean * np.sqrt(2.0 * np.pi * variance),
+            "the height is taken at the Gamma's mean a/b; Laplace takes f at the mode.",
+        ),
+        (height, "that is only the height f(θ̂); Laplace's Z is the height times the peak's width."),
+        (
+            height * np.sqrt(variance),
+            "a constant factor is missing: compare your formula with Z ≈ f(θ̂)·sqrt(2π/A) factor by factor.",
+        ),
+        (
+            height * 2.0 * np.pi * variance,
+            "the width term has no square root: compare with Z ≈ f(θ̂)·sqrt(2π/A).",
+        ),
         (
             height * np.sqrt(2.0 * np.pi / variance),
-            "A is the precision -(ln f)'', the inverse of the variance: Z ≈ f(θ̂)·sqrt(2π/A).",
+            "A is the precision -(ln f)'', not the variance: Z ≈ f(θ̂)·sqrt(2π/A).",
         ),
-        (np.log(expected), "that looks like log Z; the exercise asks for Z itself."),
+        (
+            np.log(expected),
+            "that looks like log Z, the scale the helpers' `log_evidence` works on; on which scale does "
+            "the exercise ask for Z?",
+        ),
     ]
     # The success message confirms the number only: the comparison with the exact value, and what
     # the approximation is, are the exercise's questions.
-    return check_close(
+    return _check(
         laplace_z,
         expected,
         name="laplace_z",
-        atol=_three_digits(expected),
         mistakes=mistakes,
         hint="Z ≈ f(θ̂)·sqrt(2π/A) with A = -(ln f)''(θ̂), from the mode and variance of exercise 2." + _TYPED,
     )
