@@ -55,6 +55,45 @@ def test_centred_mode_right(ref):
     assert check_03.centred_mode(mode.round(4).tolist()).passed is True
 
 
+def significant(values, digits):
+    """Each entry rounded to ``digits`` significant digits."""
+    return [float(f"{value:.{digits - 1}e}") for value in values]
+
+
+def test_centred_mode_three_significant_digits_pass(ref):
+    # The exercise asks for three or more significant digits in each entry: all of these pass.
+    mode = centred_reference(ref)
+    for digits in (3, 4, 6):
+        assert check_03.centred_mode(significant(mode, digits)).passed is True, digits
+    assert check_03.centred_mode(mode.round(3).tolist()).passed is True
+
+
+@pytest.mark.parametrize(
+    "coarse",
+    [
+        lambda mode: mode.round(2),  # two decimals: the small intercept keeps one significant digit
+        lambda mode: significant(mode, 2),
+        lambda mode: [float(f"{mode[0]:.3f}"), round(mode[1], 1)],  # three decimals, then one
+    ],
+)
+def test_centred_mode_rounded_too_coarsely_is_a_near_miss(ref, coarse, assert_no_leak):
+    mode = centred_reference(ref)
+    given = np.asarray(coarse(mode), dtype=float)
+    result = check_03.centred_mode(given)
+    assert result.passed is False and "keep three or more significant digits" in result.message
+    assert "run newton from (0, 0)" not in result.message  # not sent back to redo a right method
+    assert_no_leak(result, mode, answer=given)
+
+
+def test_centred_mode_two_decimals_get_the_rounding_hint_and_a_wrong_intercept_does_not(ref):
+    # The hand answer [-0.08, 7.75] (the right mode to two decimals) gets the rounding hint;
+    # an intercept of 0 (the log-odds at the mean dose taken for even odds) is not a rounding.
+    mode = centred_reference(ref)
+    assert np.allclose(mode.round(2), [-0.08, 7.75])
+    assert "keep three or more significant digits" in check_03.centred_mode([-0.08, 7.75]).message
+    assert "significant digits" not in check_03.centred_mode([0.0, mode[1]]).message
+
+
 @pytest.mark.parametrize(
     ("make", "hint"),
     [
@@ -179,6 +218,9 @@ def test_iterations_from_right(ref):
     assert np.allclose(mode, ref.mode(), atol=1e-9)
     result = check_03.iterations_from(steps)
     assert result.passed is True, result.message
+    # A whole-number float is that whole number, as shortened_steps accepts [2.0, 3.0].
+    for answer in (float(steps), np.float64(steps), np.int64(steps)):
+        assert check_03.iterations_from(answer).passed is True, repr(answer)
 
 
 @pytest.mark.parametrize(
@@ -190,7 +232,10 @@ def test_iterations_from_right(ref):
         (8, "the count from (0, 0)"),
         (3, "Count the steps in result.trace"),
         (14, "Count the steps in result.trace"),
+        (11.0, "count the steps"),
         (2.5, "whole number"),
+        (float("nan"), "whole number"),
+        (float("inf"), "whole number"),
     ],
 )
 def test_iterations_from_typical_mistakes(ref, answer, hint):

@@ -5,12 +5,12 @@ Each check recomputes its reference itself: the mode for centred doses by
 Newton step raises a Student-t log density by a root finder, and the number of Newton steps
 from a bad start, and which of them backtracking shortened, by :func:`~bda_helpers.newton`.
 They recognise the typical slips: the mode for the original doses, an intercept moved the
-wrong way, doses scaled as well as centred; the edge of the concave region taken for the edge
-of the good starts, the Cauchy target of the notebook's section 4 (or the exercise's target
-with its ``/ν`` dropped) in place of the exercise's; a count that includes the start or misses
-the last step; the start's row counted as a step, steps numbered from 0, a mild shortening
-overlooked. A wrong answer learns which entries are off and which way, never the reference
-value.
+wrong way, doses scaled as well as centred, a right mode rounded too coarsely; the edge of
+the concave region taken for the edge of the good starts, the Cauchy target of the
+notebook's section 4 (or the exercise's target with its ``/ν`` dropped) in place of the
+exercise's; a count that includes the start or misses the last step; the start's row counted
+as a step, steps numbered from 0, a mild shortening overlooked. A wrong answer learns which
+entries are off and which way, never the reference value.
 
 Examples
 --------
@@ -83,7 +83,9 @@ def centred_mode(answer, name: str = "mode_centred") -> CheckResult:
     """Check the posterior mode ``(alpha_c, beta)`` of the bioassay model with centred doses.
 
     The doses are ``x - mean(x)``; the reference runs :func:`~bda_helpers.newton` on that data
-    set's model from (0, 0).
+    set's model from (0, 0). Accepted within 0.01 % of each entry plus 0.01 % of the largest
+    entry, which three significant digits in each entry meet; an answer that agrees only to
+    about two decimals or two significant digits is told to keep more.
 
     Examples
     --------
@@ -132,7 +134,22 @@ def centred_mode(answer, name: str = "mode_centred") -> CheckResult:
     )
     if result.passed:
         return correct(f"{result.message[:-1]}: the same dose-response curve, so the same slope.")
+    values = as_array(answer, expected.shape, name)
+    if not isinstance(values, CheckResult) and np.all(np.abs(values - expected) <= _rounding_slack(expected)):
+        return wrong(
+            describe_miss(name, values, expected, names=_NAMES, **_tolerances(expected, 1e-4)),
+            "close, but not to the check's tolerance: your answer agrees with the mode only to about two "
+            "decimals or two significant digits. If you rounded, keep three or more significant digits in "
+            "each entry, or assign the .mode that newton returns, unrounded.",
+        )
     return result
+
+
+def _rounding_slack(expected: np.ndarray) -> np.ndarray:
+    """Per entry, the larger of half a unit in the second decimal place and half a unit in the
+    second significant digit of ``expected``: how far a coarse rounding of it can land."""
+    magnitude = np.floor(np.log10(np.maximum(np.abs(expected), 1e-300)))
+    return 1.001 * np.maximum(0.005, 0.5 * 10.0 ** (magnitude - 1))
 
 
 def _plain_step(theta0: float, nu: float) -> float:
@@ -225,7 +242,8 @@ def iterations_from(answer, name: str = "n_steps") -> CheckResult:
     """Check the number of Newton steps from ``EXERCISE_START`` = (-2, -5).
 
     The reference runs :func:`~bda_helpers.newton` with the analytic gradient and Hessian,
-    the log posterior as ``log_density`` and the default tolerance.
+    the log posterior as ``log_density`` and the default tolerance. A whole-number float
+    (``10.0``) counts as that whole number, as in :func:`shortened_steps`.
 
     Examples
     --------
@@ -235,6 +253,8 @@ def iterations_from(answer, name: str = "n_steps") -> CheckResult:
     """
     if answer is None:
         return not_answered(name)
+    if isinstance(answer, (float, np.floating)) and float(answer).is_integer():
+        answer = int(answer)  # 10.0 is a whole number of steps, as shortened_steps accepts [2.0, 3.0]
     if isinstance(answer, bool) or not isinstance(answer, (int, np.integer)):
         return wrong(f"`{name}` should be a whole number of steps, got {answer!r}.")
     expected = _exercise_run().n_iter
