@@ -40,6 +40,13 @@ def test_mean_field_sds(assert_no_leak):
         assert sd_result.passed is False and hint in sd_result.message, (answer, sd_result.message)
         assert gap_result.passed is True
         assert_no_leak(sd_result, right, answer=np.array(answer))
+    for answer in ([0.62, 0.93], [0.63, 0.94], [0.625, 0.93]):  # truncation, double rounding: near misses
+        sd_result = check_beyond.mean_field_sds(answer, gap).results[0]
+        assert sd_result.passed is False and "check your rounding" in sd_result.message, answer
+        assert "held fixed" not in sd_result.message
+        assert_no_leak(sd_result, right, answer=np.array(answer))
+    for answer in ([0.6, 0.9], [0.64, 0.96]):  # 3 % or more off: not a rounding slip
+        assert "check your rounding" not in check_beyond.mean_field_sds(answer, gap).results[0].message
     generic = check_beyond.mean_field_sds([0.5, 11.6], gap).results[0].message
     assert "1/√Λ" not in generic and "invert" not in generic  # the idea, not the recipe
     assert "shape" in repr(check_beyond.mean_field_sds([1.0], gap))

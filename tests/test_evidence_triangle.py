@@ -12,8 +12,10 @@ from bda_helpers.beyond.evidence_triangle import (
     evidence_triangle,
     grid_log_evidence,
     log_evidence_importance,
+    log_evidence_smoothed,
+    normal_logpdf,
 )
-from bda_helpers.beyond.importance import importance_sample
+from bda_helpers.beyond.importance import ImportanceSample, importance_sample
 
 
 def kl_normals(m0, s0, m1, s1):
@@ -204,3 +206,51 @@ def test_grid_log_evidence_refuses_bad_values():
         grid_log_evidence(lambda t: np.full(t.shape[:-1], -np.inf), axis, axis)
     with pytest.raises(ValueError, match="shape"):
         grid_log_evidence(lambda t: np.zeros(3), axis, axis)
+
+
+def test_log_evidence_smoothed_restores_the_scale_of_the_smoothed_weights():
+    """A normal target with Z = e^1.5 and a wider normal proposal: the PSIS estimate is close to 1.5,
+    moves by exactly c when every log weight moves by c, and equals the raw estimate when PSIS
+    finds no tail to smooth (equal weights)."""
+    rng = np.random.default_rng(3)
+    draws = 1.5 * rng.standard_normal((20_000, 2))
+    log_w = (
+        1.5 + normal_logpdf(draws, [0.0, 0.0], np.eye(2)) - normal_logpdf(draws, [0.0, 0.0], 2.25 * np.eye(2))
+    )
+    smoothed = log_evidence_smoothed(ImportanceSample(draws, log_w))
+    raw, se = log_evidence_importance(log_w)
+    assert abs(smoothed - 1.5) < 0.02 and abs(smoothed - raw) < 2 * se
+    shifted = log_evidence_smoothed(ImportanceSample(draws, log_w + 700.0))
+    assert shifted - 700.0 == pytest.approx(smoothed, abs=1e-9)
+    equal = ImportanceSample(draws[:50], np.full(50, -3.0))
+    assert log_evidence_smoothed(equal) == pytest.approx(-3.0, abs=1e-12)
+    with_zero = ImportanceSample(draws[:100], np.append(log_w[:99], -np.inf))  # a draw where p = 0
+    direct = log_evidence_smoothed(ImportanceSample(draws[:99], log_w[:99])) + np.log(99 / 100)
+    assert log_evidence_smoothed(with_zero) == pytest.approx(direct, abs=1e-9)
+
+
+def test_log_evidence_smoothed_on_the_bioassay_matches_the_quadrature(bioassay_model):
+    data, model, _ = bioassay_model
+    sample = importance_sample(
+        bioassay.model_functions_log_beta(data).log_density,
+        bioassay.laplace_fit_log_beta(data),
+        40_000,
+        np.random.default_rng(11),
+    )
+    log_z = grid_log_evidence(model.log_density, bioassay.GRID_ALPHA, bioassay.GRID_BETA)
+    assert abs(log_evidence_smoothed(sample) - log_z) < 0.02
+
+
+def test_evidence_triangle_carries_the_smoothed_estimate_of_its_draws():
+    log_p = lambda theta: 0.7 - 0.5 * np.sum(theta**2, axis=-1) - np.log(2 * np.pi)  # noqa: E731
+    result = evidence_triangle(log_p, [0.2, -0.1], 1.5 * np.eye(2), 5_000, np.random.default_rng(2))
+    rng = np.random.default_rng(2)
+    theta = np.array([0.2, -0.1]) + rng.standard_normal((5_000, 2)) @ np.linalg.cholesky(1.5 * np.eye(2)).T
+    sample = ImportanceSample(theta, log_p(theta) - normal_logpdf(theta, [0.2, -0.1], 1.5 * np.eye(2)))
+    assert result.log_evidence_psis == log_evidence_smoothed(sample)
+    assert abs(result.log_evidence_psis - 0.7) < 0.05
+
+
+def test_log_evidence_smoothed_refuses_raw_arrays():
+    with pytest.raises(TypeError, match="ImportanceSample"):
+        log_evidence_smoothed(np.zeros(50))
