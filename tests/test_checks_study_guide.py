@@ -263,6 +263,8 @@ def test_mode_log_beta(ref, log_beta_fit):
     assert_fails_with(check.mode_log_beta([alpha_hat, beta_hat]), "mode in (α, β)")
     assert_fails_with(check.mode_log_beta([mode[0], np.exp(mode[1])]), "log β at the mode, not β")
     assert_fails_with(check.mode_log_beta(mode + [0.0, 0.1]), "log β is too large")
+    chain_rule = check.mode_log_beta(mode + [0.0, 0.1]).message
+    assert "∂/∂φ [log p(α, e^φ | y) + φ] = β·∂ log p/∂β + 1" in chain_rule  # not an operator identity
     # the hints explain the method but do not spell out the package's log-β functions
     generic = check.mode_log_beta(mode + [0.0, 0.1]).message + check.cov_log_beta(np.eye(2)).message
     assert "Write log p(α, e^φ | y) + φ" in generic
@@ -461,6 +463,148 @@ def test_cov_windshield():
     assert_fails_with(check.cov_windshield(np.diag([SIGMA_HAT2 / N, SIGMA_HAT2 / (2 * N)])), "variance of σ")
     assert_fails_with(check.cov_windshield(-np.linalg.inv(cov)), "Hessian H itself")
     assert_fails_with(check.cov_windshield(cov + [[0.0, 0.01], [0.0, 0.0]]), "not symmetric")
+
+
+def windshield_log_posterior(theta):
+    mu, log_sigma = theta
+    return -N * log_sigma - np.sum((Y - mu) ** 2) / (2 * np.exp(2 * log_sigma))
+
+
+def windshield_hessian(theta):
+    """The Hessian of the log posterior in (μ, log σ), by hand."""
+    mu, log_sigma = theta
+    sigma2 = np.exp(2 * log_sigma)
+    cross = -2 * np.sum(Y - mu) / sigma2
+    return np.array([[-N / sigma2, cross], [cross, -2 * np.sum((Y - mu) ** 2) / sigma2]])
+
+
+@pytest.mark.parametrize("method", ["BFGS", "Nelder-Mead", "rounded closed form"])
+def test_cov_windshield_accepts_numerical_modes(method):
+    """The true off-diagonal entry is exactly 0; a numerical mode makes it ~1e-7 to ~1e-5, which the
+    check judges at the scale of the matrix (the product of the sds), not as an absolute 1e-9."""
+    if method == "rounded closed form":
+        mode = np.array([Y.mean(), 0.5 * np.log(SIGMA_HAT2)]).round(4)
+    else:
+        mode = optimize.minimize(lambda t: -windshield_log_posterior(t), [14.0, 0.0], method=method).x
+    cov = -np.linalg.inv(windshield_hessian(mode))
+    assert 1e-9 < abs(cov[0, 1]) < 1e-4  # not exactly 0
+    assert check.mode_windshield(mode).passed
+    result = check.cov_windshield(cov)
+    assert result.passed, repr(result)
+
+
+def test_cov_windshield_still_refuses_a_real_correlation():
+    cov = np.diag([SIGMA_HAT2 / N, 1 / (2 * N)])
+    scale = np.sqrt(cov[0, 0] * cov[1, 1])
+    assert check.cov_windshield(cov + 0.5e-3 * scale * (1 - np.eye(2))).passed
+    too_large = check.cov_windshield(cov + 0.05 * scale * (1 - np.eye(2)))
+    assert_fails_with(too_large, "[μ, log σ] entry is too large", "Invert the negative Hessian")
+
+
+def right_array_answers(ref):
+    """Each exact array check with its right answer, computed here."""
+    mode_lb = maximise(lambda p: log_beta_density(p, ref), [0.5, 2.0])
+    cov_lb = np.linalg.inv(fd_information(lambda p: log_beta_density(p, ref), mode_lb))
+    prior_mode, prior_cov = prior_fit(ref, PRIOR_COV)
+    return {
+        check.mode_log_beta: mode_lb,
+        check.cov_log_beta: cov_lb,
+        check.mode_prior: prior_mode,
+        check.cov_prior: prior_cov,
+        check.mode_correlated_prior: prior_fit(ref, CORRELATED_PRIOR_COV)[0],
+        check.mode_windshield: np.array([Y.mean(), 0.5 * np.log(SIGMA_HAT2)]),
+        check.cov_windshield: np.diag([SIGMA_HAT2 / N, 1 / (2 * N)]),
+    }
+
+
+def test_rounded_array_answers_are_told_to_keep_more_digits(ref, assert_no_leak):
+    for function, right in right_array_answers(ref).items():
+        assert function(right.round(6)).passed, function.__name__
+        assert function(np.array([float(f"{v:.4g}") for v in right.ravel()]).reshape(right.shape)).passed
+        for answer in (
+            np.array([float(f"{v:.3g}") for v in right.ravel()]),  # 3 significant digits
+            right.ravel() * (1 + 0.006 * np.resize([1.0, -1.0, -1.0], right.size)),
+        ):
+            answer = answer.reshape(right.shape)
+            result = function(answer)
+            if result.passed:  # the rounding happened to land within the tolerance
+                continue
+            assert_fails_with(result, "Close, but not within the check's tolerance", "4 significant digits")
+            assert_no_leak(result, right, answer=answer)
+        far = function(right * 1.05)  # 5 % off: no longer "close", the method hint
+        assert_fails_with(far)
+        assert "Close, but" not in far.message, far.message
+
+
+def test_close_answers_get_the_close_hint_and_never_a_method_hint():
+    mode = check.mode_windshield([14.61, 0.33])
+    assert_fails_with(mode, "log σ is too large", "Close, but")
+    assert "Set the gradient" not in mode.message
+    cov = check.cov_windshield(np.diag([0.215, 0.056]))
+    assert_fails_with(cov, "Close, but", "product of the two sds")
+    assert "Invert the negative Hessian" not in cov.message
+
+
+def test_rounded_slips_get_the_slips_hints(ref):
+    assert_fails_with(check.mode_windshield(np.round([Y.mean(), 0.5 * np.log(S2)], 2)), "sample sd s")
+    assert_fails_with(check.cov_windshield(np.diag([S2 / N, 1 / (2 * N)]).round(3)), "not the sample sd s")
+    no_correlation = prior_fit(ref, np.diag([4.0, 100.0]))[0]
+    assert_fails_with(check.mode_correlated_prior(no_correlation.round(2)), "without the correlation")
+    flat = check.mode_prior(ref.mode().round(2))
+    assert_fails_with(flat, "flat-prior fit")
+    assert "Close, but" not in flat.message
+
+
+def test_every_slip_is_far_from_the_right_answer(ref):
+    """The "close" hint goes to answers within 1 % (of each entry's scale) of the right value; every
+    slip the checks know lies more than 2 % away in some entry, so a rounded slip is never "close"."""
+
+    def relative_distance(answer, right):
+        answer, right = np.asarray(answer, dtype=float), np.asarray(right, dtype=float)
+        scale = np.sqrt(np.outer(np.diag(right), np.diag(right))) if right.ndim == 2 else np.abs(right)
+        return np.max(np.abs(answer - right) / scale)
+
+    right = right_array_answers(ref)
+    windshield_mode = right[check.mode_windshield]
+    prior_variants = [np.diag([16.0, 100.0]), np.diag([2.0, np.sqrt(10.0)]), np.diag([4.0, 100.0])]
+    cov_with_variances = 0.5 * 2.0 * np.sqrt(10.0)
+    no_jacobian_mode = np.array([ref.mode()[0], np.log(ref.mode()[1])])
+    slips = {
+        check.mode_log_beta: [no_jacobian_mode, ref.mode(), [right[check.mode_log_beta][0], 10.75]],
+        check.cov_log_beta: [
+            np.linalg.inv(fd_information(lambda p: log_beta_density(p, ref, False), no_jacobian_mode)),
+            np.linalg.inv(ref.information(ref.mode())),
+        ],
+        check.mode_prior: [prior_fit(ref, c)[0] for c in prior_variants] + [ref.mode()],
+        check.cov_prior: [prior_fit(ref, c)[1] for c in prior_variants]
+        + [np.linalg.inv(ref.information(ref.mode())), PRIOR_COV],
+        check.mode_correlated_prior: [
+            prior_fit(ref, c)[0]
+            for c in (
+                np.diag([4.0, 100.0]),
+                [[4.0, 0.5], [0.5, 100.0]],
+                [[4.0, cov_with_variances], [cov_with_variances, 10.0]],
+                PRIOR_COV,
+            )
+        ],
+        check.mode_windshield: [
+            [Y.mean(), 0.5 * np.log(S2)],
+            [Y.mean(), np.exp(windshield_mode[1])],
+            [Y.mean(), np.sqrt(S2)],
+            [Y.mean(), SIGMA_HAT2],
+            [Y.mean(), np.log(SIGMA_HAT2)],
+        ],
+        check.cov_windshield: [
+            np.diag([S2 / N, 1 / (2 * N)]),
+            np.diag([SIGMA_HAT2 / N, 1 / (2 * (N - 1))]),
+            np.diag([S2 / N, 1 / (2 * (N - 1))]),
+            np.diag([SIGMA_HAT2 / N, SIGMA_HAT2 / (2 * N)]),
+        ],
+    }
+    for function, answers in slips.items():
+        for answer in answers:
+            assert relative_distance(answer, right[function]) > 0.02, function.__name__
+            assert function(answer).passed is False
 
 
 def test_sigma_intervals():

@@ -187,6 +187,26 @@ def mc_tolerance(quantile: Callable[[np.ndarray], np.ndarray], probs, n: float) 
 # --- Comparing answers ------------------------------------------------------------------
 
 
+#: How close an array answer must be to the reference: 0.1 % of each entry's scale (see
+#: :func:`_entry_scale`).
+_ARRAY_RTOL = 1e-3
+#: Array answers within 1 % of each entry's scale of the reference, but not within
+#: :data:`_ARRAY_RTOL`, are told they are close (rounded, say) rather than given a method hint.
+_ARRAY_NEAR = 1e-2
+
+
+def _entry_scale(reference: np.ndarray) -> np.ndarray:
+    """Each entry's scale, against which its error is measured: the entry's size for a vector,
+    and sqrt(Σ_ii Σ_jj) for entry (i, j) of a covariance Σ (the variance on the diagonal, the
+    product of the two sds off it, so an off-diagonal entry that is exactly 0 is still judged
+    at the scale of the matrix)."""
+    reference = np.asarray(reference, dtype=float)
+    if reference.ndim == 2:
+        diagonal = np.abs(np.diag(reference))
+        return np.sqrt(np.outer(diagonal, diagonal))
+    return np.abs(reference)
+
+
 def _covariance_mistakes(answer: np.ndarray, hessian: np.ndarray, name: str) -> CheckResult | None:
     """The mistakes every Laplace covariance can have: asymmetry, H, −H or H⁻¹ given."""
     if not np.allclose(answer, answer.T, rtol=1e-6, atol=1e-12):
@@ -201,7 +221,7 @@ def _covariance_mistakes(answer: np.ndarray, hessian: np.ndarray, name: str) -> 
         (-hessian, "That is −H, the precision (information) matrix; the covariance is its inverse, −H⁻¹."),
         (np.linalg.inv(hessian), "That is H⁻¹, which is negative definite; the covariance is −H⁻¹."),
     ):
-        if np.allclose(answer, candidate, rtol=1e-3, atol=1e-9):
+        if np.allclose(answer, candidate, rtol=0.0, atol=_ARRAY_RTOL * _entry_scale(candidate)):
             return wrong(f"`{name}` is not the Laplace covariance.", hint)
     if np.any(np.linalg.eigvalsh(0.5 * (answer + answer.T)) <= 0):
         return wrong(
@@ -211,18 +231,66 @@ def _covariance_mistakes(answer: np.ndarray, hessian: np.ndarray, name: str) -> 
     return None
 
 
+def _check_array(
+    answer, expected, *, name: str, names, mistakes=(), hint: str = "", covariance: bool = False
+) -> CheckResult:
+    """:func:`~bda_helpers.checks.check_close` for an exact array answer (a mode, a covariance),
+    with each entry's tolerance ``_ARRAY_RTOL`` times its scale (:func:`_entry_scale`).
+
+    A wrong answer that matches a slip in ``mistakes`` gets that slip's hint. One within
+    ``_ARRAY_NEAR`` of the scale of the right value is told it is close (it was rounded, or
+    computed imprecisely) rather than given the method hint; one within ``_ARRAY_NEAR`` of
+    a slip (a rounded slip) gets the slip's hint, or each hint when it is that near to
+    several slips. The slips lie further than twice ``_ARRAY_NEAR`` from the right value, so
+    no answer is near both.
+    """
+    expected = np.asarray(expected, dtype=float)
+    values = as_array(answer, expected.shape, name)
+    if isinstance(values, CheckResult):
+        return values
+    atol = _ARRAY_RTOL * _entry_scale(expected)
+    result = check_close(
+        values, expected, name=name, names=names, rtol=0.0, atol=atol, mistakes=mistakes, hint=hint
+    )
+    if result.passed or any(np.allclose(values, mistaken, rtol=0.0, atol=atol) for mistaken, _ in mistakes):
+        return result
+    near_slips = [
+        mistake_hint
+        for mistaken, mistake_hint in mistakes
+        if np.allclose(values, mistaken, rtol=0.0, atol=_ARRAY_NEAR * _entry_scale(mistaken))
+    ]
+    if len(near_slips) == 1:
+        hint = near_slips[0]
+    elif near_slips:
+        hint = f"Your answer is near {len(near_slips)} slips at once: " + " ".join(
+            f"({number}) {text}" for number, text in enumerate(near_slips, start=1)
+        )
+    elif np.allclose(values, expected, rtol=0.0, atol=_ARRAY_NEAR * _entry_scale(expected)):
+        scale = (
+            "0.1 % of each variance, and off the diagonal 0.1 % of the product of the two sds"
+            if covariance
+            else "0.1 % of each entry"
+        )
+        hint = (
+            f"Close, but not within the check's tolerance ({scale}). If you typed rounded numbers, "
+            "assign the values your code computes instead (at least 4 significant digits); if your "
+            "code computed these, make it more precise (a tighter tolerance for the optimiser, say)."
+        )
+    return wrong(describe_miss(name, values, expected, rtol=0.0, atol=atol, names=names), hint)
+
+
 def _check_covariance(
     answer, fit: LaplaceApproximation, hessian: np.ndarray, *, name: str, names, mistakes=(), hint=""
 ) -> CheckResult:
     values = as_array(answer, (2, 2), name)
     if isinstance(values, CheckResult):
         return values
-    if not np.allclose(values, fit.cov, rtol=1e-3, atol=1e-9 * np.abs(fit.cov).max()):
+    if not np.allclose(values, fit.cov, rtol=0.0, atol=_ARRAY_RTOL * _entry_scale(fit.cov)):
         found = _covariance_mistakes(values, hessian, name)
         if found is not None:
             return found
-    return check_close(
-        values, fit.cov, name=name, names=names, rtol=1e-3, atol=1e-9, mistakes=mistakes, hint=hint
+    return _check_array(
+        values, fit.cov, name=name, names=names, mistakes=mistakes, hint=hint, covariance=True
     )
 
 
@@ -512,7 +580,7 @@ def mode_log_beta(answer) -> CheckResult:
     """
     fit = _laplace_log_beta()
     no_jacobian = _laplace_log_beta(jacobian=False)
-    return check_close(
+    return _check_array(
         answer,
         fit.mode,
         name="mode_log_beta",
@@ -528,9 +596,9 @@ def mode_log_beta(answer) -> CheckResult:
             ([fit.mode[0], np.exp(fit.mode[1])], "The second entry should be log β at the mode, not β."),
         ],
         hint="Write log p(α, e^φ | y) + φ as a function of θ = (α, φ), from the (α, β) log posterior "
-        "evaluated at β = e^φ, and maximise it over (α, φ). Newton's method needs its gradient (the chain "
-        "rule: ∂/∂φ = β·∂/∂β + 1); from (0, 0) the Hessian is not negative definite, so let the log "
-        "density guard Newton's steps.",
+        "evaluated at β = e^φ, and maximise it over (α, φ). Newton's method needs its gradient (by the "
+        "chain rule, ∂/∂φ [log p(α, e^φ | y) + φ] = β·∂ log p/∂β + 1); from (0, 0) the Hessian is not "
+        "negative definite, so let the log density guard Newton's steps.",
     )
 
 
@@ -670,7 +738,7 @@ def mode_prior(answer) -> CheckResult:
     >>> mode_prior([0.8466, 7.7488]).passed   # the flat-prior mode
     False
     """
-    return check_close(
+    return _check_array(
         answer,
         _laplace_alpha_beta(_PRIOR_COV).mode,
         name="mode_prior",
@@ -722,7 +790,7 @@ def mode_correlated_prior(answer) -> CheckResult:
     False
     """
     cov_with_variances = 0.5 * 2.0 * np.sqrt(10.0)
-    return check_close(
+    return _check_array(
         answer,
         _laplace_alpha_beta(_CORRELATED_PRIOR_COV).mode,
         name="mode_correlated_prior",
@@ -765,7 +833,7 @@ def mode_windshield(answer) -> CheckResult:
         "the joint mode is where the gradient of the log density in (μ, log σ) vanishes: solve that "
         "for σ rather than assuming the sample sd"
     )
-    return check_close(
+    return _check_array(
         answer,
         fit.mode,
         name="mode_windshield",
