@@ -60,8 +60,21 @@ def test_log_odds_interval_wrong_answers(normal, fine_grid, assert_no_leak):
         tuple(interval_at(np.log10(2.0), mode, cov).round(2)): "base-10 log",
         tuple(grid): "the exact posterior's interval",
         tuple(grid.round(1)): "the exact posterior's interval",
-        tuple(exact + [0.3, -0.3]): "close: within the Monte Carlo error",
-        (mean - sd, mean + sd): "the centre is right",
+        tuple(exact + [0.3, 0.1]): "close: within the Monte Carlo error",  # not symmetric: draws
+        (-2.2, 14.5): "close: within the Monte Carlo error",
+        tuple(exact + [0.3, -0.3]): "close, and centred right",  # symmetric: computed, not drawn
+        tuple(interval_at(0.68, mode, cov).round(2)): "at a slightly different x",
+        tuple(interval_at(0.69, mode, cov).round(2)): "matches x = 0.69, the log dose rounded",
+        tuple(interval_at(0.69, mode, cov)): "matches x = 0.69, the log dose rounded",
+        tuple(interval_at(0.7, mode, cov).round(2)): "matches x = 0.7, the log dose rounded",
+        (mean - 1.645 * sd, mean + 1.645 * sd): "± 1.645 × the sd of α + βx",
+        tuple(np.round([mean - 1.645 * sd, mean + 1.645 * sd], 2)): "a central 90 % interval",
+        tuple(np.round([mean - 2.576 * sd, mean + 2.576 * sd], 2)): "a central 99 % interval",
+        tuple(np.round([mean - 2 * sd, mean + 2 * sd], 2)): "z = 2 is the rounded rule of thumb",
+        (mean - 2 * sd, mean + 2 * sd): "z = 2 is the rounded rule of thumb",
+        tuple(interval_at(0.7, mode, cov).round(1)): "close: within the Monte Carlo error",  # too coarse
+        (mean - sd, mean + sd): "±1 sd covers only about 68 %",
+        (mean - 1.5 * sd, mean + 1.5 * sd): "the centre is right, the width is not",
         (0.0, 1.0): "is normal too",
         tuple(interval_at(0.5, mode, cov)): "is normal too",  # another dose
         tuple(exact[::-1]): "lower first",
@@ -73,6 +86,15 @@ def test_log_odds_interval_wrong_answers(normal, fine_grid, assert_no_leak):
         secrets = (*exact, mean, sd, Z * sd, 2 * x * cov[0, 1])
         assert_no_leak(result, *secrets, answer=np.array(answer))
     assert "shape (2,)" in check_05.log_odds_interval(1.0).message
+    # Exact slips within the draws' Monte Carlo error: ends to two decimals say draws can land
+    # there by chance; ends at full precision cannot, so they do not.
+    for answer in (interval_at(0.69, mode, cov), [mean - 2 * sd, mean + 2 * sd], exact + [0.3, -0.3]):
+        assert "If you used draws" not in check_05.log_odds_interval(list(answer)).message
+        assert "If you used draws" in check_05.log_odds_interval(list(np.round(answer, 2))).message
+    # The slips these numbers name: a wrong quantile, a rounded log dose, ±2 sd.
+    np.testing.assert_allclose(np.round([mean - 1.645 * sd, mean + 1.645 * sd], 2), [-0.64, 13.07])
+    np.testing.assert_allclose(interval_at(0.69, mode, cov).round(2), [-1.94, 14.33])
+    np.testing.assert_allclose(np.round([mean - 2 * sd, mean + 2 * sd], 2), [-2.12, 14.55])
 
 
 def test_log_odds_interval_from_laplace_draws_is_told_to_compute_it_exactly(normal, assert_no_leak):
@@ -98,8 +120,8 @@ def prior_normal(ref):
     """The Laplace fit under independent normal priors with means (0, 10) and the given variances,
     from scipy's root of the conftest score."""
 
-    def fit(variances):
-        mean, cov = np.array([0.0, 10.0]), np.diag(variances)
+    def fit(variances, mean=(0.0, 10.0)):
+        mean, cov = np.array(mean), np.diag(variances)
         solution = optimize.root(
             lambda t: ref.gradient(t, prior_mean=mean, prior_cov=cov), x0=[0.0, 0.0], tol=1e-13
         )
@@ -111,8 +133,8 @@ def prior_normal(ref):
 
 @pytest.fixture(scope="module")
 def below_zero(prior_normal):
-    def probability(variances):
-        mode, cov = prior_normal(variances)
+    def probability(variances, mean=(0.0, 10.0)):
+        mode, cov = prior_normal(variances, mean)
         return stats.norm.cdf(0.0, mode[1], np.sqrt(cov[1, 1]))
 
     return probability
@@ -146,6 +168,9 @@ def test_prior_beta_negative_probability_wrong_answers(
     flat = stats.norm.cdf(0.0, posterior_mode.mode[1], np.sqrt(posterior_mode.cov[1, 1]))
     assert exact_with_prior == pytest.approx(3.4e-6, rel=0.1)
     alpha_variance_two = below_zero([2.0, 100.0])
+    swapped_means = below_zero([4.0, 100.0], mean=(10.0, 0.0))
+    swapped_priors = below_zero([100.0, 4.0], mean=(10.0, 0.0))
+    assert swapped_means == pytest.approx(0.00333, abs=1e-5)
     cases = {
         flat: "flat-prior fit",
         stats.norm.cdf(0.0, mode[1], cov[1, 1]): "used the variance Σ_ββ as the normal's scale",
@@ -157,6 +182,11 @@ def test_prior_beta_negative_probability_wrong_answers(
         float(f"{alpha_variance_two:.2g}"): "prior variance 2 for α",
         below_zero([100.0, 4.0]): "two prior variances swapped",
         float(f"{below_zero([100.0, 4.0]):.2g}"): "two prior variances swapped",
+        swapped_means: "two prior means swapped",
+        float(f"{swapped_means:.2g}"): "two prior means swapped",
+        float(f"{swapped_means:.3g}"): "two prior means swapped",
+        swapped_priors: "priors of α and β swapped (means and variances)",
+        float(f"{swapped_priors:.2g}"): "priors of α and β swapped",
         below_zero([0.25, 0.01]): "precisions",  # 1/variance on the diagonal: 0 in floating point
         exact_with_prior: "exact posterior puts below 0",
         float(f"{exact_with_prior:.1g}"): "exact posterior puts below 0",
@@ -177,6 +207,12 @@ def test_prior_beta_negative_probability_wrong_answers(
         echoed = None if isinstance(answer, str) else answer
         assert_no_leak(result, right, mode[1], sd, cov[1, 1], mode[1] / sd, answer=echoed)
     assert below_zero([0.25, 0.01]) == 0.0
+    # The cov clause only where a wrong diagonal cov can be the cause: between 0 and the flat value.
+    cov_clause = "NormalPrior's cov takes variances, not sds"
+    for answer in (1e-4, 0.01, 0.05):
+        assert cov_clause in check_05.prior_beta_negative_probability(answer).message, answer
+    for answer in (0.06, 0.2, 0.5, swapped_means):
+        assert cov_clause not in check_05.prior_beta_negative_probability(answer).message, answer
 
 
 def test_prior_beta_negative_probability_from_draws_gets_no_false_hint(below_zero, assert_no_leak):
