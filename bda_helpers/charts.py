@@ -425,7 +425,13 @@ def dose_response_bands_chart(data: BioassayData, bands: dict, *, title: str = "
     """
     areas, medians = _band_rows(bands)
     sources, levels = list(bands), sorted(set(areas["band"]), key=lambda label: -float(label[:-1]))
-    colour = alt.Color("source:N", title="posterior", sort=sources, scale=alt.Scale(domain=sources))
+    colour = alt.Color(
+        "source:N",
+        title="posterior",
+        sort=sources,
+        scale=alt.Scale(domain=sources),
+        legend=alt.Legend(labelLimit=320),
+    )
     doses = [float(areas["log dose"].min()), float(areas["log dose"].max())]
     x = alt.X("log dose:Q", title="log dose x  (log g/ml)", scale=alt.Scale(domain=doses, nice=False))
     shaded = (

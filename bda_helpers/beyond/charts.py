@@ -309,7 +309,7 @@ def k_slider_chart(curves: pd.DataFrame, *, title: str = "") -> alt.LayerChart:
             x=alt.X("beta:Q", title="β", scale=alt.Scale(zero=False)),
             y=alt.Y("density:Q", title="p(β | k copies of the data)"),
             color=alt.Color("method:N", title="", sort=methods),
-            strokeDash=alt.StrokeDash("method:N", title="", sort=methods),
+            strokeDash=alt.StrokeDash("method:N", sort=methods, legend=None),  # one legend: the colour's
             tooltip=[alt.Tooltip("method:N"), alt.Tooltip("beta:Q"), alt.Tooltip("density:Q")],
         )
         .transform_filter(alt.datum.k == k)
