@@ -45,6 +45,7 @@ __all__ = [
     "describe_miss",
     "check_close",
     "format_answer",
+    "typed_decimals",
 ]
 
 
@@ -234,6 +235,27 @@ def as_interval(answer, name: str) -> np.ndarray | CheckResult:
     if values[0] > values[1]:
         return wrong(f"give `{name}` as [lower, upper], lower first.")
     return values
+
+
+def typed_decimals(values) -> np.ndarray | None:
+    """How many decimals each entry of ``values`` was given with, if every entry has at most 8:
+    a number typed by hand, rounded or truncated. ``None`` for a computed value, whose digits run on.
+
+    Examples
+    --------
+    >>> typed_decimals(np.array([11.64, 3.0])).tolist()
+    [2, 0]
+    >>> typed_decimals(np.array([np.pi])) is None
+    True
+    """
+    values = np.asarray(values, dtype=float)
+    decimals = []
+    for value in values.ravel():
+        found = [d for d in range(9) if abs(value - round(value, d)) <= 1e-12 * max(1.0, abs(value))]
+        if not found:
+            return None
+        decimals.append(found[0])
+    return np.reshape(decimals, values.shape)
 
 
 def format_answer(values) -> str:

@@ -38,6 +38,7 @@ from . import (
     describe_miss,
     format_answer,
     report,
+    typed_decimals,
     wrong,
 )
 
@@ -80,13 +81,10 @@ def _typed_tolerance(values: np.ndarray) -> np.ndarray | None:
     """Half a unit in the last decimal of each entry, if every entry has at most 8 decimals (a typed,
     rounded number); ``None`` for a computed value, whose digits run on. A typed 0 has no significant
     digit to round: its tolerance is 0 (never half a unit of its units digit)."""
-    decimals = []
-    for value in values.ravel():
-        found = [d for d in range(9) if abs(value - round(value, d)) <= 1e-12 * max(1.0, abs(value))]
-        if not found:
-            return None
-        decimals.append(found[0])
-    half_unit = 0.5 * 10.0 ** -np.reshape(decimals, values.shape) * (1 + 1e-9)
+    decimals = typed_decimals(values)
+    if decimals is None:
+        return None
+    half_unit = 0.5 * 10.0**-decimals * (1 + 1e-9)
     return np.where(values == 0, 0.0, half_unit)
 
 

@@ -35,7 +35,17 @@ from __future__ import annotations
 import numpy as np
 from scipy import integrate, special
 
-from . import CheckReport, CheckResult, as_array, correct, describe_miss, format_answer, report, wrong
+from . import (
+    CheckReport,
+    CheckResult,
+    as_array,
+    correct,
+    describe_miss,
+    format_answer,
+    report,
+    typed_decimals,
+    wrong,
+)
 
 __all__ = ["TILT", "GAMMA_SHAPE", "GAMMA_RATE", "tilted_mixture", "gamma_laplace", "gamma_evidence"]
 
@@ -59,13 +69,8 @@ def _three_digits(expected) -> np.ndarray:
 def _typed_unit(values: np.ndarray) -> np.ndarray | None:
     """One unit in the last decimal of each entry, if every entry has at most 8 decimals: a typed,
     rounded or truncated number. ``None`` for a computed value, whose digits run on."""
-    decimals = []
-    for value in values.ravel():
-        found = [d for d in range(9) if abs(value - round(value, d)) <= 1e-12 * max(1.0, abs(value))]
-        if not found:
-            return None
-        decimals.append(found[0])
-    return 10.0 ** -np.reshape(decimals, values.shape)
+    decimals = typed_decimals(values)
+    return None if decimals is None else 10.0**-decimals
 
 
 def _tolerance(values: np.ndarray, reference) -> np.ndarray:
