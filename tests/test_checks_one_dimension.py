@@ -94,6 +94,19 @@ def test_tilted_mixture_right_answers_pass():
     assert check_01.tilted_mixture(*answers).passed is True
 
 
+def test_tilted_mixture_accepts_the_fits_lists_as_they_stand():
+    # one-dimensional fits hold a mode of shape (1,) and a covariance of shape (1, 1)
+    fits = [laplace(BIMODAL_TILTED["gradient"], [start], **BIMODAL_TILTED["rest"]) for start in (-1.0, 1.0)]
+    modes, covs = [f.mode for f in fits], [f.cov for f in fits]
+    assert np.shape(modes) == (2, 1) and np.shape(covs) == (2, 1, 1)
+    assert check_01.tilted_mixture(modes, covs, laplace_mixture(fits).weights).passed is True
+    # only axes of length 1 are dropped, and only after the answer's own axes
+    ref = tilted_reference()
+    assert "shape (1, 2)" in check_01.tilted_mixture([ref.modes], None, None).results[0].message
+    assert check_01.tilted_mixture(np.column_stack([ref.modes, ref.modes]), None, None).passed is False
+    assert "shape" in check_01.tilted_mixture([[ref.modes]], None, None).results[0].message
+
+
 def test_tilted_mixture_other_tilt():
     ref = tilted_reference(tilt=-0.3)
     assert check_01.tilted_mixture(ref.modes, ref.variances, ref.weights, tilt=-0.3).passed is True
@@ -252,6 +265,21 @@ def test_gamma_laplace_right_answer_passes():
     assert check_01.gamma_laplace(2.5, 1.25).passed is True  # typed: exact with fewer than three digits
 
 
+def test_gamma_laplace_accepts_the_fit_as_it_stands():
+    fit = laplace(
+        lambda t: (check_01.GAMMA_SHAPE - 1) / t - check_01.GAMMA_RATE,
+        [1.0],
+        hessian=lambda t: (-(check_01.GAMMA_SHAPE - 1) / t**2).reshape(1, 1),
+        log_density=lambda t: gamma_kernel(t[0]),
+    )
+    assert fit.mode.shape == (1,) and fit.cov.shape == (1, 1)
+    assert check_01.gamma_laplace(fit.mode, fit.cov).passed is True
+    assert check_01.gamma_laplace([[[2.5]]], [1.25]).passed is True
+    result = check_01.gamma_laplace([2.5, 2.5], [[1.25, 0.0]])
+    assert [part.passed for part in result.results] == [False, False]
+    assert all("shape" in part.message for part in result.results)
+
+
 def test_gamma_laplace_other_parameters():
     mode, variance, _ = gamma_reference(shape=3.5, rate=0.5)
     assert check_01.gamma_laplace(mode, variance, shape=3.5, rate=0.5).passed is True
@@ -282,7 +310,9 @@ def test_gamma_laplace_reports_every_part():
     [
         (3.0, 1.25, "Gamma mean a/b"),
         (10.0, 1.25, "b is a rate"),
+        (3.0, 1.25, "or ln f was written with a in place of a - 1"),
         (2.5, 1.5, "variance of the Gamma itself"),
+        (2.5, 1.5, "or ln f was written with a in place of a - 1"),
         (2.5, 0.8, "the precision A; how is the Laplace variance related to A?"),
         (2.5, -1.25, "a sign was lost"),
         (2.5, np.sqrt(1.25), "a standard deviation, not a variance"),

@@ -6,11 +6,13 @@ against the right value rounded to the digits typed (a typed number, not the com
 and against the values of the usual slips — the usual wrong grids (the course's own
 500 × 1500, the BDA Python demos' window α ∈ [−4, 8], β ∈ [−10, 40], the 360 points in β of
 notebook 02's grid on that window, point counts swapped or one off, one axis coarsened only),
-quantiles read at cell centres, a mass read from the wrong grid or the wrong side — each at the
-digits typed. A typed answer that fits both the right value and a slip at its digits is told
-so, with the slip, and asked for more digits. Only an answer that matches none of these but
-lies within the scatter of a mean, quantiles or a share of random draws is asked whether it
-came from draws.
+quantiles read at cell centres or interpolated between them, a quantile put at the cut grid's
+edge, a mass read from the wrong grid or the wrong side — each at the digits typed. A typed answer
+that fits both the right value and a slip at its digits is told so, with the slip, and asked for
+more digits (a slip the right value cannot be told from, such as a point more or less in β on a fine
+grid, is never named). Only an answer that matches none of these but lies within the scatter of a
+mean, quantiles or a share of random draws is asked whether it came from draws (of 100 draws for
+exercise 1, of the notebook's 1000 for exercise 2).
 
 Examples
 --------
@@ -55,14 +57,15 @@ _RTOL = 1e-6  # the answers are deterministic grid computations: only round-off 
 _ALPHA_RANGE = (float(bioassay.GRID_ALPHA[0]), float(bioassay.GRID_ALPHA[-1]))
 _BETA_RANGE = (float(bioassay.GRID_BETA[0]), float(bioassay.GRID_BETA[-1]))
 _POINTS = (bioassay.GRID_ALPHA.size, bioassay.GRID_BETA.size)
-# The window of the BDA Python demos' grids (demo3_6, demo4_1; their own grids are 100 × 100), and the
+# The window of the BDA Python demos' grids (demo3_6, demo4_1; both use 100 × 100 points), and the
 # β count of notebook 02's finer grid on that window, 240 × 360 (the course's choice, not the demos').
 _DEMOS_ALPHA, _DEMOS_BETA, _WINDOW_BETA_POINTS = (-4.0, 8.0), (-10.0, 40.0), 360
 #: An answer within this many Monte Carlo standard errors of a sample of :data:`_FEW_DRAWS`
 #: draws, but matching none of the grid slips, is asked whether it came from random draws.
 _DRAW_SES, _FEW_DRAWS = 4.0, 100
-#: A share of draws (the mass beyond a point) is asked about within the scatter of the notebook's 1000 draws.
-_SHARE_DRAWS = 1000
+#: A share of draws (the mass beyond a point), and exercise 2's quantile, are asked about within the
+#: scatter of the notebook's 1000 draws: a wider window would take in answers that are slips of the grid.
+_NOTEBOOK_DRAWS = 1000
 _LINSPACE = "np.linspace(start, stop, n) makes n points, n - 1 steps apart"
 
 
@@ -122,6 +125,9 @@ def _check(
             mistake_hint
             for mistaken, mistake_hint in mistakes
             if np.shape(mistaken) == expected.shape
+            # a slip whose value the right one cannot be told from (a point more or less on a fine
+            # grid) is never named: the right value itself passes, and a rounded one would be told of it
+            and not np.allclose(mistaken, expected, rtol=_RTOL, atol=0.0)
             and np.allclose(values, np.asarray(mistaken, dtype=float), rtol=_RTOL, atol=atol)
         ),
         None,
@@ -145,18 +151,46 @@ def _check(
     return wrong(describe_miss(name, values, expected, rtol=_RTOL, names=names), hint)
 
 
-def _quantile_ses(grid: GridPosterior, name: str, quantile, probs) -> np.ndarray:
-    """Standard errors of sample quantiles from :data:`_FEW_DRAWS` draws: sqrt(p(1-p)/n) / density."""
+def _quantile_ses(grid: GridPosterior, name: str, quantile, probs, draws: int = _FEW_DRAWS) -> np.ndarray:
+    """Standard errors of sample quantiles from ``draws`` draws: sqrt(p(1-p)/n) / density."""
     axis = grid.axis(name)
     step = grid.step[0 if name == "alpha" else 1]
     cell = np.clip(np.searchsorted(axis + step / 2, quantile), 0, axis.size - 1)
     density = grid.marginal(name)[cell] / step
-    return np.sqrt(np.asarray(probs) * (1 - np.asarray(probs)) / _FEW_DRAWS) / density
+    return np.sqrt(np.asarray(probs) * (1 - np.asarray(probs)) / draws) / density
 
 
 def _centre_rule(grid: GridPosterior, name: str, probs) -> np.ndarray:
     """Quantiles read at cell centres: the first centre where the cumulative mass reaches p."""
     return grid.axis(name)[np.searchsorted(np.cumsum(grid.marginal(name)), probs)]
+
+
+def _centre_interpolation(grid: GridPosterior, name: str, probs) -> np.ndarray:
+    """Quantiles interpolated with the cumulative mass put at cell centres (``np.interp``): exactly half a
+    cell low, since the grid's piecewise-linear CDF reaches each cumulative mass at the cell's upper edge."""
+    return np.interp(probs, np.cumsum(grid.marginal(name)), grid.axis(name))
+
+
+def _reading_slips(grid: GridPosterior, name: str, probs) -> list[tuple[object, str]]:
+    """The two usual misreadings of a grid's CDF, each with its hint (``probs`` a number or a list)."""
+    reader = f'grid.quantile("{name}", {probs})'
+    plural = np.ndim(probs) > 0
+    those, interpolate = ("Those are", "Those interpolate") if plural else ("That is", "That interpolates")
+    spread = (
+        f"the grid spreads each cell's mass across the cell, and {reader} reads its piecewise-linear CDF, "
+        "which reaches a cell's cumulative mass at the cell's upper edge."
+    )
+    return [
+        (
+            _centre_rule(grid, name, probs),
+            f"{those} read at cell centres (the first centre where the cumulative mass reaches the "
+            f"probability); {spread}",
+        ),
+        (
+            _centre_interpolation(grid, name, probs),
+            f"{interpolate} the cumulative mass as if each cell's were reached at its centre; {spread}",
+        ),
+    ]
 
 
 def _draws_hint(what: str, build: str) -> str:
@@ -262,12 +296,7 @@ def coarse_grid_beta(coarse_beta_mean, coarse_beta_interval, coarse_alpha_interv
         ("alpha", coarse_alpha_interval, "α"),
     ):
         quantiles = coarse.quantile(parameter, _PROBS)
-        reader = f'grid.quantile("{parameter}", [0.025, 0.975])'
-        centres = (
-            f"those are read at cell centres (the first centre where the cumulative mass reaches the "
-            f"probability); the grid spreads each cell's mass across the cell, and {reader} reads its "
-            "piecewise-linear CDF."
-        )
+        reader = f'grid.quantile("{parameter}", {list(_PROBS)})'
         intervals.append(
             _check(
                 answer,
@@ -276,7 +305,7 @@ def coarse_grid_beta(coarse_beta_mean, coarse_beta_interval, coarse_alpha_interv
                 names=("2.5 %", "97.5 %"),
                 mistakes=[
                     *_coarse_mistakes(parameter, lambda grid, p=parameter: grid.quantile(p, _PROBS)),
-                    (_centre_rule(coarse, parameter, _PROBS), centres),
+                    *_reading_slips(coarse, parameter, list(_PROBS)),
                 ],
                 scatter_ses=_quantile_ses(coarse, parameter, quantiles, _PROBS),
                 draws_hint=_draws_hint("quantiles", build),
@@ -341,7 +370,7 @@ def _beyond_result(mass_beyond, full: GridPosterior, truncated: GridPosterior) -
                 for grid in window
             ),
         ],
-        scatter_ses=np.sqrt(expected * (1.0 - expected) / _SHARE_DRAWS),
+        scatter_ses=np.sqrt(expected * (1.0 - expected) / _NOTEBOOK_DRAWS),
         draws_hint=_draws_hint("a share", "bioassay.grid_posterior(data)").replace(
             "(grid.mean(), grid.quantile)", "(grid.cdf)"
         ),
@@ -377,9 +406,16 @@ def truncated_grid_beta(truncated_beta_q975, mass_beyond_20) -> CheckReport:
         mistakes=[
             (
                 full.quantile("beta", 0.975),
-                f"That is the 97.5 % quantile of the full grid; on [{low}, {high}] no quantile can "
-                f"exceed {high}.",
+                f"That is the 97.5 % quantile of the full grid; the cut grid ends at β = {high} (its last "
+                "cell reaches half a step beyond), so none of its quantiles can lie above that.",
             ),
+            (
+                TRUNCATED_BETA[1],
+                f"That is where the cut grid ends, β = {high}: a quantile cannot reach that edge here, since "
+                f"all the cut grid holds above β = {high} is the upper half of its last cell, far less than "
+                '2.5 % of its mass; take grid.quantile("beta", 0.975) on the cut grid.',
+            ),
+            *_reading_slips(truncated, "beta", 0.975),
             (
                 window_points.quantile("beta", 0.975),
                 f"That is the value with {_WINDOW_BETA_POINTS} points in β (as on section 4's grid on the "
@@ -394,7 +430,7 @@ def truncated_grid_beta(truncated_beta_q975, mass_beyond_20) -> CheckReport:
                 for n in (_POINTS[1] - 1, _POINTS[1] + 1)
             ),
         ],
-        scatter_ses=_quantile_ses(truncated, "beta", q975, 0.975),
+        scatter_ses=_quantile_ses(truncated, "beta", q975, 0.975, draws=_NOTEBOOK_DRAWS),
         draws_hint=_draws_hint(
             "a quantile", f"beta=np.linspace({low}, {high}, {_POINTS[1]}) with the course grid's α"
         ),
