@@ -84,6 +84,16 @@ def test_the_laplace_curve_is_the_normal_density(curves):
         (pd.DataFrame({"k": [0, 1], "method": "a", "beta": 0.0, "density": 1.0}), ValueError, "positive"),
         (pd.DataFrame({"k": [1.5, 2], "method": "a", "beta": 0.0, "density": 1.0}), ValueError, "integers"),
         (pd.DataFrame({"k": [1, 2], "method": "a", "beta": np.nan, "density": 1.0}), ValueError, "beta"),
+        (
+            pd.DataFrame({"k": [1.0, np.nan], "method": "a", "beta": 0.0, "density": 1.0}),
+            ValueError,
+            "integers",
+        ),
+        (
+            pd.DataFrame({"k": np.arange(1, 52), "method": "a", "beta": 0.0, "density": 1.0}),
+            ValueError,
+            "at most 50",
+        ),
     ],
 )
 def test_bad_curves_are_refused(curves, error, message):
@@ -94,3 +104,21 @@ def test_bad_curves_are_refused(curves, error, message):
 def test_beta_marginal_curves_refuses_bad_points():
     with pytest.raises(ValueError, match="points"):
         beta_marginal_curves(load_bioassay(), ks=(1, 2), points=5)
+
+
+def test_whole_number_float_ks_are_the_integers_they_equal():
+    frame = pd.DataFrame(
+        {
+            "k": [1.0, 1.0, 2.0, 2.0],
+            "method": "exact",
+            "beta": [0.0, 1.0, 0.0, 1.0],
+            "density": [0.5, 0.5, 0.2, 0.8],
+        }
+    )
+    as_int = frame.assign(k=frame["k"].astype(int))
+    assert k_slider_chart(frame).to_dict() == k_slider_chart(as_int).to_dict()
+
+
+def test_fifty_positions_are_accepted():
+    frame = pd.DataFrame({"k": np.arange(1, 51), "method": "a", "beta": 0.0, "density": 1.0})
+    assert k_slider_chart(frame).to_dict()["params"][0]["bind"]["max"] == 50

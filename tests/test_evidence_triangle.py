@@ -2,9 +2,12 @@
 ELBO and the derived KL against closed forms (normal targets) and a grid quadrature of the ELBO,
 and log Z by importance sampling against a known log Z and against the grid quadrature."""
 
+import re
+import warnings
+
 import numpy as np
 import pytest
-from scipy import integrate, stats
+from scipy import integrate, special, stats
 
 from bda_helpers import bioassay, load_bioassay
 from bda_helpers.beyond.evidence_triangle import (
@@ -168,8 +171,20 @@ def test_same_seed_same_estimates():
         ({"cov": [[1.0, np.nan], [np.nan, 1.0]]}, ValueError, "cov"),
         ({"n_draws": 20}, ValueError, "at least 21"),
         ({"rng": 3}, TypeError, "Generator"),
-        ({"log_density": lambda theta: np.full(len(theta), np.nan)}, ValueError, "finite values"),
-        ({"log_density": lambda theta: np.zeros(3)}, ValueError, "finite values"),
+        ({"cov": [[1.0, 0.5], [0.0, 1.0]]}, ValueError, "symmetric"),
+        ({"cov": np.eye(3)}, ValueError, "shape"),
+        (
+            {"log_density": lambda theta: np.full(len(theta), np.nan)},
+            ValueError,
+            "NaN at 50 draws, the first",
+        ),
+        ({"log_density": lambda theta: np.full(len(theta), np.inf)}, ValueError, r"\+inf at 50 draws"),
+        ({"log_density": lambda theta: np.zeros(3)}, ValueError, r"shape \(50,\)"),
+        (
+            {"log_density": lambda theta: np.where(theta[:, 1] < 0, -np.inf, 0.0)},
+            ValueError,
+            "-inf at .* draws, the first at θ = .*: q puts mass where p = 0",
+        ),
     ],
 )
 def test_bad_input_is_refused(kwargs, error, message):
@@ -254,3 +269,57 @@ def test_evidence_triangle_carries_the_smoothed_estimate_of_its_draws():
 def test_log_evidence_smoothed_refuses_raw_arrays():
     with pytest.raises(TypeError, match="ImportanceSample"):
         log_evidence_smoothed(np.zeros(50))
+
+
+def test_the_first_draw_where_p_is_zero_is_named():
+    rng = np.random.default_rng(0)
+    theta = rng.standard_normal((50, 2))
+    first = int(np.argmax(theta[:, 1] < 0))
+    with pytest.raises(ValueError, match=re.escape(f"the first at θ = {theta[first].tolist()}")):
+        evidence_triangle(
+            lambda t: np.where(t[:, 1] < 0, -np.inf, 0.0), [0.0, 0.0], np.eye(2), 50, np.random.default_rng(0)
+        )
+
+
+@pytest.mark.parametrize(
+    ("theta", "mean", "cov", "message"),
+    [
+        ([[0.0, 0.0]], [0.0, 0.0], [[1.0, 0.5], [0.0, 1.0]], "symmetric"),
+        ([[0.0, 0.0]], [0.0, 0.0], [[1.0, 2.0], [2.0, 1.0]], "positive definite"),
+        ([[0.0, 0.0]], [0.0, 0.0], np.eye(3), "shape"),
+        ([[0.0, 0.0]], [[0.0, 0.0]], np.eye(2), "shape"),
+        ([0.0, 0.0], [0.0, 0.0], np.eye(2), r"theta must have shape \(S, 2\)"),
+        ([[0.0, 0.0, 0.0]], [0.0, 0.0], np.eye(2), "theta must have shape"),
+        ([[np.nan, 0.0]], [0.0, 0.0], np.eye(2), "theta"),
+    ],
+)
+def test_normal_logpdf_refuses_bad_input(theta, mean, cov, message):
+    with pytest.raises(ValueError, match=message):
+        normal_logpdf(theta, mean, cov)
+
+
+def test_normal_logpdf_matches_scipy():
+    cov = np.array([[1.039, 3.546], [3.546, 23.74]])
+    theta = np.random.default_rng(4).standard_normal((30, 2)) * 3
+    expected = stats.multivariate_normal([0.85, 7.75], cov).logpdf(theta)
+    assert np.allclose(normal_logpdf(theta, [0.85, 7.75], cov), expected, rtol=1e-12)
+
+
+def test_log_evidence_smoothed_when_most_draws_have_zero_weight():
+    """170 of 200 log weights -inf: only the 30 finite ones are smoothed (the tail fitted to the
+    largest of them, not to a fifth of all 200), and log Z = logsumexp(smoothed) - log 200."""
+    rng = np.random.default_rng(5)
+    log_w = np.full(200, -np.inf)
+    log_w[rng.choice(200, 30, replace=False)] = 2.0 * rng.standard_normal(30)
+    sample = ImportanceSample(rng.standard_normal((200, 1)), log_w)
+    finite = np.isfinite(log_w)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # ArviZ's notice of its refactor
+        import arviz as az
+    smoothed, k = az.psislw(log_w[finite].copy(), reff=1.0, normalize=False)
+    assert sample.pareto_k == pytest.approx(float(k), abs=1e-12)
+    assert np.isneginf(sample.smoothed_log_weights[~finite]).all()
+    assert log_evidence_smoothed(sample) == pytest.approx(
+        special.logsumexp(smoothed) - np.log(200), abs=1e-12
+    )
+    assert not np.allclose(smoothed, log_w[finite])  # the tail was smoothed, so the check has teeth

@@ -428,7 +428,9 @@ def beta_marginal_curves(
     ----------
     data : BioassayData
     ks : sequence of int
-        Replication factors, positive and increasing (at least two).
+        Replication factors, positive and increasing (at least two). For
+        :func:`~bda_helpers.beyond.charts.k_slider_chart` they must be consecutive (one curve per
+        slider step), e.g. ``range(1, 11)``.
     prior : NormalPrior, optional
         ``None`` (the default) is the flat prior.
     points : int, default 80
@@ -448,7 +450,7 @@ def beta_marginal_curves(
     Examples
     --------
     >>> from bda_helpers import load_bioassay
-    >>> curves = beta_marginal_curves(load_bioassay(), ks=(1, 8), points=50)
+    >>> curves = beta_marginal_curves(load_bioassay(), ks=(1, 2), points=50)
     >>> curves.groupby(["k", "method"]).size().tolist()
     [50, 50, 50, 50]
     """

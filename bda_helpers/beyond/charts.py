@@ -228,6 +228,10 @@ def cost_chart(
 
 _CURVE_COLUMNS = ("k", "method", "beta", "density")
 
+#: The most slider positions :func:`k_slider_chart` accepts: every position's curves travel in
+#: the spec, and a range input with more steps is hard to set to one k.
+MAX_K_POSITIONS = 50
+
 
 def _curves_frame(curves: pd.DataFrame) -> pd.DataFrame:
     """The rows :func:`k_slider_chart` draws, checked and rounded to 4 significant digits."""
@@ -239,8 +243,10 @@ def _curves_frame(curves: pd.DataFrame) -> pd.DataFrame:
     if curves.empty:
         raise ValueError("curves is empty")
     k = curves["k"].to_numpy()
+    if np.issubdtype(k.dtype, np.floating) and np.isfinite(k).all() and (k == np.round(k)).all():
+        k = k.astype(np.int64)  # whole-number floats, e.g. 2.0, are the integers they equal
     if not np.issubdtype(k.dtype, np.integer) or (k < 1).any():
-        raise ValueError("curves['k'] must hold positive integers")
+        raise ValueError("curves['k'] must hold positive integers (whole-number floats are accepted)")
     for column in ("beta", "density"):
         check_finite(curves[column].to_numpy(dtype=float), f"curves[{column!r}]")
     return pd.DataFrame(
@@ -264,7 +270,8 @@ def k_slider_chart(curves: pd.DataFrame, *, title: str = "") -> alt.LayerChart:
     Parameters
     ----------
     curves : pandas.DataFrame
-        Columns ``k`` (positive integers, consecutive so that every slider step has curves),
+        Columns ``k`` (positive integers, or floats equal to them; consecutive, so that every
+        slider step has curves; at most :data:`MAX_K_POSITIONS` of them),
         ``method``, ``beta`` and ``density``, e.g. from
         :func:`~bda_helpers.beyond.asymptotics.beta_marginal_curves`.
     title : str, optional
@@ -278,8 +285,8 @@ def k_slider_chart(curves: pd.DataFrame, *, title: str = "") -> alt.LayerChart:
     TypeError
         If ``curves`` is not a DataFrame.
     ValueError
-        If a column is missing, it is empty, ``k`` is not positive integers with no gaps, or
-        ``beta`` or ``density`` is not finite.
+        If a column is missing, it is empty, ``k`` is not positive whole numbers with no gaps or
+        spans more than :data:`MAX_K_POSITIONS` values, or ``beta`` or ``density`` is not finite.
 
     Examples
     --------
@@ -296,6 +303,8 @@ def k_slider_chart(curves: pd.DataFrame, *, title: str = "") -> alt.LayerChart:
         raise ValueError(
             f"curves['k'] must be consecutive integers (one curve per slider step), got {ks.tolist()}"
         )
+    if ks.size > MAX_K_POSITIONS:
+        raise ValueError(f"curves['k'] spans {ks.size} slider positions; at most {MAX_K_POSITIONS} are drawn")
     k = alt.param(
         name="k",
         value=int(ks[0]),

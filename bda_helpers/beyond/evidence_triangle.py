@@ -1,4 +1,4 @@
-"""The evidence triangle: log Z by quadrature, by Laplace, by importance sampling, and the ELBO below it.
+"""The evidence triangle: log Z by quadrature and by (Pareto-smoothed) importance sampling, and the ELBO.
 
 For an unnormalised density ``p(θ)`` (a log posterior up to a constant) with
 ``Z = ∫ p(θ) dθ``, any normal ``q`` gives
@@ -15,9 +15,10 @@ No Monte Carlo estimate of the KL can test it, because the normalised posterior 
 proposal ``g``, from the raw weights (:func:`log_evidence_importance`) or the Pareto-smoothed
 ones (:func:`log_evidence_smoothed`). :func:`evidence_triangle` draws once from ``q`` and returns
 the ELBO and both importance-sampling estimates of ``log Z`` with ``q`` as the proposal, with
-Monte Carlo standard errors and the Pareto ``k̂`` of the weights. Vehtari et al.'s ``k̂`` cut-offs
-(below 0.5 reliable, to 0.7 usable, above not) describe the *smoothed* estimate; for the raw one,
-a ``k̂`` above 0.5 says the weights' variance looks infinite, so its standard error means little.
+Monte Carlo standard errors and the Pareto ``k̂`` of the weights. Vehtari et al.'s (2024)
+threshold, ``k̂ < min(1 − 1/log10 S, 0.7)``, is for the *smoothed* estimate (the 0.5 / 0.7 tiers
+are their earlier guidance); for the raw one, a ``k̂`` above 0.5 says the weights' variance looks
+infinite, so its standard error means little.
 :meth:`EvidenceTriangle.kl` is the gap
 ``log Z − ELBO`` for a ``log Z`` computed elsewhere.
 """
@@ -100,17 +101,53 @@ def grid_log_evidence(log_density: Callable[[np.ndarray], np.ndarray], alpha, be
     return float(special.logsumexp(values) + np.log((alpha[1] - alpha[0]) * (beta[1] - beta[0])))
 
 
+def _check_normal(mean, cov) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``mean``, ``cov`` as float arrays of shapes (d,), (d, d) and the Cholesky factor of ``cov``,
+    or a ValueError naming what is wrong: shape, non-finite values, asymmetry, not positive definite."""
+    mean, cov = check_finite(mean, "mean"), check_finite(cov, "cov")
+    d = mean.size
+    if mean.ndim != 1 or d == 0 or cov.shape != (d, d):
+        raise ValueError(f"mean must have shape (d,) and cov shape (d, d), got {mean.shape} and {cov.shape}")
+    if not np.allclose(cov, cov.T, rtol=1e-10, atol=0.0):
+        raise ValueError("cov must be symmetric, got cov != cov.T")
+    try:
+        chol = np.linalg.cholesky(cov)
+    except np.linalg.LinAlgError:
+        raise ValueError("cov must be positive definite (its Cholesky factorisation failed)") from None
+    return mean, cov, chol
+
+
 def normal_logpdf(theta, mean, cov) -> np.ndarray:
     """Log density of ``N(mean, cov)`` at points ``theta`` of shape (S, d), by the Cholesky factor.
+
+    Parameters
+    ----------
+    theta : array_like, shape (S, d)
+        The points (finite).
+    mean : array_like, shape (d,)
+    cov : array_like, shape (d, d)
+        Symmetric (to 1e-10 relative) and positive definite.
+
+    Returns
+    -------
+    numpy.ndarray, shape (S,)
+
+    Raises
+    ------
+    ValueError
+        If ``theta``, ``mean`` or ``cov`` is not finite or has the wrong shape, or ``cov`` is not
+        symmetric or not positive definite (the Cholesky factor reads only one triangle, so an
+        asymmetric ``cov`` would otherwise be used silently as another matrix).
 
     Examples
     --------
     >>> bool(np.isclose(normal_logpdf([[0.0, 0.0]], [0.0, 0.0], np.eye(2))[0], -np.log(2 * np.pi)))
     True
     """
-    theta, mean = np.asarray(theta, dtype=float), np.asarray(mean, dtype=float)
-    cov = np.asarray(cov, dtype=float)
-    chol = np.linalg.cholesky(cov)
+    mean, _, chol = _check_normal(mean, cov)
+    theta = check_finite(theta, "theta")
+    if theta.ndim != 2 or theta.shape[1] != mean.size:
+        raise ValueError(f"theta must have shape (S, {mean.size}), got {theta.shape}")
     z = np.linalg.solve(chol, (theta - mean).T).T
     d = mean.size
     return -0.5 * np.sum(z**2, axis=-1) - np.log(np.diag(chol)).sum() - 0.5 * d * np.log(2 * np.pi)
@@ -170,14 +207,15 @@ def log_evidence_smoothed(sample: ImportanceSample) -> float:
 
     PSIS replaces the largest raw weights by quantiles of a generalised Pareto distribution
     fitted to them (capped at the largest raw weight) and leaves the others as they are; Vehtari
-    et al.'s guidance on ``k̂`` — below 0.5 reliable, up to
-    :attr:`~bda_helpers.beyond.importance.ImportanceSample.k_threshold` usable, above it not —
-    is about such smoothed estimates. The smoothing trades the raw estimate's variance for a
+    et al.'s (2024) threshold on ``k̂``,
+    :attr:`~bda_helpers.beyond.importance.ImportanceSample.k_threshold`, below which such
+    smoothed estimates are reliable, is about them. The smoothing trades the raw estimate's variance for a
     bias of its own, in either direction, which shrinks as the draws grow.
-    :attr:`ImportanceSample.smoothed_log_weights` are normalised; their scale is
-    restored from the weights PSIS leaves untouched (the lower half), where smoothed and raw
-    log weights differ by one constant. No standard error is given: the smoothed weights are
-    not independent draws, so the delta method of :func:`log_evidence_importance` does not apply.
+    Only the finite raw log weights are smoothed, on their own scale (ArviZ's ``psislw`` with
+    ``normalize=False``, see :attr:`ImportanceSample.smoothed_log_sum`); draws where ``p`` is 0
+    count as zero weights, so ``log Z = logsumexp(smoothed) − log S`` with S all the draws. No
+    standard error is given: the smoothed weights are not independent draws, so the delta
+    method of :func:`log_evidence_importance` does not apply.
 
     Parameters
     ----------
@@ -209,11 +247,31 @@ def log_evidence_smoothed(sample: ImportanceSample) -> float:
     """
     if not isinstance(sample, ImportanceSample):
         raise TypeError(f"sample must be an ImportanceSample, got {type(sample).__name__}")
-    raw, smoothed = sample.log_weights, sample.smoothed_log_weights
-    finite = np.isfinite(raw)
-    lower = finite & (raw <= np.median(raw[finite]))  # PSIS smooths at most the largest fifth
-    scale = float(np.median(raw[lower] - smoothed[lower]))  # log of the raw weights' sum
-    return scale - float(np.log(raw.size))
+    return sample.smoothed_log_sum - float(np.log(sample.n_draws))
+
+
+def _check_log_density(values, theta: np.ndarray) -> np.ndarray:
+    """The values of ``log p`` at the draws ``theta``: shape (S,), no NaN or ±inf, else a
+    ValueError naming the first bad draw."""
+    values = np.asarray(values, dtype=float)
+    if values.shape != theta.shape[:1]:
+        raise ValueError(
+            f"log_density must return shape ({theta.shape[0]},), one value per draw, got {values.shape}"
+        )
+    for test, what in ((np.isnan, "NaN"), (lambda v: v == np.inf, "+inf")):
+        (bad,) = np.nonzero(test(values))
+        if bad.size:
+            raise ValueError(
+                f"log_density is {what} at {bad.size} draws, the first at θ = {theta[bad[0]].tolist()}"
+            )
+    (zero,) = np.nonzero(np.isneginf(values))
+    if zero.size:
+        raise ValueError(
+            f"log_density is -inf at {zero.size} draws, the first at θ = {theta[zero[0]].tolist()}: "
+            "q puts mass where p = 0, so the ELBO is -inf and the KL infinite; for log Z alone, use "
+            "log_evidence_importance on the log weights"
+        )
+    return values
 
 
 @dataclass(frozen=True)
@@ -232,9 +290,13 @@ class EvidenceTriangle:
         ``log Z`` by importance sampling with ``q`` as the proposal
         (:func:`log_evidence_importance`) and its delta-method standard error.
     pareto_k : float
-        The Pareto ``k̂`` of the weights ``exp(r)``. Below 0.5 the raw weights look to have
-        finite variance and the standard error above is trustworthy; above 0.5 only the smoothed
-        estimate may still be usable, up to about 0.7; above that ``q`` is too thin a proposal.
+        The Pareto ``k̂`` of the weights ``exp(r)``. Below 0.5 the standard error above is
+        usually adequate in practice (the weights' true variance may still be infinite: it is
+        for every normal ``q`` against a posterior with exponential tails, such as the
+        bioassay's); above 0.5 only the smoothed estimate may still be reliable, up to
+        :attr:`~bda_helpers.beyond.importance.ImportanceSample.k_threshold` (at most 0.7); above
+        that ``q`` is too thin a proposal. ``-inf`` when all the weights are equal (``q``
+        proportional to ``p``), ``inf`` when too few distinct large weights were left to fit.
     n_draws : int
         Draws from q.
     log_evidence_psis : float
@@ -293,9 +355,12 @@ def evidence_triangle(
     Raises
     ------
     ValueError
-        If ``mean`` or ``cov`` has the wrong shape or is not finite, ``cov`` is not positive
-        definite, ``n_draws`` is below 21, or ``log_density`` returns values that are not
-        finite at a draw.
+        If ``mean`` or ``cov`` has the wrong shape or is not finite, ``cov`` is not symmetric or
+        not positive definite, ``n_draws`` is below 21, or ``log_density`` returns the wrong
+        shape, or NaN or +inf at a draw. Also if it returns ``-inf`` at a draw: ``q`` then puts
+        mass where ``p`` is 0, the ELBO is ``-inf`` and the KL infinite, so the triangle has no
+        finite side to report (the importance-sampling ``log Z`` is still valid: compute it with
+        :func:`log_evidence_importance`, which accepts ``-inf`` log weights).
     TypeError
         If ``rng`` is not a Generator or ``n_draws`` not an integer.
 
@@ -310,21 +375,12 @@ def evidence_triangle(
     >>> round(t.elbo, 12), round(t.log_evidence_is, 12), t.elbo_se < 1e-12, round(t.kl(3.0), 12)
     (3.0, 3.0, True, 0.0)
     """
-    mean, cov = check_finite(mean, "mean"), check_finite(cov, "cov")
-    d = mean.size
-    if mean.shape != (d,) or cov.shape != (d, d):
-        raise ValueError(f"mean must have shape (d,) and cov shape (d, d), got {mean.shape} and {cov.shape}")
-    try:
-        chol = np.linalg.cholesky(cov)
-    except np.linalg.LinAlgError:
-        raise ValueError("cov must be symmetric positive definite") from None
+    mean, cov, chol = _check_normal(mean, cov)
     n_draws, rng = check_draw_count(n_draws), check_generator(rng)
     if n_draws < MIN_DRAWS:
         raise ValueError(f"n_draws must be at least {MIN_DRAWS} (for the Pareto k̂), got {n_draws}")
-    theta = mean + rng.standard_normal((n_draws, d)) @ chol.T
-    log_p = np.asarray(log_density(theta), dtype=float)
-    if log_p.shape != (n_draws,) or not np.isfinite(log_p).all():
-        raise ValueError(f"log_density must return {n_draws} finite values, one per draw")
+    theta = mean + rng.standard_normal((n_draws, mean.size)) @ chol.T
+    log_p = _check_log_density(log_density(theta), theta)
     log_ratio = log_p - normal_logpdf(theta, mean, cov)  # log p − log q, per draw
     log_z, log_z_se = log_evidence_importance(log_ratio)
     sample = ImportanceSample(theta, log_ratio)

@@ -20,10 +20,12 @@ fitted distribution's quantiles. The fitted shape ``k̂`` is the diagnostic. For
 variance (with a finite mean); but ``k̂`` is estimated from the S draws at hand, so it
 describes the tail those draws show (the pre-asymptotic behaviour that decides the error at
 this S), not the asymptotic tail: weights of infinite variance can give a ``k̂`` well below
-1/2. Vehtari et al.'s guidance is about the estimates: below 0.5 they are reliable in
-practice; up to the sample-size-dependent threshold ``min(1 − 1/log10(S), 0.7)`` (see
-:attr:`ImportanceSample.k_threshold`) the smoothed estimates are usable but converge more
-slowly; above it they are not to be trusted. ``k̂`` also varies from one set of draws to the
+1/2. Vehtari et al. (2024) give one threshold, for the *smoothed* estimate: it is reliable
+when ``k̂ < min(1 − 1/log10(S), 0.7)`` (:attr:`ImportanceSample.k_threshold`), with the error
+shrinking like 1/√S below 0.5 and more slowly from 0.5 up to the threshold; above it, not to be
+trusted. (The tiers "below 0.5 good, 0.5–0.7 ok, above 0.7 bad" are the paper's earlier
+versions' guidance.) For the *raw* weights 0.5 remains the line: above it their variance looks
+infinite and a raw estimate's standard error means little. ``k̂`` also varies from one set of draws to the
 next: a value near 0.5 or the threshold is no verdict, and the spread over several seeds says
 more about a proposal than one reading.
 The smoothing and ``k̂`` come from ArviZ's ``psislw``; this module adds the proposal, the
@@ -70,7 +72,16 @@ def _check_log_values(values, n: int, what: str) -> np.ndarray:
 
 
 def _pareto_smooth(log_weights: np.ndarray) -> tuple[np.ndarray, float]:
-    """ArviZ's PSIS: the smoothed, normalised log weights and the Pareto shape estimate k̂."""
+    """PSIS of the finite log weights, on the raw weights' scale, and the Pareto shape estimate k̂.
+
+    Only the finite log weights are smoothed (ArviZ's ``psislw`` with ``normalize=False``, which
+    keeps their scale); ``-inf`` ones (zero weights) stay ``-inf``. When the finite ones are all
+    equal (spread at most :data:`EQUAL_LOG_WEIGHTS`) nothing is smoothed and k̂ is ``-inf``.
+    """
+    finite = np.isfinite(log_weights)
+    smoothed = np.array(log_weights, dtype=float)
+    if np.ptp(log_weights[finite]) <= EQUAL_LOG_WEIGHTS:
+        return smoothed, -np.inf
     with warnings.catch_warnings():
         # ArviZ announces its refactor once a day on import; nothing else is silenced here.
         warnings.filterwarnings(
@@ -81,7 +92,7 @@ def _pareto_smooth(log_weights: np.ndarray) -> tuple[np.ndarray, float]:
     # they overflow to inf, so their terms get weight 1/inf = 0, as intended (the returned k̂
     # is still finite and large). Only floating-point overflow is ignored.
     with np.errstate(over="ignore"):
-        smoothed, k = az.psislw(np.array(log_weights), reff=1.0)
+        smoothed[finite], k = az.psislw(np.array(log_weights[finite]), reff=1.0, normalize=False)
     return smoothed, float(k)
 
 
@@ -99,13 +110,19 @@ class ImportanceSample:
         Raw log weights ``log q(θ_s) − log g(θ_s)`` (any additive constant); ``-inf`` where the
         target density is 0.
     smoothed_log_weights : numpy.ndarray, shape (S,)
-        PSIS-smoothed log weights, normalised so that their ``logsumexp`` is 0.
+        PSIS-smoothed log weights, normalised so that their ``logsumexp`` is 0. Only the finite
+        raw log weights are smoothed (the Pareto tail is fitted to the largest of them); ``-inf``
+        ones stay ``-inf``.
     pareto_k : float
         k̂, the estimated shape of the generalised Pareto distribution fitted to the largest
         weights. ``inf`` when the tail could not be fitted (fewer than 5 distinct largest
         weights, e.g. only a handful of draws where the target is non-zero); ``-inf`` when all
         non-zero weights are equal (spread of their logs at most :data:`EQUAL_LOG_WEIGHTS`):
         the weights have no tail at all, and are left unsmoothed.
+    smoothed_log_sum : float
+        ``logsumexp`` of the smoothed log weights before normalisation, on the scale of the raw
+        ``log_weights``: ``smoothed_log_sum − log S`` is the PSIS estimate of ``log Z`` when the
+        raw log weights are ``log p − log g`` with ``g`` normalised.
 
     Raises
     ------
@@ -127,6 +144,7 @@ class ImportanceSample:
     log_weights: np.ndarray
     smoothed_log_weights: np.ndarray = field(init=False, repr=False)
     pareto_k: float = field(init=False)
+    smoothed_log_sum: float = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         draws = np.array(self.draws, dtype=float)  # copies: never freeze the caller's arrays
@@ -140,11 +158,9 @@ class ImportanceSample:
             )
         check_finite(draws, "draws")
         log_weights = np.array(_check_log_values(self.log_weights, draws.shape[0], "log_weights"))
-        finite = log_weights[np.isfinite(log_weights)]
-        if np.ptp(finite) <= EQUAL_LOG_WEIGHTS:
-            smoothed, k = log_weights - special.logsumexp(log_weights), -np.inf
-        else:
-            smoothed, k = _pareto_smooth(log_weights)
+        smoothed, k = _pareto_smooth(log_weights)
+        log_sum = float(special.logsumexp(smoothed))
+        smoothed = smoothed - log_sum
         for name, value in (
             ("draws", draws),
             ("log_weights", log_weights),
@@ -152,6 +168,7 @@ class ImportanceSample:
         ):
             object.__setattr__(self, name, read_only(value))
         object.__setattr__(self, "pareto_k", k)
+        object.__setattr__(self, "smoothed_log_sum", log_sum)
 
     @property
     def n_draws(self) -> int:
@@ -176,10 +193,11 @@ class ImportanceSample:
 
     @property
     def k_threshold(self) -> float:
-        """The largest k̂ for which the smoothed estimates are usable: ``min(1 − 1/log10(S), 0.7)``.
+        """Vehtari et al.'s (2024) threshold: below ``min(1 − 1/log10(S), 0.7)`` the smoothed
+        estimates are reliable.
 
-        They are reliable in practice only below 0.5 (see :attr:`diagnosis`); between 0.5 and this
-        threshold they converge more slowly than 1/√S. Vehtari et al. (2024) derive
+        Between 0.5 and this threshold they converge more slowly than 1/√S (see
+        :attr:`diagnosis`). Vehtari et al. (2024) derive
         ``1 − 1/log10(S)`` from how fast the error of the smoothed estimate shrinks with S, and cap
         it at 0.7, beyond which the number of draws a reliable estimate needs grows impractically
         large. It is 0.5 for S = 100, about 0.67 for S = 1000 and 0.7 from S ≈ 2154 on.
@@ -188,8 +206,9 @@ class ImportanceSample:
 
     @property
     def diagnosis(self) -> str:
-        """A one-line reading of k̂ (Vehtari et al., 2024): below 0.5 the estimates are reliable
-        in practice, below :attr:`k_threshold` the smoothed ones are usable, from there on not.
+        """A one-line reading of k̂: below 0.5 good (the smoothed estimates converge like 1/√S),
+        below :attr:`k_threshold` usable with smoothing (Vehtari et al.'s 2024 threshold; the
+        convergence is slower), from there on not.
 
         k̂ estimates the shape of the weights' tail from these draws; the reading is about
         this set of draws, and a k̂ near 0.5 or near the threshold can fall on either side with
