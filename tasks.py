@@ -78,18 +78,59 @@ LAB_OVERRIDES = {
 }
 
 
+def _read_overrides(path: Path) -> dict:
+    """The settings in ``overrides.json`` as a dict of plugin to dict; what cannot be read as such
+    is dropped with a warning on stderr (an empty or corrupt file, a top level that is not an
+    object, a plugin whose settings are not an object)."""
+    if not path.exists():
+        return {}
+    try:
+        current = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        print(f"warning: {path} is not readable JSON ({error}); rewriting it", file=sys.stderr)
+        return {}
+    if not isinstance(current, dict):
+        print(
+            f"warning: {path} holds a {type(current).__name__}, not an object; rewriting it", file=sys.stderr
+        )
+        return {}
+    kept = {plugin: values for plugin, values in current.items() if isinstance(values, dict)}
+    for plugin in current.keys() - kept.keys():
+        print(f"warning: {path}: the settings of {plugin} are not an object; dropping them", file=sys.stderr)
+    return kept
+
+
 def quiet_jupyterlab() -> None:
     """Write :data:`LAB_OVERRIDES` into the ``overrides.json`` of the JupyterLab installed in
-    ``.venv`` (its application settings folder), keeping any other setting already there."""
+    ``.venv`` (its application settings folder), keeping any other setting already there.
+
+    An unreadable file, or entries that are not objects, are replaced (with a warning on stderr)
+    rather than stopping every command; the file is written atomically (a temporary file in the
+    same folder, then ``os.replace``), so an interrupted run never leaves it half written."""
     path = VENV / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
-    current = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    current = _read_overrides(path)
     wanted = {
         **current,
         **{plugin: {**current.get(plugin, {}), **values} for plugin, values in LAB_OVERRIDES.items()},
     }
-    if wanted != current:
+    if wanted != current or not path.exists() or current != _read_json_quietly(path):
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(wanted, indent=2) + "\n", encoding="utf-8")
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".overrides-", suffix=".json")
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as stream:
+                stream.write(json.dumps(wanted, indent=2) + "\n")
+            os.replace(temporary, path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+
+
+def _read_json_quietly(path: Path):
+    """The JSON in ``path``, or None if it cannot be read."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return None
 
 
 def pip_install(requirements: str) -> None:

@@ -670,6 +670,13 @@ class DoseResponseBands:
     lower, upper : numpy.ndarray, shape (len(levels), m)
         Row ``k`` holds the ``(1 - levels[k]) / 2`` and ``(1 + levels[k]) / 2`` quantiles of p(x).
 
+    Raises
+    ------
+    ValueError
+        If the shapes do not fit, ``x`` is not finite, the levels are not distinct and strictly
+        between 0 and 1, a value is not a probability in [0, 1], or a band misses the median
+        (``lower <= median <= upper`` fails at a dose).
+
     Examples
     --------
     >>> bands = DoseResponseBands(x=[0.0], levels=(0.5,), median=[0.5], lower=[[0.4]], upper=[[0.6]])
@@ -693,10 +700,19 @@ class DoseResponseBands:
             )
         if np.shape(self.lower) != shape or np.shape(self.upper) != shape:
             raise ValueError(f"lower and upper must have shape {shape} (levels, doses)")
+        if not np.isfinite(x).all():
+            raise ValueError(f"x must be finite log doses, got {x.tolist()}")
+        if not all(0.0 < level < 1.0 for level in levels) or len(set(levels)) != len(levels):
+            raise ValueError(f"levels must be distinct and strictly between 0 and 1, got {list(levels)}")
         object.__setattr__(self, "x", x)
         object.__setattr__(self, "levels", levels)
         for name in ("median", "lower", "upper"):
-            object.__setattr__(self, name, read_only(getattr(self, name)))
+            values = read_only(getattr(self, name))
+            if not ((values >= 0.0) & (values <= 1.0)).all():  # also refuses NaN
+                raise ValueError(f"{name} must hold probabilities in [0, 1], got {values.tolist()}")
+            object.__setattr__(self, name, values)
+        if not ((self.lower <= self.median) & (self.median <= self.upper)).all():
+            raise ValueError("every band must hold the median: lower <= median <= upper at each dose")
 
     def band(self, level: float) -> tuple[np.ndarray, np.ndarray]:
         """The (lower, upper) ends of the band of central probability ``level``, one value per dose."""
@@ -741,7 +757,9 @@ def dose_response_bands(theta, x, *, weights=None, levels=(0.5, 0.95)) -> DoseRe
     ValueError
         If ``theta`` is not finite points of shape (..., 2) (at least two), ``x`` is not a
         non-empty 1-D finite array, ``weights`` has the wrong shape, a negative or
-        non-finite entry or sums to 0, or a level is not strictly between 0 and 1.
+        non-finite entry or sums to 0, a level is not strictly between 0 and 1 (or levels
+        repeat), or a log-odds ``alpha + beta x`` overflows (the message names the point and
+        the dose).
 
     Examples
     --------
@@ -780,7 +798,16 @@ def dose_response_bands(theta, x, *, weights=None, levels=(0.5, 0.95)) -> DoseRe
     probs = [(1 - level) / 2 for level in levels] + [0.5] + [(1 + level) / 2 for level in levels]
     columns = []
     for dose in x:
-        log_odds = alpha + beta * dose
+        with np.errstate(over="ignore", invalid="ignore"):  # checked just below
+            log_odds = alpha + beta * dose
+        if not np.isfinite(log_odds).all():
+            k = int(np.argmin(np.isfinite(log_odds)))
+            where = ", ".join(str(int(i)) for i in np.unravel_index(k, theta.shape[:-1]))
+            raise ValueError(
+                f"the log-odds alpha + beta x overflow at theta[{where}] = "
+                f"({float(alpha[k])!r}, {float(beta[k])!r}) and the dose x = {float(dose)!r}: "
+                "|alpha + beta x| must stay within floating point"
+            )
         columns.append(
             np.quantile(log_odds, probs) if weights is None else weighted_quantiles(log_odds, weights, probs)
         )

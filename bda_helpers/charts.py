@@ -364,6 +364,11 @@ def dose_response_chart(data: BioassayData, *, alpha=None, beta=None) -> alt.Cha
 def _band_rows(bands: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The bands (wider first) and the medians of :func:`dose_response_bands_chart` as rounded rows."""
 
+    if not isinstance(bands, dict):
+        raise TypeError(
+            "bands must be a dict of source name to DoseResponseBands, e.g. {'exact (grid)': bands}, "
+            f"got {type(bands).__name__}"
+        )
     check_not_empty(bands, "bands", "source's DoseResponseBands (bioassay.dose_response_bands)")
     areas, medians = [], []
     for name, result in bands.items():
@@ -373,6 +378,12 @@ def _band_rows(bands: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
                 f"got {type(result).__name__}"
             )
         x = round_significant(result.x)
+        labels = {level: f"{100 * level:g}%" for level in result.levels}
+        if len(set(labels.values())) != len(labels):
+            raise ValueError(
+                f"bands[{name!r}] has levels {list(result.levels)} whose labels {list(labels.values())} "
+                "repeat: use levels that differ in their first 6 significant digits of percent"
+            )
         for level in sorted(result.levels, reverse=True):
             lower, upper = result.band(level)
             areas.append(
@@ -382,7 +393,7 @@ def _band_rows(bands: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
                         "lower": round_significant(lower),
                         "upper": round_significant(upper),
                         "source": name,
-                        "band": f"{level:.0%}",
+                        "band": labels[level],
                     }
                 )
             )
@@ -410,9 +421,11 @@ def dose_response_bands_chart(data: BioassayData, bands: dict, *, title: str = "
     Raises
     ------
     ValueError
-        If ``bands`` is empty.
+        If ``bands`` is empty, or two levels of one source have the same label (levels are
+        labelled in percent with up to 6 significant digits: 0.999 is "99.9%").
     TypeError
-        If an entry of ``bands`` is not a ``DoseResponseBands``.
+        If ``data`` is not a ``BioassayData``, ``bands`` is not a dict, or an entry of ``bands``
+        is not a ``DoseResponseBands``.
 
     Examples
     --------
@@ -423,6 +436,8 @@ def dose_response_bands_chart(data: BioassayData, bands: dict, *, title: str = "
     >>> [layer["mark"]["type"] for layer in spec["layer"]]
     ['area', 'line', 'circle']
     """
+    if not isinstance(data, BioassayData):
+        raise TypeError(f"data must be a BioassayData (e.g. load_bioassay()), got {type(data).__name__}")
     areas, medians = _band_rows(bands)
     sources, levels = list(bands), sorted(set(areas["band"]), key=lambda label: -float(label[:-1]))
     colour = alt.Color(
@@ -1062,13 +1077,21 @@ def _secant_rows(function, centre: float, exact: float, positions: np.ndarray, w
     lower, upper = (np.array([value(centre + sign * step) for step in h]) for sign in (-1, 1))
     slope = (upper - lower) / (2 * h)
     error = np.abs(slope - exact) / abs(exact)
-    round_off = np.finfo(float).eps * spread / (h * abs(exact))
+    # Each value f(c ± h) carries a rounding error of about eps |f|, whatever the curve's range.
+    scale = float(np.max(np.abs(np.concatenate([y, lower, upper])))) or 1.0
+    round_off = np.finfo(float).eps * scale / (h * abs(exact))
     if np.any(too_small := error < 1000 * round_off):
         k = int(np.argmax(too_small))
+        advice = (
+            "no step of the slider is truncation-dominated (a central difference of a linear or quadratic "
+            "function has no truncation error at all; otherwise use larger steps)"
+            if too_small.all()
+            else "start the slider at a larger step"
+        )
         raise ValueError(
             f"at h = {h[k]:.3g} the secant's relative error ({error[k]:.1e}) is less than 1000 times the "
-            f"round-off it may carry (eps * spread / (h |exact_slope|) = {round_off[k]:.1e}): its printed "
-            "digits would differ between CPUs; start the slider at a larger step"
+            f"round-off it may carry (eps * max|f| / (h |exact_slope|) = {round_off[k]:.1e}): its printed "
+            f"digits would differ between CPUs; {advice}"
         )
     middle = (upper + lower) / 2
     tangent_y = value(centre) + exact * window * np.array([-1.0, 1.0])
@@ -1202,8 +1225,9 @@ def step_slider_chart(
         ``exact_slope`` is zero, ``window`` is not positive, ``initial`` is not a slider position,
         ``log10_steps`` is not a valid range, ``function`` returns something other than a finite
         number, or a step is so small that the secant's error is less than 1000 times the
-        round-off it may carry, ``eps * spread / (h |exact_slope|)`` (``spread``: the range of
-        the plotted curve), so that its printed digits could differ between CPUs.
+        round-off it may carry, ``eps * max|f| / (h |exact_slope|)`` (``max|f|``: the largest
+        absolute value of ``function`` at the points it was evaluated at), so that its printed
+        digits could differ between CPUs.
 
     Examples
     --------

@@ -344,7 +344,7 @@ class SchoolsData:
     Parameters
     ----------
     school : sequence of str
-        The groups' names, non-empty and distinct.
+        The groups' names, non-empty and distinct; leading and trailing spaces are stripped.
     y : array_like
         The estimated effect in each group (finite numbers).
     sigma : array_like
@@ -355,8 +355,12 @@ class SchoolsData:
     Raises
     ------
     ValueError
-        If there are no groups, the lengths differ, a name is empty or repeated, a ``y`` is not
-        finite, or a ``sigma`` is not finite and positive. The message names the first bad entry.
+        If there are no groups, the lengths differ, a name is empty or repeated (after leading
+        and trailing spaces are stripped, as :func:`load_eight_schools` does), a ``y`` is not
+        finite or has ``|y| > 6e153`` (so that squared differences of effects fit in floating
+        point), or a ``sigma`` is not finite and positive or lies outside ``[1.5e-154, 9e153]``
+        (where ``sigma²`` neither underflows nor overflows, nor does ``sigma² + tau²``). The
+        message names the first bad entry.
     TypeError
         If a school's name is not a string.
 
@@ -377,6 +381,7 @@ class SchoolsData:
 
     def __post_init__(self) -> None:
         school = tuple(self.school) if not isinstance(self.school, str) else (self.school,)
+        school = tuple(name.strip() if isinstance(name, str) else name for name in school)
         y, sigma = _as_vector(self.y, "y"), _as_vector(self.sigma, "sigma")
         if not (len(school) == y.size == sigma.size):
             raise ValueError(
@@ -396,6 +401,13 @@ class SchoolsData:
         return self.y.size
 
 
+#: The standard errors allowed: sigma² does not underflow (sqrt of the smallest normal float is
+#: 1.49e-154) and sigma² plus another square up to 8.2e307 (tau² in the eight schools model) fits.
+_MIN_SIGMA, _MAX_SIGMA = 1.5e-154, 9e153
+#: The largest |y|: two effects then differ by at most 1.2e154, whose square still fits.
+_MAX_ABS_EFFECT = 6e153
+
+
 def _school_problem(i: int, school: tuple, y: np.ndarray, sigma: np.ndarray) -> str | None:
     """What is wrong with group ``i``, e.g. ``'sigma[1]=0 is not positive: ...'``, or None."""
     if not isinstance(school[i], str):
@@ -406,10 +418,20 @@ def _school_problem(i: int, school: tuple, y: np.ndarray, sigma: np.ndarray) -> 
         return f"school[{i}]={school[i]!r} repeats the name of school[{school.index(school[i])}]"
     if not np.isfinite(y[i]):
         return f"y[{i}]={_show(y[i])} is not finite"
+    if abs(y[i]) > _MAX_ABS_EFFECT:
+        return (
+            f"y[{i}]={_show(y[i])} is too large: |y| must be at most {_MAX_ABS_EFFECT:.0e}, so that "
+            "(y_j - mu)² fits in floating point"
+        )
     if not np.isfinite(sigma[i]):
         return f"sigma[{i}]={_show(sigma[i])} is not finite"
     if sigma[i] <= 0:
         return f"sigma[{i}]={_show(sigma[i])} is not positive: a standard error must be > 0"
+    if not _MIN_SIGMA <= sigma[i] <= _MAX_SIGMA:
+        return (
+            f"sigma[{i}]={_show(sigma[i])} is outside [{_MIN_SIGMA:.2g}, {_MAX_SIGMA:.2g}], where sigma² "
+            "neither underflows nor overflows (nor does sigma² + tau²)"
+        )
     return None
 
 
@@ -434,8 +456,9 @@ def load_eight_schools(path: str | os.PathLike | None = None) -> SchoolsData:
         If the file is binary or not UTF-8, is empty, its header is not ``school,y,sigma``, it
         has no data rows, a row has the wrong number of fields or a ``y`` or ``sigma`` that is
         not a number, or the values fail :class:`SchoolsData`'s checks (an empty or repeated
-        name, a value that is not finite, a ``sigma`` that is not positive). The message names
-        the file and the line.
+        name, a value that is not finite, a ``sigma`` that is not positive, a ``y`` or ``sigma``
+        out of range: |y| > 6e153, ``sigma`` outside [1.5e-154, 9e153]). The message names the
+        file and the line.
     FileNotFoundError
         If the file does not exist.
 

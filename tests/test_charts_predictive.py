@@ -66,3 +66,29 @@ def test_bad_input_is_refused(bands):
         charts.dose_response_bands_chart(load_bioassay(), {})
     with pytest.raises(TypeError, match=r"bands\['grid'\] must be a DoseResponseBands"):
         charts.dose_response_bands_chart(load_bioassay(), {"grid": np.zeros((3, 5))})
+
+
+def _band_labels(spec):
+    return {row["band"] for data in _datasets(spec) for row in data if "band" in row}
+
+
+def test_levels_are_labelled_without_rounding_them_away():
+    theta = np.random.default_rng(3).normal([0.8, 7.7], [1.0, 4.9], size=(300, 2))
+    bands = bioassay.dose_response_bands(theta, [0.0, 0.5], levels=(0.004, 0.5, 0.504, 0.999))
+    spec = charts.dose_response_bands_chart(load_bioassay(), {"draws": bands}).to_dict()
+    assert _band_labels(spec) == {"0.4%", "50%", "50.4%", "99.9%"}
+
+
+def test_levels_with_the_same_label_are_refused():
+    theta = np.random.default_rng(3).normal([0.8, 7.7], [1.0, 4.9], size=(300, 2))
+    bands = bioassay.dose_response_bands(theta, [0.0], levels=(0.5, 0.5 + 1e-9))
+    with pytest.raises(ValueError, match=r"bands\['draws'\] has levels .* whose labels .* repeat"):
+        charts.dose_response_bands_chart(load_bioassay(), {"draws": bands})
+
+
+def test_a_bands_object_or_none_instead_of_a_dict_is_a_type_error(bands):
+    for wrong in (bands["Laplace"], None):
+        with pytest.raises(TypeError, match="bands must be a dict of source name to DoseResponseBands"):
+            charts.dose_response_bands_chart(load_bioassay(), wrong)
+    with pytest.raises(TypeError, match="data must be a BioassayData"):
+        charts.dose_response_bands_chart(None, bands)

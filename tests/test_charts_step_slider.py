@@ -119,3 +119,26 @@ def test_bad_input_is_refused_with_a_clear_message(kwargs, error, message):
     options = {key: arguments.pop(key) for key in ("log10_steps", "initial", "window") if key in arguments}
     with pytest.raises(error, match=re.escape(message)):
         charts.step_slider_chart(**arguments, **options)
+
+
+def test_round_off_is_judged_against_the_size_of_the_function_not_its_range():
+    # 1e9 + sin: each value carries a rounding error of about eps * 1e9, far more than eps times the
+    # curve's range (about 2): at h = 1e-3 the secant's error is mostly round-off.
+    with pytest.raises(ValueError, match=re.escape("at h = 0.001")) as refused:
+        charts.step_slider_chart(
+            lambda t: 1e9 + np.sin(t), CENTRE, np.cos(CENTRE), log10_steps=(-3.0, 0.5, 0.25)
+        )
+    assert "start the slider at a larger step" in str(refused.value)
+    # From h = 1 on the truncation error is over 1000 times the round-off, and the chart is drawn.
+    charts.step_slider_chart(lambda t: 1e9 + np.sin(t), CENTRE, np.cos(CENTRE), log10_steps=(0.0, 0.5, 0.25))
+
+
+@pytest.mark.parametrize(
+    ("function", "slope"), [(lambda t: 3.0 * t + 1.0, 3.0), (lambda t: t * t, 2 * CENTRE)]
+)
+def test_a_function_without_truncation_error_is_refused_for_what_it_is(function, slope):
+    # A central difference of a linear or quadratic function is exact: no step is truncation-dominated,
+    # so advising a larger step would be wrong.
+    with pytest.raises(ValueError, match="no step of the slider is truncation-dominated") as refused:
+        charts.step_slider_chart(function, CENTRE, slope, log10_steps=(-3.0, 0.5, 0.25))
+    assert "start the slider at a larger step" not in str(refused.value)

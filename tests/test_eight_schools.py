@@ -250,13 +250,13 @@ def test_bad_input_is_refused_with_a_clear_message(data):
         eight_schools.log_marginal_tau([1.0, -1.0], data)
     with pytest.raises(ValueError, match="got nan"):
         eight_schools.mu_given_tau(np.nan, data)
-    with pytest.raises(ValueError, match=r"\|log tau\| <= 354\.9"):
+    with pytest.raises(ValueError, match=r"\|log tau\| <= 354\.5"):
         eight_schools.log_marginal_log_tau(400.0, data)
     with pytest.raises(ValueError, match=r"on the last axis, of length 10, got shape \(9,\)"):
         eight_schools.log_joint(np.zeros(9), data)
     with pytest.raises(ValueError, match="params must be finite"):
         eight_schools.log_joint(np.r_[np.zeros(9), np.inf], data)
-    with pytest.raises(ValueError, match=r"\|log tau\| <= 354\.9"):
+    with pytest.raises(ValueError, match=r"\|log tau\| <= 354\.5"):
         eight_schools.gradient_joint(np.r_[0.0, -400.0, np.zeros(J)], data)
 
 
@@ -265,3 +265,58 @@ def test_overflow_far_down_the_funnel_is_minus_infinity_or_a_named_error(data):
     assert eight_schools.log_joint(point, data) == -np.inf  # the density underflows to 0 there
     with pytest.raises(ValueError, match="the gradient overflows at params="):
         eight_schools.gradient_joint(point, data)
+
+
+# --- Extreme but valid inputs, and the ones refused -----------------------------------------------
+
+
+def test_the_documented_log_tau_bound_is_the_one_enforced(data):
+    assert np.isfinite(eight_schools.log_marginal_log_tau([-354.5, 354.5], data)).all()
+    for beyond in (-354.51, 354.51):
+        with pytest.raises(ValueError, match=r"\|log tau\| <= 354\.5 "):
+            eight_schools.log_marginal_log_tau(beyond, data)
+    for doc in (eight_schools.log_marginal_log_tau.__doc__, eight_schools.log_joint.__doc__):
+        assert "354.5" in doc and "354.8" not in doc
+
+
+@pytest.mark.parametrize(
+    ("y", "sigma", "message"),
+    [
+        ([1.0, 2.0, 3.0], [1.0, 1.0, 1e-160], r"sigma\[2\]=1e-160 is outside \[1.5e-154, 9e\+153\]"),
+        ([1.0, 2.0, 3.0], [1.0, 1e160, 1.0], r"sigma\[1\]=1e\+160 is outside"),
+        ([1.0, 2.0, 1e300], [1.0, 1.0, 1.0], r"y\[2\]=1e\+300 is too large"),
+        ([-1e154, 2.0, 3.0], [1.0, 1.0, 1.0], r"y\[0\]=-1e\+154 is too large"),
+    ],
+)
+def test_values_whose_squares_leave_floating_point_are_refused(y, sigma, message):
+    with pytest.raises(ValueError, match=message):
+        SchoolsData(school=["A", "B", "C"], y=y, sigma=sigma)
+
+
+def test_names_are_stripped_like_the_loader_strips_them():
+    assert SchoolsData(school=[" A", "B "], y=[1.0, 2.0], sigma=[1.0, 1.0]).school == ("A", "B")
+    with pytest.raises(ValueError, match=r"school\[1\]='A' repeats the name of school\[0\]"):
+        SchoolsData(school=["A", "A "], y=[1.0, 2.0], sigma=[1.0, 1.0])
+
+
+def test_the_extremes_allowed_give_finite_answers():
+    tiny = SchoolsData(school=list("ABCDEFGH"), y=np.arange(8.0), sigma=np.full(8, 1.5e-154))
+    with np.errstate(over="raise", divide="raise", invalid="raise"):
+        fit = eight_schools.mu_given_tau([0.0, 1.0], tiny)  # 1 / sigma² summed 8 times would overflow
+        assert fit.mean.tolist() == [3.5, 3.5] and np.all(fit.var > 0)
+    huge = SchoolsData(school=["A", "B", "C"], y=[6e153, -6e153, 0.0], sigma=[9e153] * 3)
+    with np.errstate(over="raise", divide="raise", invalid="raise"):
+        tau = [0.0, np.exp(354.5)]  # sigma² + tau² still fits
+        assert np.isfinite(eight_schools.log_marginal_tau(tau, huge)).all()
+        assert np.isfinite(eight_schools.mu_given_tau(tau, huge).var).all()
+    # y_j that far apart with so small sigma_j: the density underflows to 0, honestly -inf
+    assert eight_schools.log_marginal_tau(0.0, tiny) == -np.inf
+
+
+def test_a_gradient_overflow_caused_by_sigma_does_not_blame_tau():
+    data = SchoolsData(school=["A", "B", "C"], y=[1.0, 2.0, 3.0], sigma=[1.0, 1.0, 1.5e-154])
+    with pytest.raises(ValueError, match=r"\(y_j - theta_j\) / sigma_j² is too large") as refused:
+        eight_schools.gradient_joint([0.0, 0.0, 0.0, 0.0, 1e10], data)
+    assert "tau" not in str(refused.value).split(":", 1)[1]
+    with pytest.raises(ValueError, match=r"\(theta_j - mu\)² / tau² is too large"):
+        eight_schools.gradient_joint([0.0, -354.0, 1e10, 0.0, 3.0], data)

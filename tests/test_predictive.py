@@ -159,3 +159,39 @@ def test_the_result_refuses_inconsistent_shapes():
         bioassay.DoseResponseBands(x=[0.0, 1.0], levels=(0.5,), median=[0.5, 0.6], lower=[0.4], upper=[0.7])
     with pytest.raises(ValueError, match="1-D of one length"):
         bioassay.DoseResponseBands(x=[0.0, 1.0], levels=(0.5,), median=[0.5], lower=[[0.4]], upper=[[0.7]])
+
+
+@pytest.mark.parametrize("weights", [None, np.ones(3)])
+def test_overflowing_log_odds_are_refused_naming_the_point_and_the_dose(weights):
+    theta = [[0.0, 1.0], [0.0, 1e308], [0.0, 2.0]]
+    message = r"overflow at theta\[1\] = \(0\.0, 1e\+308\) and the dose x = 10\.0"
+    with pytest.raises(ValueError, match=message):
+        bioassay.dose_response_bands(theta, [1.0, 10.0], weights=weights, levels=(0.5,))
+    cells = np.array(theta * 2).reshape(2, 3, 2)  # a grid of cells: the index has two entries
+    with pytest.raises(ValueError, match=r"overflow at theta\[0, 1\]"):
+        bioassay.dose_response_bands(cells, [10.0], levels=(0.5,))
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"x": [np.nan]}, "x must be finite"),
+        ({"levels": (1.0,)}, "strictly between 0 and 1"),
+        ({"levels": (0.0,)}, "strictly between 0 and 1"),
+        ({"levels": (0.5, 0.5), "lower": [[0.4], [0.4]], "upper": [[0.6], [0.6]]}, "distinct"),
+        ({"median": [1.2], "upper": [[1.3]]}, r"median must hold probabilities in \[0, 1\]"),
+        ({"lower": [[-0.1]]}, r"lower must hold probabilities"),
+        ({"median": [np.nan]}, r"median must hold probabilities"),
+        ({"median": [0.7]}, "lower <= median <= upper"),
+        ({"lower": [[0.55]]}, "lower <= median <= upper"),
+    ],
+)
+def test_the_result_refuses_values_that_are_not_bands(change, message):
+    arguments = {"x": [0.0], "levels": (0.5,), "median": [0.5], "lower": [[0.4]], "upper": [[0.6]]} | change
+    with pytest.raises(ValueError, match=message):
+        bioassay.DoseResponseBands(**arguments)
+
+
+def test_repeated_levels_are_refused():
+    with pytest.raises(ValueError, match="distinct"):
+        bioassay.dose_response_bands([[0.0, 1.0], [1.0, 2.0], [0.5, 3.0]], [0.0], levels=(0.5, 0.5))

@@ -289,3 +289,36 @@ def test_compared_outputs_merge_a_stream_split_differently_on_another_run():
     assert tasks.compared_outputs(once) == tasks.compared_outputs(split)
     other = code_cell("a", "print(1); print(3)", stream("1\n"), stream("3\n"))
     assert tasks.compared_outputs(other) != tasks.compared_outputs(once)
+
+
+@pytest.mark.parametrize(
+    ("text", "warning"),
+    [
+        ("", "not readable JSON"),
+        ("{not json", "not readable JSON"),
+        ("[]", "holds a list, not an object"),
+        ('{"@jupyterlab/apputils-extension:notification": null}', "are not an object; dropping them"),
+    ],
+)
+def test_quiet_jupyterlab_repairs_a_broken_overrides_file(tmp_path, monkeypatch, capsys, text, warning):
+    monkeypatch.setattr(tasks, "VENV", tmp_path)
+    overrides = tmp_path / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
+    overrides.parent.mkdir(parents=True)
+    overrides.write_text(text)
+    tasks.quiet_jupyterlab()
+    assert warning in capsys.readouterr().err
+    written = json.loads(overrides.read_text())
+    assert written["@jupyterlab/apputils-extension:notification"]["fetchNews"] == "false"
+    assert list(overrides.parent.iterdir()) == [overrides]  # no temporary file left behind
+
+
+def test_quiet_jupyterlab_keeps_the_valid_plugins_of_a_partly_broken_file(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(tasks, "VENV", tmp_path)
+    overrides = tmp_path / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
+    overrides.parent.mkdir(parents=True)
+    theme = {"theme": "JupyterLab Dark"}
+    overrides.write_text(json.dumps({"themes": theme, "broken": 3}))
+    tasks.quiet_jupyterlab()
+    written = json.loads(overrides.read_text())
+    assert written["themes"] == theme and "broken" not in written
+    assert "broken" in capsys.readouterr().err

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._validation import LOG_FLOAT_MAX, read_only
+from .._validation import read_only
 from ..data import SchoolsData
 
 __all__ = [
@@ -51,8 +51,10 @@ __all__ = [
 
 #: The smallest number of groups for which the uniform prior on tau gives a proper posterior.
 MIN_GROUPS = 3
-#: The largest |log tau| the functions take: beyond it tau² or 1/tau² overflows.
-_MAX_ABS_LOG_TAU = LOG_FLOAT_MAX / 2
+#: The largest |log tau| the functions take: a little inside log(float max) / 2 ≈ 354.89, so that
+#: tau² and 1/tau² fit in floating point, and so does sigma_j² + tau² (SchoolsData keeps sigma_j
+#: below 9e153, while exp(354.5) ≈ 9.07e153).
+_MAX_ABS_LOG_TAU = 354.5
 
 
 @dataclass(frozen=True)
@@ -93,14 +95,15 @@ def _check_data(data, *, posterior: bool) -> SchoolsData:
 
 
 def _check_tau(tau) -> np.ndarray:
-    """``tau`` as a float array of finite values from 0 to 1e154 (where tau² still fits)."""
+    """``tau`` as a float array of finite values from 0 to exp(354.5) ≈ 9.07e153 (so that
+    sigma_j² + tau² still fits)."""
     tau = np.asarray(tau, dtype=float)
     bad = ~(np.isfinite(tau) & (tau >= 0) & (tau <= np.exp(_MAX_ABS_LOG_TAU)))
     if bad.any():
         index = tuple(int(i) for i in np.argwhere(bad)[0])
         raise ValueError(
-            f"tau must be finite, non-negative and at most 1e154 (where tau² overflows), got {tau[index]}"
-            + (f" at index {index}" if index else "")
+            f"tau must be finite, non-negative and at most exp({_MAX_ABS_LOG_TAU}) ≈ 9.07e153 (beyond, "
+            f"sigma_j² + tau² may overflow), got {tau[index]}" + (f" at index {index}" if index else "")
         )
     return tau
 
@@ -111,8 +114,8 @@ def _check_log_tau(log_tau) -> np.ndarray:
     if bad.any():
         index = tuple(int(i) for i in np.argwhere(bad)[0])
         raise ValueError(
-            f"log tau must be finite with |log tau| <= {_MAX_ABS_LOG_TAU:.1f} (beyond, tau² or 1/tau² "
-            f"overflows), got {log_tau[index]}" + (f" at index {index}" if index else "")
+            f"log tau must be finite with |log tau| <= {_MAX_ABS_LOG_TAU} (beyond, tau², 1/tau² or "
+            f"sigma_j² + tau² may overflow), got {log_tau[index]}" + (f" at index {index}" if index else "")
         )
     return log_tau
 
@@ -139,7 +142,7 @@ def mu_given_tau(tau, data: SchoolsData) -> ConditionalNormal:
     TypeError
         If ``data`` is not a :class:`~bda_helpers.data.SchoolsData`.
     ValueError
-        If a ``tau`` is negative, not finite, or so large that tau² overflows.
+        If a ``tau`` is negative, not finite, or above exp(354.5) ≈ 9.07e153.
 
     Examples
     --------
@@ -150,9 +153,12 @@ def mu_given_tau(tau, data: SchoolsData) -> ConditionalNormal:
     """
     data = _check_data(data, posterior=False)
     tau = _check_tau(tau)
-    weights = 1.0 / (data.sigma**2 + tau[..., None] ** 2)
-    var = 1.0 / weights.sum(axis=-1)
-    return ConditionalNormal(mean=(weights * data.y).sum(axis=-1) * var, var=var)
+    total_var = data.sigma**2 + tau[..., None] ** 2
+    smallest = total_var.min(axis=-1)
+    # Weights relative to the largest, in (0, 1]: their sum cannot overflow even when sigma_j² is tiny.
+    weights = smallest[..., None] / total_var
+    total = weights.sum(axis=-1)
+    return ConditionalNormal(mean=(weights * data.y).sum(axis=-1) / total, var=smallest / total)
 
 
 def deviations_given_tau(tau, data: SchoolsData) -> ConditionalNormal:
@@ -180,7 +186,7 @@ def deviations_given_tau(tau, data: SchoolsData) -> ConditionalNormal:
     TypeError
         If ``data`` is not a :class:`~bda_helpers.data.SchoolsData`.
     ValueError
-        If a ``tau`` is negative, not finite, or so large that tau² overflows.
+        If a ``tau`` is negative, not finite, or above exp(354.5) ≈ 9.07e153.
 
     Examples
     --------
@@ -219,15 +225,16 @@ def log_marginal_tau(tau, data: SchoolsData) -> np.ndarray:
     Returns
     -------
     numpy.ndarray
-        Of the shape of ``tau`` (0-d for one value).
+        Of the shape of ``tau`` (0-d for one value); ``-inf`` where
+        ``Σ_j (y_j − mu_hat)² / (sigma_j² + tau²)`` overflows (the density underflows to 0).
 
     Raises
     ------
     TypeError
         If ``data`` is not a :class:`~bda_helpers.data.SchoolsData`.
     ValueError
-        If there are fewer than 3 groups, or a ``tau`` is negative, not finite, or so large
-        that tau² overflows.
+        If there are fewer than 3 groups, or a ``tau`` is negative, not finite, or above
+        exp(354.5) ≈ 9.07e153.
 
     Examples
     --------
@@ -240,10 +247,12 @@ def log_marginal_tau(tau, data: SchoolsData) -> np.ndarray:
     tau = _check_tau(tau)
     mu = mu_given_tau(tau, data)
     total_var = data.sigma**2 + tau[..., None] ** 2
+    with np.errstate(over="ignore"):  # (y_j - mu_hat)² / (sigma_j² + tau²) beyond floating point: p = 0
+        misfit = ((data.y - mu.mean[..., None]) ** 2 / total_var).sum(axis=-1)
     return (
         0.5 * np.log(mu.var)
         - 0.5 * np.log(total_var).sum(axis=-1)
-        - 0.5 * ((data.y - mu.mean[..., None]) ** 2 / total_var).sum(axis=-1)
+        - 0.5 * misfit
         - 0.5 * (len(data) - 1) * np.log(2 * np.pi)
     )
 
@@ -257,7 +266,7 @@ def log_marginal_log_tau(log_tau, data: SchoolsData) -> np.ndarray:
     Parameters
     ----------
     log_tau : array_like
-        Values of log tau, any shape, with ``|log tau| <= 354.8`` (tau² and 1/tau² finite).
+        Values of log tau, any shape, with ``|log tau| <= 354.5`` (tau² and 1/tau² finite).
     data : SchoolsData
         At least 3 groups.
 
@@ -315,14 +324,15 @@ def log_joint(params, data: SchoolsData) -> np.ndarray:
     Parameters
     ----------
     params : array_like, shape (J + 2,) or (..., J + 2)
-        ``(mu, log tau, theta_1, ..., theta_J)`` on the last axis, with ``|log tau| <= 354.8``.
+        ``(mu, log tau, theta_1, ..., theta_J)`` on the last axis, with ``|log tau| <= 354.5``.
     data : SchoolsData
         At least 3 groups.
 
     Returns
     -------
     numpy.ndarray, shape ``params.shape[:-1]``
-        ``-inf`` where ``Σ_j (theta_j − mu)² / tau²`` overflows (the density underflows to 0).
+        ``-inf`` where ``Σ_j (theta_j − mu)² / tau²`` or ``Σ_j (y_j − theta_j)² / sigma_j²``
+        overflows (the density underflows to 0).
 
     Raises
     ------
@@ -342,10 +352,10 @@ def log_joint(params, data: SchoolsData) -> np.ndarray:
     """
     data = _check_data(data, posterior=True)
     mu, log_tau, theta, _ = _split(params, data)
-    spread = ((theta - mu[..., None]) ** 2).sum(axis=-1)
-    fit = ((data.y - theta) ** 2 / data.sigma**2).sum(axis=-1)
     constant = -len(data) * np.log(2 * np.pi) - np.log(data.sigma).sum()
-    with np.errstate(over="ignore"):  # spread / tau² beyond floating point: the density is 0 there
+    with np.errstate(over="ignore"):  # a square beyond floating point: the density is 0 there
+        spread = ((theta - mu[..., None]) ** 2).sum(axis=-1)
+        fit = ((data.y - theta) ** 2 / data.sigma**2).sum(axis=-1)
         return (1 - len(data)) * log_tau - 0.5 * spread * np.exp(-2.0 * log_tau) - 0.5 * fit + constant
 
 
@@ -384,14 +394,19 @@ def gradient_joint(params, data: SchoolsData) -> np.ndarray:
     deviation = theta - mu[..., None]
     grad = np.empty(params.shape)
     with np.errstate(over="ignore", invalid="ignore"):
-        grad[..., 0] = (deviation * precision).sum(axis=-1)
+        pull = deviation * precision  # (theta_j - mu) / tau²: the prior's terms
+        fit = (data.y - theta) / data.sigma**2  # (y_j - theta_j) / sigma_j²: the data's terms
+        grad[..., 0] = pull.sum(axis=-1)
         grad[..., 1] = 1 - len(data) + (deviation**2 * precision).sum(axis=-1)
-        grad[..., 2:] = -deviation * precision + (data.y - theta) / data.sigma**2
+        grad[..., 2:] = fit - pull
     finite = np.isfinite(grad).all(axis=-1)
     if not finite.all():
         index = tuple(int(i) for i in np.argwhere(~finite)[0])
+        if not np.isfinite(fit[index]).all():
+            cause = "(y_j - theta_j) / sigma_j² is too large: a theta_j is too far from y_j for its sigma_j"
+        else:
+            cause = "(theta_j - mu)² / tau² is too large: the theta_j are too far from mu for this tau"
         raise ValueError(
-            f"the gradient overflows at params={params[index].tolist()}: (theta_j - mu)² / tau² is too "
-            "large for floating point"
+            f"the gradient overflows at params={params[index].tolist()}: {cause}, in floating point"
         )
     return grad
